@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Create .venv and install the locked dependencies into it. Safe to run again: it does
+# nothing when the lock has not changed since the last successful install.
+# Needs only Python 3.11 and pip (plus network access to PyPI).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+python_bin=${SROS_PYTHON:-python3.11}
+if ! command -v "$python_bin" >/dev/null 2>&1; then
+    echo "bootstrap: $python_bin not found; SROS needs Python 3.11 (set SROS_PYTHON to its path)" >&2
+    exit 1
+fi
+
+lock=requirements/main.lock
+stamp=.venv/.sros-installed
+wanted=$(cat "$lock" pyproject.toml | sha256sum | cut -d' ' -f1)
+if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$wanted" ]; then
+    exit 0
+fi
+
+echo "bootstrap: installing the locked dependencies into .venv (first run takes a few minutes)" >&2
+[ -x .venv/bin/python ] || "$python_bin" -m venv .venv
+# uv installs the ~170 pinned packages far faster than pip; it is pinned like everything else.
+.venv/bin/python -m pip install --quiet --disable-pip-version-check uv==0.13.8
+.venv/bin/uv pip sync --quiet --python .venv/bin/python "$lock"
+.venv/bin/uv pip install --quiet --python .venv/bin/python --no-deps --editable .
+echo "$wanted" > "$stamp"
