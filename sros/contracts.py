@@ -1,0 +1,115 @@
+"""The raw-table contracts, read from the dbt source files in models/staging/*/.
+
+Each source table there declares its columns with a `data_type`, its key in
+`meta.primary_key` and its landing files in `meta.landing`. The demo generator writes files in
+that shape, ingestion casts and validates against it, and dbt reads the loaded tables through
+the same `source()` definitions: the raw schema is written down once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+import yaml
+
+from sros.paths import MODELS_DIR
+
+# The raw types a contract may use, and the DuckDB type each is cast to.
+RAW_TYPES = {
+    "varchar": "VARCHAR",
+    "boolean": "BOOLEAN",
+    "bigint": "BIGINT",
+    "double": "DOUBLE",
+    "date": "DATE",
+    "timestamp": "TIMESTAMP",
+    "decimal(18,2)": "DECIMAL(18,2)",
+}
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    data_type: str
+
+
+@dataclass(frozen=True)
+class TableContract:
+    source: str  # dbt source name, e.g. "salesforce"
+    schema: str  # default raw schema, e.g. "raw_salesforce"
+    name: str  # table name, e.g. "lead"
+    columns: tuple[Column, ...]
+    primary_key: tuple[str, ...]
+    landing: str  # landing path prefix, e.g. "salesforce/lead"
+
+    @property
+    def column_names(self) -> list[str]:
+        return [column.name for column in self.columns]
+
+    def column(self, name: str) -> Column:
+        for column in self.columns:
+            if column.name == name:
+                return column
+        raise KeyError(f"{self.source}.{self.name} has no column {name!r}")
+
+
+class ContractError(ValueError):
+    """A source file under models/staging does not follow the contract conventions."""
+
+
+def _default_schema(source: dict, path: Path) -> str:
+    # The schema is written as "{{ var('<source>_schema', 'raw_<source>') }}": take the default.
+    text = str(source.get("schema", ""))
+    if "'" in text:
+        return text.split("'")[-2]
+    if not text:
+        raise ContractError(f"{path}: source {source.get('name')!r} has no schema")
+    return text
+
+
+@cache
+def load_contracts(models_dir: Path = MODELS_DIR) -> dict[tuple[str, str], TableContract]:
+    """All table contracts, keyed by (source name, table name)."""
+    contracts: dict[tuple[str, str], TableContract] = {}
+    for path in sorted(models_dir.glob("staging/*/_*__sources.yml")):
+        document = yaml.safe_load(path.read_text())
+        for source in document.get("sources", []):
+            schema = _default_schema(source, path)
+            for table in source.get("tables", []):
+                where = f"{path}: {source['name']}.{table['name']}"
+                meta = table.get("meta") or {}
+                columns = []
+                for column in table.get("columns", []):
+                    data_type = column.get("data_type")
+                    if data_type not in RAW_TYPES:
+                        raise ContractError(
+                            f"{where}: column {column.get('name')!r} has data_type "
+                            f"{data_type!r}; use one of {sorted(RAW_TYPES)}"
+                        )
+                    columns.append(Column(column["name"], data_type))
+                if not meta.get("primary_key") or not meta.get("landing"):
+                    raise ContractError(f"{where}: meta.primary_key and meta.landing are required")
+                names = {column.name for column in columns}
+                missing = [key for key in meta["primary_key"] if key not in names]
+                if missing:
+                    raise ContractError(f"{where}: primary key column(s) {missing} not declared")
+                contracts[(source["name"], table["name"])] = TableContract(
+                    source=source["name"],
+                    schema=schema,
+                    name=table["name"],
+                    columns=tuple(columns),
+                    primary_key=tuple(meta["primary_key"]),
+                    landing=meta["landing"],
+                )
+    if not contracts:
+        raise ContractError(f"no source contracts found under {models_dir}/staging")
+    return contracts
+
+
+def source_names() -> list[str]:
+    return sorted({source for source, _ in load_contracts()})
+
+
+def contracts_for(source: str) -> list[TableContract]:
+    return [contract for (name, _), contract in sorted(load_contracts().items()) if name == source]

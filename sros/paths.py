@@ -1,0 +1,28 @@
+"""Where the project and a run's files live. Every path can be moved with an environment
+variable, so tests and benchmarks run in temporary folders."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+MODELS_DIR = PROJECT_DIR / "models"
+SEEDS_DIR = PROJECT_DIR / "seeds"
+
+
+def home_dir() -> Path:
+    """Root of everything a run writes (landing files, warehouse, dlt state, Dagster home)."""
+    return Path(os.environ.get("SROS_HOME", PROJECT_DIR / "var")).resolve()
+
+
+def landing_dir() -> Path:
+    return Path(os.environ.get("SROS_LANDING_DIR", home_dir() / "landing")).resolve()
+
+
+def warehouse_path() -> Path:
+    return Path(os.environ.get("SROS_WAREHOUSE_PATH", home_dir() / "warehouse.duckdb")).resolve()
+
+
+def dlt_dir() -> Path:
+    return Path(os.environ.get("SROS_DLT_DIR", home_dir() / "dlt")).resolve()
