@@ -1,9 +1,12 @@
 """dlt sources that load the landing zone into the raw schemas.
 
 One dlt source per source system (salesforce, hubspot, marketing, ...), one resource per
-contract table. A resource lists `<landing>/<table>/*.csv` with dlt's filesystem source,
-incrementally on the file's modification date (a file already loaded is not read again), reads
-each new file with `read_landing_file`, and yields three kinds of rows:
+contract table. A resource lists `<landing>/<table>/*.csv` with dlt's filesystem source and
+reads each file version it has not loaded before with `read_landing_file`. The versions loaded
+(path -> modification time and size) are kept in the resource's dlt state, which dlt commits to
+the warehouse together with the data: a file is loaded once, a rewritten file again, and a
+late file is loaded even when its modification time is older than files already loaded (a
+max-modification-date cursor would skip it). Each file yields three kinds of rows:
 
 - the table's rows, merged on the contract's primary key (a re-exported record replaces the
   old one; Fivetran-style `_fivetran_synced` decides between two versions in one load);
@@ -97,7 +100,14 @@ def _table_reader(contract: TableContract):
 
     @dlt.transformer(name=contract.name)
     def read_files(files: list[FileItemDict]) -> Iterator:
+        loaded_versions: dict[str, str] = dlt.current.resource_state().setdefault(
+            "loaded_file_versions", {}
+        )
         for file_item in sorted(files, key=lambda item: item["relative_path"]):
+            version = f"{file_item['modification_date'].isoformat()}|{file_item['size_in_bytes']}"
+            if loaded_versions.get(file_item["relative_path"]) == version:
+                continue
+            loaded_versions[file_item["relative_path"]] = version
             result = read_landing_file(
                 Path(file_item.local_file_path),
                 contract,
@@ -124,12 +134,8 @@ def landing_source(source_name: str, landing_dir: Path | None = None) -> DltSour
     @dlt.source(name=source_name, max_table_nesting=0)
     def source() -> Iterator:
         for contract in contracts:
-            folder = root / contract.landing
-            folder.mkdir(parents=True, exist_ok=True)  # an absent folder is an empty one
-            files = filesystem(
-                bucket_url=folder.as_uri(),
-                file_glob="*.csv",
-                incremental=dlt.sources.incremental("modification_date"),
+            files = filesystem(  # a folder that does not exist lists no files
+                bucket_url=(root / contract.landing).as_uri(), file_glob="*.csv"
             ).with_name(f"{contract.name}_files")
             yield (files | _table_reader(contract)).with_name(contract.name)
 
@@ -200,3 +206,17 @@ def verify_load(pipeline: dlt.Pipeline, load_ids: list[str]) -> list[dict]:
             + "; ".join(mismatches)
         )
     return reports
+
+
+def ingest(
+    source_name: str,
+    landing_dir: Path | None = None,
+    warehouse_path: Path | None = None,
+    dlt_dir: Path | None = None,
+) -> list[dict]:
+    """Load one source system's new landing files outside Dagster (benchmarks, scripts) and
+    return the verified load reports. Dagster runs the same source and pipeline through
+    dagster-dlt."""
+    pipeline = landing_pipeline(source_name, warehouse_path, dlt_dir)
+    load_info = pipeline.run(landing_source(source_name, landing_dir))
+    return verify_load(pipeline, load_info.loads_ids)

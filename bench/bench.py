@@ -1,0 +1,112 @@
+"""Benchmark: build the demo company at given scales and time each stage.
+
+    .venv/bin/python bench/bench.py                 # 10k and 100k leads
+    .venv/bin/python bench/bench.py 10000 1000000   # any scales
+
+Each stage (generate, ingest, dbt build) runs in its own process in a fresh temporary
+SROS_HOME, so wall time and peak memory (max RSS of the stage's process tree) are its own.
+Rows/s: generate = rows written, ingest = rows loaded, dbt build = raw rows built on.
+Prints a table; run on demand, never from the test suite.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+VENV_BIN = Path(sys.executable).parent
+
+
+def _stage_generate(leads: int) -> int:
+    from sros import paths
+    from sros.demo_company import DemoConfig, generate
+
+    manifest = generate(DemoConfig(n_leads=leads), paths.landing_dir())
+    return sum(entry["rows"] for entry in manifest["files"])
+
+
+def _stage_ingest(_: int) -> int:
+    from sros.contracts import source_names
+    from sros.ingest.pipeline import ingest
+
+    return sum(
+        report["rows_loaded"] for source in source_names() for report in ingest(source)
+    )
+
+
+def _stage_dbt(_: int) -> int:
+    import duckdb
+
+    from sros import paths
+    from sros.contracts import load_contracts
+
+    subprocess.run(
+        [str(VENV_BIN / "dbt"), "build", "--profiles-dir", ".", "--quiet"],
+        cwd=PROJECT_DIR, check=True,
+    )
+    with duckdb.connect(str(paths.warehouse_path()), read_only=True) as connection:
+        return sum(
+            connection.execute(f'select count(*) from {c.schema}."{c.name}"').fetchone()[0]
+            for c in load_contracts().values()
+        )
+
+
+STAGES = {"generate": _stage_generate, "ingest": _stage_ingest, "dbt build": _stage_dbt}
+
+
+def _run_stage(stage: str, leads: int, home: Path) -> dict:
+    env = {**os.environ, "SROS_HOME": str(home)}
+    started = time.perf_counter()
+    completed = subprocess.run(
+        [sys.executable, __file__, "--stage", stage, "--leads", str(leads)],
+        env=env, cwd=PROJECT_DIR, capture_output=True, text=True,
+    )
+    wall = time.perf_counter() - started
+    if completed.returncode != 0:
+        sys.stderr.write(completed.stdout + completed.stderr)
+        raise SystemExit(f"stage {stage!r} failed at {leads} leads")
+    result = json.loads(completed.stdout.strip().splitlines()[-1])
+    return {"wall_s": wall, **result}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("scales", nargs="*", type=int, default=[10_000, 100_000])
+    parser.add_argument("--stage", choices=STAGES, help=argparse.SUPPRESS)
+    parser.add_argument("--leads", type=int, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+
+    if args.stage:  # inside a stage process
+        rows = STAGES[args.stage](args.leads)
+        peak = max(
+            resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+            resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss,
+        )
+        print(json.dumps({"rows": rows, "peak_mb": peak / 1024}))
+        return
+
+    header = f"{'leads':>10} {'stage':<10} {'wall s':>9} {'peak MB':>9} {'rows':>12} {'rows/s':>11}"
+    print(header)
+    print("-" * len(header))
+    for leads in args.scales:
+        with tempfile.TemporaryDirectory(prefix="sros-bench-") as home:
+            for stage in STAGES:
+                result = _run_stage(stage, leads, Path(home))
+                print(
+                    f"{leads:>10,} {stage:<10} {result['wall_s']:>9.1f} "
+                    f"{result['peak_mb']:>9.0f} {result['rows']:>12,} "
+                    f"{result['rows'] / result['wall_s']:>11,.0f}",
+                    flush=True,
+                )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,27 @@
+"""The SROS Dagster code location: `dagster dev -m orchestration.definitions` (or `dg dev`)."""
+
+from __future__ import annotations
+
+import dagster as dg
+from dagster_dlt import DagsterDltResource
+
+from orchestration.defs.dbt import dbt_resource, sros_dbt_assets
+from orchestration.defs.ingestion import INGESTION_ASSETS, LOAD_CHECKS
+from orchestration.defs.landing import demo_company
+from orchestration.defs.schedules import (
+    daily_warehouse_schedule,
+    demo_job,
+    landing_zone_sensor,
+    warehouse_job,
+)
+
+defs = dg.Definitions(
+    assets=[demo_company, *INGESTION_ASSETS, sros_dbt_assets],
+    asset_checks=LOAD_CHECKS,
+    jobs=[demo_job, warehouse_job],
+    schedules=[daily_warehouse_schedule],
+    sensors=[landing_zone_sensor],
+    resources={"dlt": DagsterDltResource(), "dbt": dbt_resource()},
+    # DuckDB has one writer at a time: run steps one after another in the run's process.
+    executor=dg.in_process_executor,
+)

@@ -1,0 +1,1 @@
+"""Dagster definitions by concern: landing, ingestion, dbt, jobs and schedules."""

@@ -1,0 +1,53 @@
+"""The dbt project as Dagster assets: seeds, staging and marts, with dbt tests as asset
+checks. dbt sources map to the raw-table assets of ingestion by their [source, table] key."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+import dagster as dg
+from dagster_dbt import (
+    DagsterDbtTranslator,
+    DagsterDbtTranslatorSettings,
+    DbtCliResource,
+    DbtProject,
+    dbt_assets,
+)
+
+from sros.paths import PROJECT_DIR
+
+DBT_PROJECT = DbtProject(project_dir=PROJECT_DIR, profiles_dir=PROJECT_DIR)
+# `dagster dev` re-parses on every load; elsewhere the manifest is parsed once if missing
+# (`sros parse` or any `dbt` command refreshes it).
+DBT_PROJECT.prepare_if_dev()
+if not DBT_PROJECT.manifest_path.exists():
+    DBT_PROJECT.preparer.prepare(DBT_PROJECT)
+
+
+class SrosDbtTranslator(DagsterDbtTranslator):
+    """Asset groups follow the dbt folders: seeds, staging, intermediate, marts."""
+
+    def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
+        if dbt_resource_props["resource_type"] == "seed":
+            return "seeds"
+        if dbt_resource_props["resource_type"] == "snapshot":
+            return "snapshots"
+        fqn = dbt_resource_props.get("fqn", [])
+        return fqn[1] if len(fqn) > 2 else "models"
+
+
+@dbt_assets(
+    manifest=DBT_PROJECT.manifest_path,
+    project=DBT_PROJECT,
+    dagster_dbt_translator=SrosDbtTranslator(
+        settings=DagsterDbtTranslatorSettings(enable_asset_checks=True)
+    ),
+)
+def sros_dbt_assets(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> Iterator:
+    """`dbt build` of the selected models, seeds, snapshots and their tests."""
+    yield from dbt.cli(["build"], context=context).stream()
+
+
+def dbt_resource() -> DbtCliResource:
+    return DbtCliResource(project_dir=DBT_PROJECT)

@@ -1,0 +1,67 @@
+"""The landing zone: one asset per landing table, and the demo company that can fill it.
+
+In a real deployment the landing files arrive from CRM exports (or a Fivetran sync replaces
+landing and ingestion altogether); the landing assets are then only the start of the lineage.
+In the demo, `demo_company` generates them.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import dagster as dg
+
+from sros import paths
+from sros.contracts import load_contracts
+from sros.demo_company import DemoConfig, generate
+
+
+def landing_key(source: str, table: str) -> dg.AssetKey:
+    return dg.AssetKey(["landing", source, table])
+
+
+LANDING_SPECS = [
+    dg.AssetSpec(
+        key=landing_key(contract.source, contract.name),
+        description=f"Landing files {contract.landing}/*.csv under the landing folder.",
+        group_name="landing",
+        kinds={"csv"},
+        metadata={"landing_path": contract.landing},
+    )
+    for contract in load_contracts().values()
+]
+
+
+class DemoCompanyConfig(dg.Config):
+    """Size and shape of the generated demo company (see sros.demo_company.DemoConfig)."""
+
+    n_leads: int = 10_000
+    seed: int = 42
+    start_date: str = "2024-10-01"
+    end_date: str = "2026-09-30"
+
+
+@dg.multi_asset(specs=LANDING_SPECS, name="demo_company", can_subset=False)
+def demo_company(context: dg.AssetExecutionContext, config: DemoCompanyConfig):
+    """Generate the demo company's landing files (seeded, deterministic; does nothing when the
+    landing folder already holds this exact company)."""
+    manifest = generate(
+        DemoConfig(
+            n_leads=config.n_leads,
+            seed=config.seed,
+            start_date=date.fromisoformat(config.start_date),
+            end_date=date.fromisoformat(config.end_date),
+        ),
+        paths.landing_dir(),
+    )
+    rows_by_landing: dict[str, int] = {}
+    for entry in manifest["files"]:
+        landing = entry["path"].rsplit("/", 1)[0]
+        rows_by_landing[landing] = rows_by_landing.get(landing, 0) + entry["rows"]
+    for spec in LANDING_SPECS:
+        landing = spec.metadata["landing_path"]
+        yield dg.MaterializeResult(
+            asset_key=spec.key,
+            metadata={"rows": rows_by_landing.get(landing, 0), "landing_path": landing},
+        )
+    context.log.info("demo company with %s leads at %s", config.n_leads, paths.landing_dir())

@@ -1,0 +1,135 @@
+"""The `sros` command: run the warehouse jobs without opening the Dagster UI.
+
+    sros demo [--leads N] [--seed S]   generate the demo company, ingest it, dbt build
+    sros run                           ingest what is in the landing zone, dbt build
+    sros generate --out DIR [...]      only write a demo company's landing files
+    sros report                        row counts and quarantine per raw table
+
+Runs go through the same Dagster jobs as the UI and the schedule, and are recorded in
+$DAGSTER_HOME (default var/dagster), so `dagster dev` shows them afterwards.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from datetime import date
+from pathlib import Path
+
+from sros import paths
+
+
+def _dagster_home() -> Path:
+    home = Path(os.environ.setdefault("DAGSTER_HOME", str(paths.home_dir() / "dagster")))
+    home.mkdir(parents=True, exist_ok=True)
+    return home
+
+
+def _run_job(job_name: str, run_config: dict | None = None) -> bool:
+    _dagster_home()
+    import dagster as dg
+
+    from orchestration.definitions import defs
+
+    job = defs.resolve_job_def(job_name)
+    with dg.DagsterInstance.get() as instance:
+        result = job.execute_in_process(
+            run_config=run_config or {}, instance=instance, raise_on_error=False
+        )
+    failed_checks = [
+        event.asset_check_evaluation_data
+        for event in result.all_events
+        if event.event_type_value == "ASSET_CHECK_EVALUATION"
+        and not event.asset_check_evaluation_data.passed
+        and event.asset_check_evaluation_data.severity.value == "ERROR"
+    ]
+    for evaluation in failed_checks:
+        print(
+            f"check failed: {evaluation.asset_key.to_user_string()} {evaluation.check_name}",
+            file=sys.stderr,
+        )
+    return result.success and not failed_checks
+
+
+def _report() -> int:
+    import duckdb
+
+    from sros.contracts import load_contracts
+    from sros.ingest.pipeline import LOAD_REPORT_TABLE
+
+    warehouse = paths.warehouse_path()
+    if not warehouse.exists():
+        print(f"no warehouse at {warehouse}; run `sros demo` or `sros run` first", file=sys.stderr)
+        return 1
+    with duckdb.connect(str(warehouse), read_only=True) as connection:
+        existing = set(connection.execute(
+            "select table_schema || '.' || table_name from information_schema.tables"
+        ).fetchall())
+        print(f"{'raw table':<45} {'rows':>10} {'read':>10} {'loaded':>10} {'quarantined':>12}")
+        for contract in load_contracts().values():
+            table = f"{contract.schema}.{contract.name}"
+            rows = (
+                connection.execute(f'select count(*) from {contract.schema}."{contract.name}"')
+                .fetchone()[0]
+                if (table,) in existing else 0
+            )
+            read = loaded = quarantined = 0
+            if (f"{contract.schema}.{LOAD_REPORT_TABLE}",) in existing:
+                read, loaded, quarantined = connection.execute(
+                    f"select coalesce(sum(rows_read), 0), coalesce(sum(rows_loaded), 0), "
+                    f"coalesce(sum(rows_quarantined), 0) from {contract.schema}.{LOAD_REPORT_TABLE}"
+                    f" where table_name = ?",
+                    [contract.name],
+                ).fetchone()
+            print(f"{table:<45} {rows:>10} {read:>10} {loaded:>10} {quarantined:>12}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="sros", description=__doc__.split("\n\n")[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    demo = commands.add_parser("demo", help="generate the demo company, ingest it, dbt build")
+    demo.add_argument("--leads", type=int, default=10_000, help="scale (default 10,000)")
+    demo.add_argument("--seed", type=int, default=42)
+
+    commands.add_parser("run", help="ingest the landing zone and dbt build")
+    commands.add_parser("report", help="row counts and quarantine per raw table")
+
+    generate = commands.add_parser("generate", help="write a demo company's landing files")
+    generate.add_argument("--out", type=Path, default=None, help="default: the landing folder")
+    generate.add_argument("--leads", type=int, default=10_000)
+    generate.add_argument("--seed", type=int, default=42)
+    generate.add_argument("--start", type=date.fromisoformat, default=None)
+    generate.add_argument("--end", type=date.fromisoformat, default=None)
+
+    args = parser.parse_args(argv)
+    if args.command == "demo":
+        config = {"ops": {"demo_company": {"config": {"n_leads": args.leads, "seed": args.seed}}}}
+        ok = _run_job("demo_job", config)
+        _report()
+        print(f"\nwarehouse: {paths.warehouse_path()}")
+        return 0 if ok else 1
+    if args.command == "run":
+        ok = _run_job("warehouse_job")
+        _report()
+        return 0 if ok else 1
+    if args.command == "report":
+        return _report()
+    if args.command == "generate":
+        from sros.demo_company import DemoConfig, generate as generate_company
+
+        overrides = {"n_leads": args.leads, "seed": args.seed}
+        if args.start:
+            overrides["start_date"] = args.start
+        if args.end:
+            overrides["end_date"] = args.end
+        manifest = generate_company(DemoConfig(**overrides), args.out or paths.landing_dir())
+        print(f"{len(manifest['files'])} files, {sum(f['rows'] for f in manifest['files'])} rows")
+        return 0
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,110 @@
+"""Array helpers shared by the domain modules: seeded random streams, ids, categorical values,
+segment-wise cumulative sums and null handling.
+
+Conventions used everywhere in the package: timestamps are int64 UTC epoch seconds and dates
+int days since 1970-01-01, with any negative value meaning null; categorical columns are built
+from a small vocabulary and an int code array (-1 = null).
+"""
+
+from __future__ import annotations
+
+import zlib
+from datetime import UTC, date, datetime
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+NULL = -1
+DAY = 86_400
+
+
+def rng_for(seed: int, stream: str) -> np.random.Generator:
+    """An independent random stream per concern, so adding draws in one module does not shift
+    the numbers another module draws (the names are hashed with a stable CRC, not `hash`)."""
+    return np.random.default_rng([seed, zlib.crc32(stream.encode())])
+
+
+def epoch(day: date) -> int:
+    return int(datetime(day.year, day.month, day.day, tzinfo=UTC).timestamp())
+
+
+def epoch_day(day: date) -> int:
+    return (day - date(1970, 1, 1)).days
+
+
+def choice(rng: np.random.Generator, n: int, weights: list[float] | np.ndarray) -> np.ndarray:
+    """`n` indices drawn with the given (unnormalised) weights."""
+    p = np.asarray(weights, dtype=float)
+    return rng.choice(len(p), size=n, p=p / p.sum())
+
+
+def choice_rows(rng: np.random.Generator, probabilities: np.ndarray) -> np.ndarray:
+    """One index per row of a (rows x options) probability matrix (rows sum to 1)."""
+    cumulative = np.cumsum(probabilities, axis=1)
+    draws = rng.random(len(probabilities))[:, None]
+    return np.minimum((draws > cumulative).sum(axis=1), probabilities.shape[1] - 1)
+
+
+def cat(vocabulary: list[str], codes: np.ndarray) -> pa.Array:
+    """String array taking vocabulary[code]; code -1 gives null."""
+    codes = np.asarray(codes)
+    indices = pa.array(codes.astype(np.int32), mask=codes < 0)
+    return pa.array(vocabulary, type=pa.string()).take(indices)
+
+
+def const(value: str | None, n: int) -> pa.Array:
+    return pa.array([value], type=pa.string()).take(pa.array(np.zeros(n, dtype=np.int32)))
+
+
+def ids(prefix: str, numbers: np.ndarray, width: int = 15) -> pa.Array:
+    """Ids like Salesforce's 18-character ones: prefix + zero-padded number (null when < 0)."""
+    numbers = np.asarray(numbers, dtype=np.int64)
+    digits = pc.utf8_lpad(pa.array(numbers.astype(str), type=pa.string()), width, "0")
+    out = pc.binary_join_element_wise(pa.scalar(prefix), digits, "")
+    if (numbers < 0).any():
+        out = pc.if_else(pa.array(numbers < 0), pa.scalar(None, pa.string()), out)
+    return out
+
+
+def numeric_ids(numbers: np.ndarray, offset: int) -> pa.Array:
+    """HubSpot-style numeric string ids (null when the number is < 0)."""
+    numbers = np.asarray(numbers, dtype=np.int64)
+    return pa.array((numbers + offset).astype(str), mask=numbers < 0, type=pa.string())
+
+
+def join(*parts: pa.Array | str, separator: str = "") -> pa.Array:
+    items = [pa.scalar(part) if isinstance(part, str) else part for part in parts]
+    return pc.binary_join_element_wise(*items, separator)
+
+
+def group_starts(sizes: np.ndarray) -> np.ndarray:
+    """Start offset of each group in a flat array built with np.repeat(..., sizes)."""
+    return np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64)
+
+
+def position_in_group(sizes: np.ndarray) -> np.ndarray:
+    """0, 1, ... within each group of a flat array built with np.repeat(..., sizes)."""
+    total = int(sizes.sum())
+    return np.arange(total, dtype=np.int64) - np.repeat(group_starts(sizes), sizes)
+
+
+def cumsum_in_group(values: np.ndarray, sizes: np.ndarray) -> np.ndarray:
+    """Cumulative sum restarting at each group (groups contiguous, sizes may be 0)."""
+    total = np.cumsum(values)
+    before = np.concatenate([[0], total])[group_starts(sizes)]
+    return total - np.repeat(before, sizes)
+
+
+def first_in_group(mask: np.ndarray, group: np.ndarray, n_groups: int) -> np.ndarray:
+    """Index of the first True row of each group (group ids sorted), -1 where none."""
+    out = np.full(n_groups, NULL, dtype=np.int64)
+    rows = np.flatnonzero(mask)
+    unique, first = np.unique(group[rows], return_index=True)
+    out[unique] = rows[first]
+    return out
+
+
+def clip_null(values: np.ndarray, keep: np.ndarray) -> np.ndarray:
+    """Values where `keep`, null (-1) elsewhere."""
+    return np.where(keep, values, NULL)

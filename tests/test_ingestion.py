@@ -1,0 +1,182 @@
+"""Ingestion: typed reading against the contract, quarantine, reconciliation, idempotency."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from decimal import Decimal
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from sros.contracts import load_contracts
+from sros.ingest.pipeline import ingest
+from sros.ingest.reader import LandingFileError, read_landing_file
+
+OPPORTUNITY = load_contracts()[("salesforce", "opportunity")]
+HEADER = "id,account_id,amount,currency_iso_code,close_date,created_date,stage_name"
+
+
+def _write(path: Path, text: str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(text.encode("utf-8"))
+    return path
+
+
+def test_reader_types_values_and_moves_timestamps_to_utc(tmp_path: Path) -> None:
+    path = _write(
+        tmp_path / "o.csv",
+        f"{HEADER}\r\n006A,001A,1200.50,EUR,2025-03-31,2025-01-10T09:30:00+01:00,Discovery\r\n",
+    )
+    result = read_landing_file(path, OPPORTUNITY, display_name="salesforce/opportunity/o.csv")
+    [row] = result.rows.to_pylist()
+    assert row["amount"] == Decimal("1200.50")
+    assert row["close_date"] == dt.date(2025, 3, 31)
+    assert row["created_date"] == dt.datetime(2025, 1, 10, 8, 30)  # 09:30 at +01:00 is 08:30 UTC
+    assert row["_sros_source_file"] == "salesforce/opportunity/o.csv"
+    assert row["_sros_row_number"] == 1
+    assert result.quarantine == []
+    assert result.report["status"] == "loaded"
+
+
+def test_reader_quarantines_each_problem_with_row_column_value_and_reason(tmp_path: Path) -> None:
+    path = _write(
+        tmp_path / "o.csv",
+        "\ufeff" + HEADER + "\n"
+        '006A,001A,10,USD,2025-03-31,2025-01-10T09:30:00Z,"Disc\nuss"\n'  # quoted newline: fine
+        "006B,001A,ten,USD,2025-03-31,2025-01-10T09:30:00Z,Discovery\n"  # bad decimal
+        "006C,001A,10,USD,31-03-2025,2025-01-10T09:30:00Z,Discovery\n"  # DD-MM-YYYY date
+        "006D,001A,10\n"  # too few fields
+        "006A,001B,11,USD,2025-03-31,2025-01-11T09:30:00Z,Proposal\n"  # duplicate key
+        "006E,001A,10,USD,2025-03-31,2025-01-10T09:30:00Z,Discovery\n",
+    )
+    result = read_landing_file(path, OPPORTUNITY, display_name="f.csv")
+    problems = {(q["row_number"], q["column_name"], q["value"]) for q in result.quarantine}
+    assert problems == {
+        (2, "amount", "ten"),
+        (3, "close_date", "31-03-2025"),
+        (4, None, None),
+        (5, "id", "006A"),
+    }
+    reasons = {q["row_number"]: q["reason"] for q in result.quarantine}
+    assert reasons[2] == "not a valid decimal(18,2)"
+    assert "missing columns" in reasons[4]
+    assert reasons[5] == "duplicate primary key (006A) first seen at row 1"
+    assert [q["raw_record"] for q in result.quarantine if q["row_number"] == 4] == ["006D,001A,10"]
+    assert sorted(result.rows.column("id").to_pylist()) == ["006A", "006E"]
+    assert result.rows.column("stage_name").to_pylist()[0] == "Disc\nuss"
+    report = result.report
+    assert (report["rows_read"], report["rows_loaded"], report["rows_quarantined"]) == (6, 2, 4)
+    assert report["status"] == "loaded_with_rejects"
+
+
+def test_reader_keeps_new_columns_and_names_missing_ones(tmp_path: Path) -> None:
+    path = _write(tmp_path / "o.csv", "id,amount,from\n006A,5,web\n")
+    result = read_landing_file(path, OPPORTUNITY)
+    assert result.rows.column("from").to_pylist() == ["web"]
+    assert result.report["new_columns"] == "from"
+    assert "close_date" in result.report["missing_columns"].split(",")
+
+
+def test_reader_quarantines_every_row_when_the_key_column_is_missing(tmp_path: Path) -> None:
+    path = _write(tmp_path / "o.csv", "amount,stage_name\n5,Discovery\n6,Proposal\n")
+    result = read_landing_file(path, OPPORTUNITY)
+    assert result.rows.num_rows == 0
+    assert {q["row_number"] for q in result.quarantine} == {1, 2}
+    assert "required key column 'id' is missing" in result.quarantine[0]["reason"]
+    assert result.report["status"] == "rejected"
+
+
+def test_reader_handles_empty_file_and_rejects_duplicate_header(tmp_path: Path) -> None:
+    empty = read_landing_file(_write(tmp_path / "e.csv", ""), OPPORTUNITY)
+    assert (empty.report["rows_read"], empty.report["status"]) == (0, "empty")
+    with pytest.raises(LandingFileError, match="more than once"):
+        read_landing_file(_write(tmp_path / "d.csv", "id,id\n1,2\n"), OPPORTUNITY)
+
+
+@pytest.fixture
+def run_dirs(tmp_path: Path) -> dict[str, Path]:
+    return {
+        "landing_dir": tmp_path / "landing",
+        "warehouse_path": tmp_path / "warehouse.duckdb",
+        "dlt_dir": tmp_path / "dlt",
+    }
+
+
+def _query(warehouse: Path, sql: str) -> list[tuple]:
+    with duckdb.connect(str(warehouse), read_only=True) as connection:
+        return connection.execute(sql).fetchall()
+
+
+def test_load_keeps_good_rows_quarantines_bad_and_reconciles(run_dirs: dict[str, Path]) -> None:
+    landing = run_dirs["landing_dir"]
+    _write(
+        landing / "salesforce/opportunity/export_0001.csv",
+        f"{HEADER}\n"
+        "006A,001A,10,USD,2025-03-31,2025-01-10T09:30:00Z,Discovery\n"
+        "006B,001A,oops,USD,2025-03-31,2025-01-10T09:30:00Z,Discovery\n"
+        "006C,001A,30,USD,2025-03-31,2025-01-10T09:30:00Z,Proposal\n",
+    )
+    reports = ingest("salesforce", **run_dirs)
+    assert reports == [
+        {
+            "source_file": "salesforce/opportunity/export_0001.csv",
+            "table_name": "opportunity",
+            "rows_read": 3,
+            "rows_loaded": 2,
+            "rows_quarantined": 1,
+            "status": "loaded_with_rejects",
+        }
+    ]
+    warehouse = run_dirs["warehouse_path"]
+    assert _query(warehouse, "select id, amount from raw_salesforce.opportunity order by 1") == [
+        ("006A", Decimal("10.00")),
+        ("006C", Decimal("30.00")),
+    ]
+    assert _query(
+        warehouse,
+        "select source_file, row_number, column_name, value, reason "
+        "from raw_salesforce._sros_quarantine",
+    ) == [("salesforce/opportunity/export_0001.csv", 2, "amount", "oops",
+           "not a valid decimal(18,2)")]
+    # Columns the file did not carry still exist, typed as the contract says.
+    types = dict(_query(
+        warehouse,
+        "select column_name, data_type from information_schema.columns "
+        "where table_schema = 'raw_salesforce' and table_name = 'opportunity'",
+    ))
+    assert types["probability"] == "DOUBLE"
+    assert types["created_date"] == "TIMESTAMP"
+
+
+def test_load_twice_loads_nothing_twice_and_a_rewritten_file_replaces(
+    run_dirs: dict[str, Path],
+) -> None:
+    landing = run_dirs["landing_dir"]
+    path = _write(
+        landing / "salesforce/opportunity/export_0001.csv",
+        f"{HEADER}\n006A,001A,10,USD,2025-03-31,2025-01-10T09:30:00Z,Discovery\n",
+    )
+    assert len(ingest("salesforce", **run_dirs)) == 1
+    assert ingest("salesforce", **run_dirs) == []  # nothing new: nothing read
+    count = "select count(*), max(amount) from raw_salesforce.opportunity"
+    assert _query(run_dirs["warehouse_path"], count) == [(1, Decimal("10.00"))]
+
+    # The same record exported again with a new amount replaces the old version (merge).
+    path.write_text(f"{HEADER}\n006A,001A,99,USD,2025-03-31,2025-01-10T09:30:00Z,Proposal\n")
+    later = path.stat().st_mtime + 5
+    os.utime(path, (later, later))
+    assert [r["rows_loaded"] for r in ingest("salesforce", **run_dirs)] == [1]
+    assert _query(run_dirs["warehouse_path"], count) == [(1, Decimal("99.00"))]
+
+    # A late file is read although its modification time is older than export_0001's (a
+    # max-modification-date cursor would skip it), and it is the only file read.
+    _write(
+        landing / "salesforce/opportunity/export_0002.csv",
+        f"{HEADER}\n006B,001A,20,USD,2025-03-31,2025-01-12T09:30:00Z,Discovery\n",
+    )
+    assert [r["source_file"] for r in ingest("salesforce", **run_dirs)] == [
+        "salesforce/opportunity/export_0002.csv"
+    ]
+    assert _query(run_dirs["warehouse_path"], count)[0][0] == 2
