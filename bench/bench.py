@@ -30,16 +30,14 @@ def _stage_generate(leads: int) -> int:
     from sros.demo_company import DemoConfig, generate
 
     manifest = generate(DemoConfig(n_leads=leads), paths.landing_dir())
-    return sum(entry["rows"] for entry in manifest["files"])
+    return sum(e["rows"] for path, e in manifest["files"].items() if path.endswith(".csv"))
 
 
 def _stage_ingest(_: int) -> int:
     from sros.contracts import source_names
     from sros.ingest.pipeline import ingest
 
-    return sum(
-        report["rows_loaded"] for source in source_names() for report in ingest(source)
-    )
+    return sum(report["rows_loaded"] for source in source_names() for report in ingest(source))
 
 
 def _stage_dbt(_: int) -> int:
@@ -50,7 +48,8 @@ def _stage_dbt(_: int) -> int:
 
     subprocess.run(
         [str(VENV_BIN / "dbt"), "build", "--profiles-dir", ".", "--quiet"],
-        cwd=PROJECT_DIR, check=True,
+        cwd=PROJECT_DIR,
+        check=True,
     )
     with duckdb.connect(str(paths.warehouse_path()), read_only=True) as connection:
         return sum(
@@ -67,7 +66,10 @@ def _run_stage(stage: str, leads: int, home: Path) -> dict:
     started = time.perf_counter()
     completed = subprocess.run(
         [sys.executable, __file__, "--stage", stage, "--leads", str(leads)],
-        env=env, cwd=PROJECT_DIR, capture_output=True, text=True,
+        env=env,
+        cwd=PROJECT_DIR,
+        capture_output=True,
+        text=True,
     )
     wall = time.perf_counter() - started
     if completed.returncode != 0:

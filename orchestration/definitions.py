@@ -1,7 +1,5 @@
 """The SROS Dagster code location: `dagster dev -m orchestration.definitions` (or `dg dev`)."""
 
-from __future__ import annotations
-
 import dagster as dg
 from dagster_dlt import DagsterDltResource
 

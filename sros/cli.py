@@ -63,16 +63,20 @@ def _report() -> int:
         print(f"no warehouse at {warehouse}; run `sros demo` or `sros run` first", file=sys.stderr)
         return 1
     with duckdb.connect(str(warehouse), read_only=True) as connection:
-        existing = set(connection.execute(
-            "select table_schema || '.' || table_name from information_schema.tables"
-        ).fetchall())
+        existing = set(
+            connection.execute(
+                "select table_schema || '.' || table_name from information_schema.tables"
+            ).fetchall()
+        )
         print(f"{'raw table':<45} {'rows':>10} {'read':>10} {'loaded':>10} {'quarantined':>12}")
         for contract in load_contracts().values():
             table = f"{contract.schema}.{contract.name}"
             rows = (
-                connection.execute(f'select count(*) from {contract.schema}."{contract.name}"')
-                .fetchone()[0]
-                if (table,) in existing else 0
+                connection.execute(
+                    f'select count(*) from {contract.schema}."{contract.name}"'
+                ).fetchone()[0]
+                if (table,) in existing
+                else 0
             )
             read = loaded = quarantined = 0
             if (f"{contract.schema}.{LOAD_REPORT_TABLE}",) in existing:
@@ -118,7 +122,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "report":
         return _report()
     if args.command == "generate":
-        from sros.demo_company import DemoConfig, generate as generate_company
+        from sros.demo_company import DemoConfig
+        from sros.demo_company import generate as generate_company
 
         overrides = {"n_leads": args.leads, "seed": args.seed}
         if args.start:
@@ -126,7 +131,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.end:
             overrides["end_date"] = args.end
         manifest = generate_company(DemoConfig(**overrides), args.out or paths.landing_dir())
-        print(f"{len(manifest['files'])} files, {sum(f['rows'] for f in manifest['files'])} rows")
+        files = [entry for path, entry in manifest["files"].items() if path.endswith(".csv")]
+        print(f"{len(files)} files, {sum(entry['rows'] for entry in files)} rows")
         return 0
     return 2
 

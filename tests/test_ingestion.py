@@ -138,14 +138,17 @@ def test_load_keeps_good_rows_quarantines_bad_and_reconciles(run_dirs: dict[str,
         warehouse,
         "select source_file, row_number, column_name, value, reason "
         "from raw_salesforce._sros_quarantine",
-    ) == [("salesforce/opportunity/export_0001.csv", 2, "amount", "oops",
-           "not a valid decimal(18,2)")]
+    ) == [
+        ("salesforce/opportunity/export_0001.csv", 2, "amount", "oops", "not a valid decimal(18,2)")
+    ]
     # Columns the file did not carry still exist, typed as the contract says.
-    types = dict(_query(
-        warehouse,
-        "select column_name, data_type from information_schema.columns "
-        "where table_schema = 'raw_salesforce' and table_name = 'opportunity'",
-    ))
+    types = dict(
+        _query(
+            warehouse,
+            "select column_name, data_type from information_schema.columns "
+            "where table_schema = 'raw_salesforce' and table_name = 'opportunity'",
+        )
+    )
     assert types["probability"] == "DOUBLE"
     assert types["created_date"] == "TIMESTAMP"
 

@@ -1,9 +1,9 @@
 """The dbt project as Dagster assets: seeds, staging and marts, with dbt tests as asset
 checks. dbt sources map to the raw-table assets of ingestion by their [source, table] key."""
 
-from __future__ import annotations
-
+import sys
 from collections.abc import Iterator, Mapping
+from pathlib import Path
 from typing import Any
 
 import dagster as dg
@@ -50,4 +50,7 @@ def sros_dbt_assets(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> I
 
 
 def dbt_resource() -> DbtCliResource:
-    return DbtCliResource(project_dir=DBT_PROJECT)
+    # The dbt installed beside this Python, so the venv need not be on PATH.
+    return DbtCliResource(
+        project_dir=DBT_PROJECT, dbt_executable=str(Path(sys.executable).parent / "dbt")
+    )

@@ -7,8 +7,6 @@ read the load report: every file reconciles (blocking), and no row was quarantin
 with the first rejected rows shown).
 """
 
-from __future__ import annotations
-
 from collections.abc import Iterator
 
 import dagster as dg
@@ -49,7 +47,6 @@ def _ingestion_assets(source: str) -> dg.AssetsDefinition:
         dlt_source=landing_source(source),
         dlt_pipeline=pipeline,
         name=f"ingest_{source}",
-        group_name="raw",
         dagster_dlt_translator=RawTableTranslator(),
     )
     def ingest(context: dg.AssetExecutionContext, dlt: DagsterDltResource) -> Iterator:

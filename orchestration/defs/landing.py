@@ -5,8 +5,6 @@ landing and ingestion altogether); the landing assets are then only the start of
 In the demo, `demo_company` generates them.
 """
 
-from __future__ import annotations
-
 from datetime import date
 
 import dagster as dg
@@ -55,8 +53,10 @@ def demo_company(context: dg.AssetExecutionContext, config: DemoCompanyConfig):
         paths.landing_dir(),
     )
     rows_by_landing: dict[str, int] = {}
-    for entry in manifest["files"]:
-        landing = entry["path"].rsplit("/", 1)[0]
+    for path, entry in manifest["files"].items():
+        if not path.endswith(".csv"):
+            continue  # ground_truth.json
+        landing = path.rsplit("/", 1)[0]
         rows_by_landing[landing] = rows_by_landing.get(landing, 0) + entry["rows"]
     for spec in LANDING_SPECS:
         landing = spec.metadata["landing_path"]

@@ -1,7 +1,5 @@
 """Jobs, the daily schedule and the landing-zone sensor."""
 
-from __future__ import annotations
-
 from collections.abc import Iterator
 
 import dagster as dg
@@ -31,14 +29,17 @@ daily_warehouse_schedule = dg.ScheduleDefinition(
 )
 
 
-@dg.sensor(job=warehouse_job, minimum_interval_seconds=60,
-           default_status=dg.DefaultSensorStatus.STOPPED)
+@dg.sensor(
+    job=warehouse_job, minimum_interval_seconds=60, default_status=dg.DefaultSensorStatus.STOPPED
+)
 def landing_zone_sensor(context: dg.SensorEvaluationContext) -> Iterator[dg.RunRequest]:
     """Start warehouse_job when a landing file is new or changed since the last run request."""
     landing = paths.landing_dir()
-    newest = max(
-        (path.stat().st_mtime for path in landing.glob("*/*/*.csv")), default=0.0
-    ) if landing.exists() else 0.0
+    newest = (
+        max((path.stat().st_mtime for path in landing.glob("*/*/*.csv")), default=0.0)
+        if landing.exists()
+        else 0.0
+    )
     last = float(context.cursor) if context.cursor else 0.0
     if newest > last:
         context.update_cursor(str(newest))

@@ -60,7 +60,7 @@ def const(value: str | None, n: int) -> pa.Array:
 def ids(prefix: str, numbers: np.ndarray, width: int = 15) -> pa.Array:
     """Ids like Salesforce's 18-character ones: prefix + zero-padded number (null when < 0)."""
     numbers = np.asarray(numbers, dtype=np.int64)
-    digits = pc.utf8_lpad(pa.array(numbers.astype(str), type=pa.string()), width, "0")
+    digits = pc.utf8_lpad(pc.cast(pa.array(numbers), pa.string()), width, "0")
     out = pc.binary_join_element_wise(pa.scalar(prefix), digits, "")
     if (numbers < 0).any():
         out = pc.if_else(pa.array(numbers < 0), pa.scalar(None, pa.string()), out)
@@ -70,7 +70,7 @@ def ids(prefix: str, numbers: np.ndarray, width: int = 15) -> pa.Array:
 def numeric_ids(numbers: np.ndarray, offset: int) -> pa.Array:
     """HubSpot-style numeric string ids (null when the number is < 0)."""
     numbers = np.asarray(numbers, dtype=np.int64)
-    return pa.array((numbers + offset).astype(str), mask=numbers < 0, type=pa.string())
+    return pc.cast(pa.array(numbers + offset, mask=numbers < 0), pa.string())
 
 
 def join(*parts: pa.Array | str, separator: str = "") -> pa.Array:

@@ -75,8 +75,6 @@ class DemoConfig:
         if self.n_leads < 100:
             raise ValueError(f"n_leads must be at least 100, got {self.n_leads}")
         if self.end_date <= self.start_date:
-            raise ValueError(
-                f"end_date {self.end_date} must be after start_date {self.start_date}"
-            )
+            raise ValueError(f"end_date {self.end_date} must be after start_date {self.start_date}")
         if not 0 < self.salesforce_share <= 1:
             raise ValueError(f"salesforce_share must be in (0, 1], got {self.salesforce_share}")

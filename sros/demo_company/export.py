@@ -18,7 +18,6 @@ import pyarrow.compute as pc
 
 from sros.contracts import TableContract
 
-TIMESTAMP_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 Column = pa.Array | np.ndarray | list
 
 
@@ -35,8 +34,8 @@ def _money(values: np.ndarray) -> pa.Array:
     missing = np.isnan(cents)
     cents = np.where(missing, 0, cents).astype(np.int64)
     sign = np.where(cents < 0, "-", "")
-    whole = pa.array((np.abs(cents) // 100).astype(str))
-    fraction = pc.utf8_lpad(pa.array((np.abs(cents) % 100).astype(str)), 2, "0")
+    whole = pc.cast(pa.array(np.abs(cents) // 100), pa.string())
+    fraction = pc.utf8_lpad(pc.cast(pa.array(np.abs(cents) % 100), pa.string()), 2, "0")
     text = pc.binary_join_element_wise(
         pc.binary_join_element_wise(pa.array(sign), whole, ""), fraction, "."
     )
@@ -50,10 +49,13 @@ def format_column(values: Column, data_type: str) -> pa.Array:
     if data_type == "timestamp":
         seconds = np.asarray(values, dtype=np.int64)
         stamps = pa.array(seconds, mask=seconds < 0).cast(pa.timestamp("s"))
-        return pc.strftime(stamps, format=TIMESTAMP_FORMAT)
+        # Casting to text gives "YYYY-MM-DD HH:MM:SS" (much faster than strftime).
+        text = pc.replace_substring(pc.cast(stamps, pa.string()), " ", "T")
+        return pc.binary_join_element_wise(text, "Z", "")
     if data_type == "date":
         days = np.asarray(values, dtype=np.int64)
-        return pc.cast(pa.array(days.astype(np.int32), mask=days < 0).cast(pa.date32()), pa.string())
+        dates = pa.array(days.astype(np.int32), mask=days < 0).cast(pa.date32())
+        return pc.cast(dates, pa.string())
     if data_type == "decimal(18,2)":
         return _money(np.asarray(values, dtype=float))
     if data_type == "double":
@@ -91,9 +93,15 @@ def _quoted(values: pa.Array) -> pa.Array:
 CHUNK_ROWS = 250_000
 
 
-def _lines(table: pa.Table) -> bytes:
-    """The CSV lines (each ending in LF) of a slice of a text table."""
-    columns = [_quoted(table.column(name).combine_chunks()) for name in table.column_names]
+def _lines(table: pa.Table, free_text: set[str]) -> bytes:
+    """The CSV lines (each ending in LF) of a slice of a text table. Only `free_text` columns
+    can hold a comma, quote or line break; the others (numbers, dates, flags) are not scanned."""
+    columns = [
+        _quoted(table.column(name).combine_chunks())
+        if name in free_text
+        else pc.fill_null(table.column(name).combine_chunks(), "")
+        for name in table.column_names
+    ]
     lines = pc.binary_join_element_wise(*columns, ",")
     lines = pc.binary_join_element_wise(lines, pa.scalar(""), "\n")
     if isinstance(lines, pa.ChunkedArray):
@@ -103,15 +111,18 @@ def _lines(table: pa.Table) -> bytes:
     return lines.buffers()[2].to_pybytes()[offsets[0] : offsets[-1]]
 
 
-def csv_chunks(table: pa.Table) -> Iterator[bytes]:
+def csv_chunks(table: pa.Table, free_text: set[str]) -> Iterator[bytes]:
     """RFC 4180 CSV (header, comma, LF, minimal quoting) of a text table, in byte chunks."""
     yield (",".join(table.column_names) + "\n").encode()
     for start in range(0, table.num_rows, CHUNK_ROWS):
-        yield _lines(table.slice(start, CHUNK_ROWS))
+        yield _lines(table.slice(start, CHUNK_ROWS), free_text)
 
 
 def write_table(
-    path: Path, table: pa.Table, patch: Callable[[bytes], bytes] | None = None
+    path: Path,
+    table: pa.Table,
+    free_text: set[str],
+    patch: Callable[[bytes], bytes] | None = None,
 ) -> dict:
     """Write one export file; return its manifest entry (rows and sha256).
 
@@ -121,11 +132,11 @@ def write_table(
     digest = hashlib.sha256()
     with path.open("wb") as handle:
         if patch is None:
-            for chunk in csv_chunks(table):
+            for chunk in csv_chunks(table, free_text):
                 digest.update(chunk)
                 handle.write(chunk)
         else:
-            payload = patch(b"".join(csv_chunks(table)))
+            payload = patch(b"".join(csv_chunks(table, free_text)))
             digest.update(payload)
             handle.write(payload)
     return {"rows": table.num_rows, "sha256": digest.hexdigest()}

@@ -44,6 +44,7 @@ class DatedRule:
 @dataclass(frozen=True)
 class RegionHours:
     region: str
+    region_name: str
     time_zone: str
     hours: dict[int, tuple[time, time]]  # ISO weekday -> (opens_at, closes_at), local time
     holidays: frozenset[date]
@@ -104,8 +105,10 @@ def load_definitions(seeds_dir: Path = SEEDS_DIR) -> Definitions:
         holidays.setdefault(row["region"], set()).add(date.fromisoformat(row["holiday_date"]))
     hours: dict[str, dict[int, tuple[time, time]]] = {}
     zones: dict[str, str] = {}
+    region_names: dict[str, str] = {}
     for row in rows("business_hours"):
         zones[row["region"]] = row["time_zone"]
+        region_names[row["region"]] = row["region_name"]
         hours.setdefault(row["region"], {})[int(row["iso_weekday"])] = (
             _time(row["opens_at"]),
             _time(row["closes_at"]),
@@ -158,7 +161,11 @@ def load_definitions(seeds_dir: Path = SEEDS_DIR) -> Definitions:
         country_regions=tuple((r["country_code"], r["region"]) for r in rows("country_regions")),
         business_hours={
             region: RegionHours(
-                region, zones[region], hours[region], frozenset(holidays.get(region, ()))
+                region,
+                region_names[region],
+                zones[region],
+                hours[region],
+                frozenset(holidays.get(region, ())),
             )
             for region in sorted(hours)
         },

@@ -182,12 +182,20 @@ def verify_load(pipeline: dlt.Pipeline, load_ids: list[str]) -> list[dict]:
                 return []
             raise
     reports = [
-        dict(zip(
-            ["source_file", "table_name", "rows_read", "rows_loaded", "rows_quarantined",
-             "status"],
-            row,
-            strict=True,
-        ))
+        dict(
+            zip(
+                [
+                    "source_file",
+                    "table_name",
+                    "rows_read",
+                    "rows_loaded",
+                    "rows_quarantined",
+                    "status",
+                ],
+                row,
+                strict=True,
+            )
+        )
         for row in rows
     ]
     loaded_by_table: dict[str, int] = {}

@@ -67,6 +67,10 @@ def _cast_expression(column: str, data_type: str) -> str:
     return f"try_cast({quoted} as {RAW_TYPES[data_type]})"
 
 
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
 def _quote(identifier: str) -> str:
     return '"' + identifier.replace('"', '""') + '"'
 
@@ -113,7 +117,7 @@ def read_landing_file(
     connection = duckdb.connect()
     try:
         connection.execute("set TimeZone = 'UTC'")
-        columns = "{" + ", ".join(f"'{c.replace(chr(39), chr(39) * 2)}': 'VARCHAR'" for c in header) + "}"
+        columns = "{" + ", ".join(f"{_literal(column)}: 'VARCHAR'" for column in header) + "}"
         text_rows = connection.sql(
             f"""
             select * from read_csv(
@@ -156,8 +160,15 @@ def read_landing_file(
         if missing_keys:
             # Without its key no row can be merged; keep every row in quarantine, load none.
             quarantine.extend(
-                _quarantine_row(name, modified_at, contract.name, int(number), key, None,
-                                f"required key column {key!r} is missing from the header")
+                _quarantine_row(
+                    name,
+                    modified_at,
+                    contract.name,
+                    int(number),
+                    key,
+                    None,
+                    f"required key column {key!r} is missing from the header",
+                )
                 for number in text_rows.column(ROW_NUMBER_COLUMN).to_pylist()
                 for key in missing_keys[:1]
             )
@@ -174,9 +185,12 @@ def read_landing_file(
     report["rows_loaded"] = typed.num_rows
     report["rows_quarantined"] = quarantined_rows
     report["status"] = (
-        "rejected" if typed.num_rows == 0 and quarantined_rows
-        else "loaded_with_rejects" if quarantined_rows
-        else "loaded" if typed.num_rows
+        "rejected"
+        if typed.num_rows == 0 and quarantined_rows
+        else "loaded_with_rejects"
+        if quarantined_rows
+        else "loaded"
+        if typed.num_rows
         else "empty"
     )
     if records_counted != typed.num_rows + quarantined_rows:
@@ -189,8 +203,14 @@ def read_landing_file(
 
 
 def _quarantine_row(
-    name: str, modified_at: datetime, table: str, row_number: int,
-    column: str | None, value: str | None, reason: str, raw_record: str | None = None,
+    name: str,
+    modified_at: datetime,
+    table: str,
+    row_number: int,
+    column: str | None,
+    value: str | None,
+    reason: str,
+    raw_record: str | None = None,
 ) -> dict:
     return {
         "source_file": name,

@@ -1,0 +1,152 @@
+"""Build the demo company and write it as landing-zone export files, a manifest and the ground
+truth.
+
+`generate` is idempotent: when `_manifest.json` in `out_dir` records the same configuration and
+every file it lists still has its recorded sha256, nothing is written. Otherwise the files of the
+previous run are removed and everything is written again. The same configuration always gives
+byte-identical files.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import pyarrow as pa
+
+from sros.contracts import TableContract, load_contracts
+from sros.demo_company.config import DemoConfig
+from sros.demo_company.dirty import Export, inject
+from sros.demo_company.export import sha256_of, text_table, write_table
+from sros.demo_company.finance import expense_table, intent_table
+from sros.demo_company.hubspot import hubspot_tables
+from sros.demo_company.marketing import (
+    ad_spend_table,
+    build_campaigns,
+    campaign_table,
+    identity_table,
+    touch_rows,
+    touchpoint_table,
+)
+from sros.demo_company.revenue import build_subscriptions, subscription_table
+from sros.demo_company.salesforce import salesforce_tables
+from sros.demo_company.truth import ground_truth
+from sros.demo_company.world import build_world
+
+MANIFEST = "_manifest.json"
+GROUND_TRUTH = "ground_truth.json"
+FIRST_FILE, LATE_FILE = "export_0001.csv", "export_0002.csv"
+GENERATOR_VERSION = 1
+
+
+def build_tables(config: DemoConfig) -> tuple[dict[tuple[str, str], dict], dict]:
+    """Every contract table's columns (keyed by (source, table)) and the ground truth facts
+    the world knows beyond the tables."""
+    world = build_world(config)
+    subs = build_subscriptions(world)
+    campaigns = build_campaigns(world)
+    touches = touch_rows(world, campaigns)
+    spend, spend_by_campaign = ad_spend_table(world, campaigns, touches)
+    tables: dict[tuple[str, str], dict] = {}
+    crm_campaigns = campaign_table(world, campaigns, spend_by_campaign)
+    for name, columns in salesforce_tables(world, subs, campaigns, touches, crm_campaigns).items():
+        tables[("salesforce", name)] = columns
+    for name, columns in hubspot_tables(world, subs).items():
+        tables[("hubspot", name)] = columns
+    tables[("marketing", "touchpoint")] = touchpoint_table(world, campaigns, touches)
+    tables[("marketing", "identity")] = identity_table(world, touches)
+    tables[("ads", "ad_spend_daily")] = spend
+    tables[("finance", "gtm_expense_monthly")] = expense_table(world, spend)
+    tables[("billing", "subscription_monthly")] = subscription_table(world, subs)
+    tables[("intent", "intent_weekly")] = intent_table(world)
+    return tables, {"world": world, "subscriptions": subs}
+
+
+def _config_key(config: DemoConfig) -> dict:
+    return {"generator_version": GENERATOR_VERSION, **config.as_dict()}
+
+
+def _reusable(out_dir: Path, config: DemoConfig) -> dict | None:
+    path = out_dir / MANIFEST
+    if not path.exists():
+        return None
+    try:
+        manifest = json.loads(path.read_text())
+    except json.JSONDecodeError:
+        return None
+    if manifest.get("config") != _config_key(config):
+        return None
+    for relative, entry in manifest.get("files", {}).items():
+        file = out_dir / relative
+        if not file.exists() or sha256_of(file) != entry["sha256"]:
+            return None
+    return manifest
+
+
+def _remove_previous(out_dir: Path, contracts: dict[tuple[str, str], TableContract]) -> None:
+    """Delete what an earlier run wrote (files in its manifest and the landing folders)."""
+    path = out_dir / MANIFEST
+    if path.exists():
+        try:
+            previous = json.loads(path.read_text()).get("files", {})
+        except json.JSONDecodeError:
+            previous = {}
+        for relative in previous:
+            (out_dir / relative).unlink(missing_ok=True)
+        path.unlink()
+    for contract in contracts.values():
+        folder = out_dir / contract.landing
+        if folder.exists():
+            shutil.rmtree(folder)
+    (out_dir / GROUND_TRUTH).unlink(missing_ok=True)
+
+
+def generate(config: DemoConfig, out_dir: Path) -> dict:
+    """Write the demo company to `out_dir`; return the manifest (see the module docstring)."""
+    out_dir = Path(out_dir)
+    manifest = _reusable(out_dir, config)
+    if manifest is not None:
+        return manifest
+    contracts = load_contracts()
+    _remove_previous(out_dir, contracts)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    tables, facts = build_tables(config)
+    missing = sorted(f"{s}.{t}" for s, t in contracts if (s, t) not in tables)
+    if missing:
+        raise RuntimeError(f"the generator builds no rows for contract tables {missing}")
+    exports: dict[tuple[str, str], Export] = {
+        key: Export(contract=contracts[key], first=text_table(contracts[key], tables[key]))
+        for key in sorted(contracts)
+    }
+    truth = ground_truth(config, facts, exports)
+    truth["dirty"] = inject(config, exports)
+    files: dict[str, dict] = {}
+    row_counts: dict[str, int] = {}
+    for (source, name), export in sorted(exports.items()):
+        landing = out_dir / export.contract.landing
+        parts: list[tuple[str, pa.Table, Callable[[bytes], bytes] | None]] = [
+            (FIRST_FILE, export.first, export.patch)
+        ]
+        if export.late is not None:
+            parts.append((LATE_FILE, export.late, None))
+        total = 0
+        for file_name, table, patch in parts:
+            entry = write_table(landing / file_name, table, export.free_text, patch)
+            files[f"{export.contract.landing}/{file_name}"] = entry
+            total += entry["rows"]
+        row_counts[f"{source}.{name}"] = total
+    truth["row_counts"] = row_counts
+    truth["staging_row_counts"] = {
+        key: count - truth["dirty"]["removed_in_staging"].get(key, 0)
+        for key, count in row_counts.items()
+    }
+    payload = json.dumps(truth, indent=2, sort_keys=True) + "\n"
+    (out_dir / GROUND_TRUTH).write_text(payload, encoding="utf-8")
+    files[GROUND_TRUTH] = {"rows": None, "sha256": sha256_of(out_dir / GROUND_TRUTH)}
+    manifest = {"config": _config_key(config), "files": dict(sorted(files.items()))}
+    (out_dir / MANIFEST).write_text(
+        json.dumps(manifest, indent=2, sort_keys=True) + "\n", encoding="utf-8"
+    )
+    return manifest
