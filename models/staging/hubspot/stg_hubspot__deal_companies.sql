@@ -1,0 +1,25 @@
+with
+
+source as (
+
+    select * from {{ source('hubspot', 'deal_company') }}
+
+),
+
+renamed as (
+
+    select distinct
+        -- ids
+        deal_id,
+        company_id,
+        type_id as association_type_id,
+        'hubspot' as source_system,
+
+        -- timestamps (UTC)
+        _fivetran_synced as synced_at
+
+    from source
+
+)
+
+select * from renamed

@@ -1,0 +1,34 @@
+with
+
+source as (
+
+    select * from {{ source('hubspot', 'owner_team') }}
+
+),
+
+kept as (
+
+    select * from source
+    where not coalesce(_fivetran_deleted, false)
+
+),
+
+renamed as (
+
+    select distinct
+        -- ids
+        owner_id,
+        team_id,
+        'hubspot' as source_system,
+
+        -- booleans
+        coalesce(is_team_primary, false) as is_primary_team,
+
+        -- timestamps (UTC)
+        _fivetran_synced as synced_at
+
+    from kept
+
+)
+
+select * from renamed

@@ -1,0 +1,33 @@
+with
+
+source as (
+
+    select * from {{ source('hubspot', 'team') }}
+
+),
+
+kept as (
+
+    select * from source
+    where not coalesce(_fivetran_deleted, false)
+
+),
+
+renamed as (
+
+    select distinct
+        -- ids
+        id as team_id,
+        'hubspot' as source_system,
+
+        -- descriptors (function and region come from the hubspot_teams seed)
+        name as team_name,
+
+        -- timestamps (UTC)
+        _fivetran_synced as synced_at
+
+    from kept
+
+)
+
+select * from renamed
