@@ -118,18 +118,18 @@ def read_landing_file(
     try:
         connection.execute("set TimeZone = 'UTC'")
         columns = "{" + ", ".join(f"{_literal(column)}: 'VARCHAR'" for column in header) + "}"
-        text_rows = connection.sql(
+        # Single-threaded, so the table's rowid follows the file's record order.
+        connection.execute(
             f"""
+            create temp table text_rows as
             select * from read_csv(
                 ?, header = true, auto_detect = false, columns = {columns},
                 delim = ',', quote = '"', escape = '"', strict_mode = true,
                 store_rejects = true, parallel = false
             )
             """,
-            params=[str(path)],
-        ).arrow()
-        if isinstance(text_rows, pa.RecordBatchReader):
-            text_rows = text_rows.read_all()
+            [str(path)],
+        )
         structural = connection.sql(
             """
             select line - 1 as row_number, min(error_type) as error_type,
@@ -138,44 +138,36 @@ def read_landing_file(
             """
         ).fetchall()
         quarantine = [
-            {
-                "source_file": name,
-                "file_modified_at": modified_at,
-                "table_name": contract.name,
-                "row_number": int(row_number),
-                "column_name": None,
-                "value": None,
-                "reason": f"malformed row ({error_type.lower()}): {message}",
-                "raw_record": (raw_record or "").strip("\r\n"),
-            }
+            _quarantine_row(
+                name,
+                modified_at,
+                contract.name,
+                int(row_number),
+                None,
+                None,
+                f"malformed row ({error_type.lower()}): {message}",
+                (raw_record or "").strip("\r\n"),
+            )
             for row_number, error_type, message, raw_record in structural
         ]
-        rejected = {entry["row_number"] for entry in quarantine}
-        n_records = text_rows.num_rows + len(rejected)
-        text_rows = text_rows.append_column(
-            ROW_NUMBER_COLUMN, pa.array(_record_numbers(n_records, rejected))
-        )
+        _number_records(connection, {entry["row_number"] for entry in quarantine})
 
         missing_keys = [key for key in contract.primary_key if key in missing]
         if missing_keys:
             # Without its key no row can be merged; keep every row in quarantine, load none.
+            reason = f"required key column {missing_keys[0]!r} is missing from the header"
             quarantine.extend(
                 _quarantine_row(
-                    name,
-                    modified_at,
-                    contract.name,
-                    int(number),
-                    key,
-                    None,
-                    f"required key column {key!r} is missing from the header",
+                    name, modified_at, contract.name, int(number), missing_keys[0], None, reason
                 )
-                for number in text_rows.column(ROW_NUMBER_COLUMN).to_pylist()
-                for key in missing_keys[:1]
+                for (number,) in connection.execute(
+                    f"select {ROW_NUMBER_COLUMN} from numbered order by 1"
+                ).fetchall()
             )
             typed = pa.table({})
         else:
             typed, value_problems = _type_and_validate(
-                connection, text_rows, contract, header, name, modified_at
+                connection, contract, header, name, modified_at
             )
             quarantine.extend(value_problems)
     finally:
@@ -224,80 +216,164 @@ def _quarantine_row(
     }
 
 
+def _number_records(connection: duckdb.DuckDBPyConnection, rejected: set[int]) -> None:
+    """Create `numbered`: the read rows with their record number in the file. Rejected records
+    are missing from the read rows, so numbers after one skip it."""
+    if not rejected:
+        connection.execute(
+            f"create temp table numbered as "
+            f"select *, rowid + 1 as {ROW_NUMBER_COLUMN} from text_rows"
+        )
+        return
+    n_read = connection.execute("select count(*) from text_rows").fetchone()[0]
+    numbers = _record_numbers(n_read + len(rejected), rejected)
+    connection.register(
+        "record_numbers",
+        pa.table({"read_position": np.arange(n_read, dtype=np.int64), "record_number": numbers}),
+    )
+    connection.execute(
+        f"create temp table numbered as "
+        f"select text_rows.*, record_numbers.record_number as {ROW_NUMBER_COLUMN} "
+        f"from text_rows join record_numbers on text_rows.rowid = record_numbers.read_position"
+    )
+
+
 def _type_and_validate(
     connection: duckdb.DuckDBPyConnection,
-    text_rows: pa.Table,
     contract: TableContract,
     header: list[str],
     name: str,
     modified_at: datetime,
 ) -> tuple[pa.Table, list[dict]]:
-    """Cast every contract column, and quarantine rows with a value that does not cast or a
-    primary key already seen earlier in the same file."""
-    connection.register("text_rows", text_rows)
-    typed_columns, checks = [], []
+    """Cast every contract column, and quarantine rows with a value that does not cast, an
+    empty key, or a key already seen earlier in the same file.
+
+    One vectorised pass flags bad rows; the (usually few) flagged rows are then described
+    column by column.
+    """
+    typed_columns, failures = [], []
     for column in header:
         quoted = _quote(column)
-        if column in contract.column_names:
-            data_type = contract.column(column).data_type
-            expression = _cast_expression(column, data_type)
-            typed_columns.append(f"{expression} as {quoted}")
-            if data_type != "varchar":
-                checks.append(
-                    f"case when {quoted} is not null and {expression} is null "
-                    f"then {{'column': '{column}', 'value': {quoted}, "
-                    f"'reason': 'not a valid {data_type}'}} end"
-                )
-        else:
+        if column not in contract.column_names:
             typed_columns.append(quoted)  # schema drift: a new column lands as text
-    key = ", ".join(_quote(column) for column in contract.primary_key)
-    key_is_null = " or ".join(f"{_quote(column)} is null" for column in contract.primary_key)
-    checks.append(
-        f"case when {key_is_null} then {{'column': '{contract.primary_key[0]}', "
-        f"'value': cast(null as varchar), 'reason': 'primary key is empty'}} end"
+            continue
+        data_type = contract.column(column).data_type
+        expression = _cast_expression(column, data_type)
+        typed_columns.append(f"{expression} as {quoted}")
+        if data_type != "varchar":
+            failures.append((column, data_type, f"({quoted} is not null and {expression} is null)"))
+
+    key = [_quote(column) for column in contract.primary_key]
+    key_aliases = [f"duplicate_key_{position}" for position in range(len(key))]
+    connection.execute(
+        "create temp table duplicate_keys as select "
+        + ", ".join(f"{column} as {alias}" for column, alias in zip(key, key_aliases, strict=True))
+        + f", min({ROW_NUMBER_COLUMN}) as first_row_with_key "
+        f"from numbered group by all having count(*) > 1"
     )
-    checks.append(
-        f"case when first_row_with_key <> {ROW_NUMBER_COLUMN} then "
-        f"{{'column': '{contract.primary_key[0]}', 'value': {_quote(contract.primary_key[0])}, "
-        f"'reason': 'duplicate primary key (' || {_repr_key(contract)} "
-        f"|| ') first seen at row ' || first_row_with_key}} end"
+    has_duplicates = connection.execute("select count(*) from duplicate_keys").fetchone()[0] > 0
+    key_is_null = " or ".join(f"numbered.{column} is null" for column in key)
+    is_duplicate = (
+        f"coalesce(duplicate_keys.first_row_with_key <> numbered.{ROW_NUMBER_COLUMN}, false)"
+        if has_duplicates
+        else "false"
     )
+    join = (
+        "left join duplicate_keys on "
+        + " and ".join(
+            f"numbered.{column} = duplicate_keys.{alias}"
+            for column, alias in zip(key, key_aliases, strict=True)
+        )
+        if has_duplicates
+        else ""
+    )
+    is_bad = " or ".join([key_is_null, is_duplicate] + [condition for *_, condition in failures])
     connection.execute(
         f"""
         create temp table checked as
         select
             {", ".join(typed_columns)},
             {ROW_NUMBER_COLUMN},
-            list_filter([{", ".join(checks)}], problem -> problem is not null) as problems
-        from (
-            select *, min({ROW_NUMBER_COLUMN}) over (partition by {key}) as first_row_with_key
-            from text_rows
-        )
-        order by {ROW_NUMBER_COLUMN}
+            {"duplicate_keys.first_row_with_key" if has_duplicates else "null"}
+                as first_row_with_key,
+            ({is_bad}) as is_bad
+        from numbered {join}
         """
     )
-    problems = connection.sql(
-        f"""
-        select {ROW_NUMBER_COLUMN}, problem.column, problem.value, problem.reason
-        from (select {ROW_NUMBER_COLUMN}, unnest(problems) as problem from checked)
-        order by 1
-        """
-    ).fetchall()
-    quarantine = [
-        _quarantine_row(name, modified_at, contract.name, int(row), column, value, reason)
-        for row, column, value, reason in problems
-    ]
-    passed = connection.sql(
-        f"select * exclude (problems), ? as {SOURCE_FILE_COLUMN} from checked "
-        f"where len(problems) = 0 order by {ROW_NUMBER_COLUMN}",
-        params=[name],
-    ).arrow()
-    if isinstance(passed, pa.RecordBatchReader):
-        passed = passed.read_all()
+    quarantine = _describe_bad_rows(connection, contract, failures, name, modified_at)
+    passed = connection.execute(
+        f"select * exclude (is_bad, first_row_with_key), ? as {SOURCE_FILE_COLUMN} "
+        f"from checked where not is_bad",
+        [name],
+    ).to_arrow_table()
     return passed, quarantine
 
 
-def _repr_key(contract: TableContract) -> str:
-    return " || ', ' || ".join(
-        f"coalesce(cast({_quote(column)} as varchar), '')" for column in contract.primary_key
+def _describe_bad_rows(
+    connection: duckdb.DuckDBPyConnection,
+    contract: TableContract,
+    failures: list[tuple[str, str, str]],
+    name: str,
+    modified_at: datetime,
+) -> list[dict]:
+    """One quarantine row per problem of each flagged row."""
+    bad_rows = connection.execute(
+        f"select {ROW_NUMBER_COLUMN}, first_row_with_key from checked where is_bad"
+    ).fetchall()
+    if not bad_rows:
+        return []
+    first_seen = {int(row): first for row, first in bad_rows}
+    key_columns = ", ".join(_quote(column) for column in contract.primary_key)
+    value_checks = ", ".join(
+        f"case when {condition} then {_quote(column)} end as {_quote('bad:' + column)}"
+        for column, _, condition in failures
     )
+    selected = connection.execute(
+        f"select {ROW_NUMBER_COLUMN}, {key_columns}"
+        + (f", {value_checks}" if value_checks else "")
+        + f" from numbered where {ROW_NUMBER_COLUMN} in (select {ROW_NUMBER_COLUMN} "
+        f"from checked where is_bad) order by 1"
+    ).fetchall()
+    n_keys = len(contract.primary_key)
+    quarantine = []
+    for record in selected:
+        row, keys, values = int(record[0]), record[1 : 1 + n_keys], record[1 + n_keys :]
+        if any(value is None for value in keys):
+            quarantine.append(
+                _quarantine_row(
+                    name,
+                    modified_at,
+                    contract.name,
+                    row,
+                    contract.primary_key[0],
+                    None,
+                    "primary key is empty",
+                )
+            )
+        elif first_seen[row] not in (None, row):
+            quarantine.append(
+                _quarantine_row(
+                    name,
+                    modified_at,
+                    contract.name,
+                    row,
+                    contract.primary_key[0],
+                    keys[0],
+                    f"duplicate primary key ({', '.join(keys)}) first seen at row "
+                    f"{first_seen[row]}",
+                )
+            )
+        for (column, data_type, _), value in zip(failures, values, strict=True):
+            if value is not None:
+                quarantine.append(
+                    _quarantine_row(
+                        name,
+                        modified_at,
+                        contract.name,
+                        row,
+                        column,
+                        value,
+                        f"not a valid {data_type}",
+                    )
+                )
+    return quarantine
