@@ -24,7 +24,7 @@ def test_definitions_load_with_connected_lineage() -> None:
         assert raw in keys, f"no raw asset for {contract.source}.{contract.name}"
         assert landing in graph.get(raw).parent_keys
     # Every dbt source resolves to a raw-table asset of ingestion (no dangling source).
-    staging = dg.AssetKey(["stg_salesforce__leads"])
+    staging = dg.AssetKey(["staging", "stg_salesforce__leads"])
     assert dg.AssetKey(["salesforce", "lead"]) in graph.get(staging).parent_keys
     assert {job.name for job in defs.resolve_all_job_defs()} >= {"demo_job", "warehouse_job"}
     assert defs.resolve_schedule_def("daily_warehouse_schedule")

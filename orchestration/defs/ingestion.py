@@ -41,16 +41,19 @@ class RawTableTranslator(DagsterDltTranslator):
 
 
 def _ingestion_assets(source: str) -> dg.AssetsDefinition:
-    pipeline = landing_pipeline(source)
-
+    # The source and pipeline given to the decorator only describe the assets; each run builds
+    # its own, so paths (SROS_HOME, ...) are read when the run starts, not at import.
     @dlt_assets(
         dlt_source=landing_source(source),
-        dlt_pipeline=pipeline,
+        dlt_pipeline=landing_pipeline(source),
         name=f"ingest_{source}",
         dagster_dlt_translator=RawTableTranslator(),
     )
     def ingest(context: dg.AssetExecutionContext, dlt: DagsterDltResource) -> Iterator:
-        yield from dlt.run(context=context)
+        pipeline = landing_pipeline(source)
+        yield from dlt.run(
+            context=context, dlt_source=landing_source(source), dlt_pipeline=pipeline
+        )
         load_info = pipeline.last_trace.last_load_info if pipeline.last_trace else None
         reports = verify_load(pipeline, load_info.loads_ids if load_info else [])
         for report in reports:
