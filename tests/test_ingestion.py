@@ -183,3 +183,80 @@ def test_load_twice_loads_nothing_twice_and_a_rewritten_file_replaces(
         "salesforce/opportunity/export_0002.csv"
     ]
     assert _query(run_dirs["warehouse_path"], count)[0][0] == 2
+
+
+def test_dirty_company_quarantine_matches_what_the_generator_injected(
+    run_dirs: dict[str, Path],
+) -> None:
+    """Known answers: the generator records every malformed row, duplicate and late row it
+    injected; ingestion must quarantine exactly those and load everything else."""
+    import json
+
+    from sros.contracts import source_names
+    from sros.demo_company import DemoConfig, DirtyConfig, generate
+
+    landing = run_dirs["landing_dir"]
+    generate(DemoConfig(n_leads=800, seed=3, dirty=DirtyConfig.all_on()), landing)
+    truth = json.loads((landing / "ground_truth.json").read_text())
+    reports = [report for source in source_names() for report in ingest(source, **run_dirs)]
+    warehouse = run_dirs["warehouse_path"]
+
+    schemas = [
+        schema
+        for (schema,) in _query(
+            warehouse,
+            "select table_schema from information_schema.tables "
+            "where table_name = '_sros_quarantine' order by 1",
+        )
+    ]
+    quarantine = {
+        (file, row): (column, value, reason)
+        for schema in schemas
+        for file, row, column, value, reason in _query(
+            warehouse,
+            f"select source_file, row_number, column_name, value, reason "
+            f"from {schema}._sros_quarantine",
+        )
+    }
+    malformed = truth["dirty"]["malformed_rows"]
+    assert malformed, "the generator injected no malformed rows"
+    for injected in malformed:
+        column, value, reason = quarantine[(injected["file"], injected["row"])]
+        if column is None:  # structurally broken: too few fields
+            assert "missing columns" in reason
+        else:
+            assert (column, value) == (injected["column"], injected["value"])
+
+    duplicated = {
+        (table, record_id)
+        for table, ids in truth["dirty"]["duplicates"].items()
+        for kind in ("exact", "conflicting")
+        for record_id in ids[kind]
+    }
+    quarantined_duplicates = {
+        (f"{file.split('/')[0]}.{file.split('/')[1]}", value)
+        for (file, _), (_, value, reason) in quarantine.items()
+        if reason.startswith("duplicate primary key")
+    }
+    assert quarantined_duplicates == duplicated
+    assert len(quarantine) == len(malformed) + len(duplicated)
+
+    # Late rows (a second export file with older timestamps) are loaded, not skipped.
+    for table, late in truth["dirty"]["late_rows"].items():
+        source, name = table.split(".")
+        contract = load_contracts()[(source, name)]
+        key = contract.primary_key[0]
+        ids = ", ".join(f"'{record_id}'" for record_id in late["ids"])
+        [(found,)] = _query(
+            warehouse, f'select count(*) from {contract.schema}."{name}" where {key} in ({ids})'
+        )
+        assert found == len(late["ids"]), table
+
+    # Nothing lost: for every table, rows loaded + rows quarantined = rows written.
+    by_table: dict[str, int] = {}
+    for report in reports:
+        assert report["rows_read"] == report["rows_loaded"] + report["rows_quarantined"]
+        source = report["source_file"].split("/")[0]
+        table = f"{source}.{report['table_name']}"
+        by_table[table] = by_table.get(table, 0) + report["rows_read"]
+    assert by_table == truth["row_counts"]
