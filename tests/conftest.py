@@ -1,13 +1,74 @@
-"""Tests never write into the repository's var/: every path a run uses (landing zone,
-warehouse, dlt and Dagster state) defaults to a temporary folder for the whole session.
-Tests that run a job point SROS_HOME at their own tmp_path."""
+"""Shared test set-up.
 
+Tests never write into the repository's var/: every path a run uses (landing zone,
+warehouse, dlt and Dagster state) defaults to a temporary folder for the whole session, and
+tests that run a job point SROS_HOME at their own tmp_path.
+
+`built_company` gives a warehouse built from a demo company (generated, ingested, dbt build),
+once per (leads, seed) per session, for the tests that compare marts with ground truth.
+"""
+
+import json
 import os
+import subprocess
+import sys
 import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
 
 _SESSION_HOME = tempfile.mkdtemp(prefix="sros-tests-")
 os.environ["SROS_HOME"] = _SESSION_HOME
 os.environ["DAGSTER_HOME"] = os.path.join(_SESSION_HOME, "dagster")
 os.makedirs(os.environ["DAGSTER_HOME"], exist_ok=True)
-for variable in ("SROS_LANDING_DIR", "SROS_WAREHOUSE_PATH", "SROS_DLT_DIR"):
-    os.environ.pop(variable, None)
+for _variable in ("SROS_LANDING_DIR", "SROS_WAREHOUSE_PATH", "SROS_DLT_DIR"):
+    os.environ.pop(_variable, None)
+
+
+@dataclass(frozen=True)
+class BuiltCompany:
+    warehouse: Path
+    truth: dict
+    dbt_log: str
+
+
+@pytest.fixture(scope="session")
+def built_company(tmp_path_factory: pytest.TempPathFactory) -> Callable[..., BuiltCompany]:
+    """`built_company(leads=2000, seed=42)` -> a warehouse built from that demo company."""
+    from sros.contracts import source_names
+    from sros.demo_company import DemoConfig, generate
+    from sros.ingest.pipeline import ingest
+    from sros.paths import PROJECT_DIR
+
+    cache: dict[tuple[int, int], BuiltCompany] = {}
+
+    def build(leads: int = 2000, seed: int = 42) -> BuiltCompany:
+        if (leads, seed) in cache:
+            return cache[(leads, seed)]
+        home = tmp_path_factory.mktemp(f"company-{leads}-{seed}")
+        landing, warehouse = home / "landing", home / "warehouse.duckdb"
+        generate(DemoConfig(n_leads=leads, seed=seed), landing)
+        for source in source_names():
+            ingest(source, landing, warehouse, home / "dlt")
+        completed = subprocess.run(
+            [
+                str(Path(sys.executable).parent / "dbt"),
+                "build",
+                "--profiles-dir",
+                ".",
+                "--target-path",
+                str(home / "target"),
+            ],
+            cwd=PROJECT_DIR,
+            env={**os.environ, "SROS_HOME": str(home), "SROS_WAREHOUSE_PATH": str(warehouse)},
+            capture_output=True,
+            text=True,
+        )
+        assert completed.returncode == 0, completed.stdout[-5000:] + completed.stderr[-2000:]
+        truth = json.loads((landing / "ground_truth.json").read_text())
+        cache[(leads, seed)] = BuiltCompany(warehouse, truth, completed.stdout)
+        return cache[(leads, seed)]
+
+    return build
