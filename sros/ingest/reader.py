@@ -19,6 +19,7 @@ column type. Nothing is dropped silently.
 from __future__ import annotations
 
 import csv
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -46,15 +47,19 @@ class FileReadResult:
     report: dict = field(default_factory=dict)
 
 
-def count_records(path: Path) -> tuple[list[str], int]:
-    """The header and the number of data records, counted by Python's csv parser (a second,
-    independent parser, so the load report's reconciliation means something)."""
+def read_header(path: Path) -> list[str]:
+    """The header row ([] for an empty file)."""
+    with path.open(newline="", encoding="utf-8-sig", errors="replace") as handle:
+        return next(csv.reader(handle), [])
+
+
+def count_records(path: Path) -> int:
+    """The number of data records, counted by Python's csv parser (a second, independent
+    parser, so the load report's reconciliation means something)."""
     with path.open(newline="", encoding="utf-8-sig", errors="replace") as handle:
         reader = csv.reader(handle)
-        header = next(reader, None)
-        if header is None:
-            return [], 0
-        return header, sum(1 for record in reader if record)
+        next(reader, None)
+        return sum(1 for record in reader if record)
 
 
 def _cast_expression(column: str, data_type: str) -> str:
@@ -90,13 +95,24 @@ def read_landing_file(
     """Read, type and validate one landing file. `display_name` is how the file is named in
     errors, the quarantine and the report (default: its path)."""
     name = display_name or str(path)
-    header, records_counted = count_records(path)
+    header = read_header(path)
+    # The independent count runs beside DuckDB's parse (which releases the GIL).
+    with ThreadPoolExecutor(max_workers=1) as counter:
+        counting = counter.submit(count_records, path)
+        result = _read_and_validate(path, contract, name, header)
+        records_counted = counting.result()
+    return _reconciled(result, records_counted, name)
+
+
+def _read_and_validate(
+    path: Path, contract: TableContract, name: str, header: list[str]
+) -> FileReadResult:
     modified_at = datetime.fromtimestamp(path.stat().st_mtime, tz=UTC)
     report = {
         "source_file": name,
         "file_modified_at": modified_at,
         "table_name": contract.name,
-        "rows_read": records_counted,
+        "rows_read": 0,
         "rows_loaded": 0,
         "rows_quarantined": 0,
         "new_columns": "",
@@ -176,22 +192,31 @@ def read_landing_file(
     quarantined_rows = len({entry["row_number"] for entry in quarantine})
     report["rows_loaded"] = typed.num_rows
     report["rows_quarantined"] = quarantined_rows
+    return FileReadResult(rows=typed, quarantine=quarantine, report=report)
+
+
+def _reconciled(result: FileReadResult, records_counted: int, name: str) -> FileReadResult:
+    """Fill in rows read (the independent count) and the status; refuse a file whose rows
+    do not add up."""
+    report = result.report
+    loaded, quarantined = report["rows_loaded"], report["rows_quarantined"]
+    report["rows_read"] = records_counted
     report["status"] = (
         "rejected"
-        if typed.num_rows == 0 and quarantined_rows
+        if loaded == 0 and quarantined
         else "loaded_with_rejects"
-        if quarantined_rows
+        if quarantined
         else "loaded"
-        if typed.num_rows
+        if loaded
         else "empty"
     )
-    if records_counted != typed.num_rows + quarantined_rows:
+    if records_counted != loaded + quarantined:
         raise LandingFileError(
             f"{name}: rows do not reconcile: the csv parser read {records_counted} records, "
-            f"but {typed.num_rows} passed and {quarantined_rows} were quarantined. The file "
-            "may use a delimiter, quoting or encoding other than RFC 4180 UTF-8 CSV."
+            f"but {loaded} passed and {quarantined} were quarantined. The file may use a "
+            "delimiter, quoting or encoding other than RFC 4180 UTF-8 CSV."
         )
-    return FileReadResult(rows=typed, quarantine=quarantine, report=report)
+    return result
 
 
 def _quarantine_row(
@@ -221,7 +246,7 @@ def _number_records(connection: duckdb.DuckDBPyConnection, rejected: set[int]) -
     are missing from the read rows, so numbers after one skip it."""
     if not rejected:
         connection.execute(
-            f"create temp table numbered as "
+            f"create temp view numbered as "
             f"select *, rowid + 1 as {ROW_NUMBER_COLUMN} from text_rows"
         )
         return
