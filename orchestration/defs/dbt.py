@@ -1,6 +1,7 @@
 """The dbt project as Dagster assets: seeds, staging and marts, with dbt tests as asset
 checks. dbt sources map to the raw-table assets of ingestion by their [source, table] key."""
 
+import subprocess
 import sys
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -14,15 +15,22 @@ from dagster_dbt import (
     DbtProject,
     dbt_assets,
 )
+from dagster_dbt.dbt_project import using_dagster_dev
 
 from sros.paths import PROJECT_DIR
 
 DBT_PROJECT = DbtProject(project_dir=PROJECT_DIR, profiles_dir=PROJECT_DIR)
-# `dagster dev` re-parses on every load; elsewhere the manifest is parsed once if missing
-# (`sros parse` or any `dbt` command refreshes it).
-DBT_PROJECT.prepare_if_dev()
-if not DBT_PROJECT.manifest_path.exists():
-    DBT_PROJECT.preparer.prepare(DBT_PROJECT)
+# The dbt installed beside this Python, so the venv need not be on PATH.
+DBT_EXECUTABLE = str(Path(sys.executable).parent / "dbt")
+
+# `dagster dev` re-parses the project on every load, so model changes show up; elsewhere the
+# manifest is parsed once if it is missing (any dbt command refreshes it).
+if using_dagster_dev() or not DBT_PROJECT.manifest_path.exists():
+    subprocess.run(
+        [DBT_EXECUTABLE, "parse", "--quiet", "--profiles-dir", str(PROJECT_DIR)],
+        cwd=PROJECT_DIR,
+        check=True,
+    )
 
 
 class SrosDbtTranslator(DagsterDbtTranslator):
@@ -50,7 +58,4 @@ def sros_dbt_assets(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> I
 
 
 def dbt_resource() -> DbtCliResource:
-    # The dbt installed beside this Python, so the venv need not be on PATH.
-    return DbtCliResource(
-        project_dir=DBT_PROJECT, dbt_executable=str(Path(sys.executable).parent / "dbt")
-    )
+    return DbtCliResource(project_dir=DBT_PROJECT, dbt_executable=DBT_EXECUTABLE)
