@@ -331,7 +331,12 @@ def _type_and_validate(
         f"from checked where not is_bad",
         [name],
     ).to_arrow_table()
-    return passed, quarantine
+    # Rows with an empty key were quarantined, so the key columns are declared not null.
+    schema = pa.schema(
+        field.with_nullable(False) if field.name in contract.primary_key else field
+        for field in passed.schema
+    )
+    return passed.cast(schema), quarantine
 
 
 def _describe_bad_rows(
