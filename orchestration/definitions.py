@@ -6,6 +6,7 @@ from dagster_dlt import DagsterDltResource
 from orchestration.defs.dbt import dbt_resource, sros_dbt_assets
 from orchestration.defs.ingestion import INGESTION_ASSETS, LOAD_CHECKS
 from orchestration.defs.landing import demo_company
+from orchestration.defs.publish import published_warehouse
 from orchestration.defs.schedules import (
     daily_warehouse_schedule,
     demo_job,
@@ -14,7 +15,7 @@ from orchestration.defs.schedules import (
 )
 
 defs = dg.Definitions(
-    assets=[demo_company, *INGESTION_ASSETS, sros_dbt_assets],
+    assets=[demo_company, *INGESTION_ASSETS, sros_dbt_assets, published_warehouse],
     asset_checks=LOAD_CHECKS,
     jobs=[demo_job, warehouse_job],
     schedules=[daily_warehouse_schedule],

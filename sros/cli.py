@@ -90,6 +90,15 @@ def _report() -> int:
     return 0
 
 
+def _print_locations(ok: bool) -> None:
+    print(f"\nworking warehouse: {paths.warehouse_path()}")
+    published = paths.published_path()
+    if ok:
+        print(f"published for BI: {published}")
+    else:
+        print(f"the run failed: nothing was published; BI still reads {published}")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="sros", description=__doc__.split("\n\n")[0])
     commands = parser.add_subparsers(dest="command", required=True)
@@ -113,11 +122,12 @@ def main(argv: list[str] | None = None) -> int:
         config = {"ops": {"demo_company": {"config": {"n_leads": args.leads, "seed": args.seed}}}}
         ok = _run_job("demo_job", config)
         _report()
-        print(f"\nwarehouse: {paths.warehouse_path()}")
+        _print_locations(ok)
         return 0 if ok else 1
     if args.command == "run":
         ok = _run_job("warehouse_job")
         _report()
+        _print_locations(ok)
         return 0 if ok else 1
     if args.command == "report":
         return _report()

@@ -26,3 +26,10 @@ def warehouse_path() -> Path:
 
 def dlt_dir() -> Path:
     return Path(os.environ.get("SROS_DLT_DIR", home_dir() / "dlt")).resolve()
+
+
+def published_path() -> Path:
+    """The published warehouse BI tools read: replaced atomically after a good build."""
+    return Path(
+        os.environ.get("SROS_PUBLISHED_PATH", home_dir() / "published" / "warehouse.duckdb")
+    ).resolve()

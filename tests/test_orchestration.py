@@ -3,6 +3,7 @@ to end in a temporary folder, giving back the generator's row counts, twice."""
 
 from __future__ import annotations
 
+import csv
 import json
 from pathlib import Path
 
@@ -69,6 +70,28 @@ def test_demo_job_end_to_end_matches_ground_truth_and_is_idempotent(
     assert main(["demo", "--leads", "1500", "--seed", "11"]) == 0
     assert _counts(warehouse, raw) == first_raw
     assert _counts(warehouse, list(staging.values())) == first_staging
+
+    # BI reads the published copy; a build that breaks a definition publishes nothing.
+    published = tmp_path / "published" / "warehouse.duckdb"
+    publication = "select published_at, rows_published from meta.publication"
+    with duckdb.connect(str(published), read_only=True) as connection:
+        before = connection.execute(publication).fetchall()
+    _land_lead_with_unmapped_status(tmp_path / "landing" / "salesforce" / "lead")
+    assert main(["run"]) == 1  # the unmapped-status test fails the dbt build
+    with duckdb.connect(str(published), read_only=True) as connection:
+        assert connection.execute(publication).fetchall() == before
+
+
+def _land_lead_with_unmapped_status(folder: Path) -> None:
+    """A new export holding one lead whose status no crm_stage_mappings row maps."""
+    with (folder / "export_0001.csv").open(newline="") as handle:
+        header, first = next(iter([list(csv.reader(handle))[:2]]))
+    record = dict(zip(header, first, strict=True))
+    record.update(id="00Q999999999999999", status="Qualifying (not in the mapping)")
+    with (folder / "export_0099.csv").open("w", newline="") as handle:
+        writer = csv.writer(handle, lineterminator="\n")
+        writer.writerow(header)
+        writer.writerow([record[column] for column in header])
 
 
 def _staging_models() -> dict[str, str]:

@@ -23,9 +23,25 @@ DBT_PROJECT = DbtProject(project_dir=PROJECT_DIR, profiles_dir=PROJECT_DIR)
 # The dbt installed beside this Python, so the venv need not be on PATH.
 DBT_EXECUTABLE = str(Path(sys.executable).parent / "dbt")
 
-# `dagster dev` re-parses the project on every load, so model changes show up; elsewhere the
-# manifest is parsed once if it is missing (any dbt command refreshes it).
-if using_dagster_dev() or not DBT_PROJECT.manifest_path.exists():
+_DBT_SOURCES = ("dbt_project.yml", "models", "seeds", "snapshots", "macros", "tests/dbt")
+
+
+def _manifest_is_stale() -> bool:
+    """True when the manifest is missing or older than any file of the dbt project."""
+    if not DBT_PROJECT.manifest_path.exists():
+        return True
+    parsed_at = DBT_PROJECT.manifest_path.stat().st_mtime
+    for name in _DBT_SOURCES:
+        path = PROJECT_DIR / name
+        files = [path] if path.is_file() else path.rglob("*")
+        if any(file.stat().st_mtime > parsed_at for file in files if file.is_file()):
+            return True
+    return False
+
+
+# Parse when the manifest is missing or stale (a model was added or changed), and always under
+# `dagster dev`, so the assets always match the project on disk.
+if using_dagster_dev() or _manifest_is_stale():
     subprocess.run(
         [DBT_EXECUTABLE, "parse", "--quiet", "--profiles-dir", str(PROJECT_DIR)],
         cwd=PROJECT_DIR,

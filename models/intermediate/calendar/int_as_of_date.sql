@@ -4,7 +4,7 @@
 
 {% set pinned = var('as_of_date', none) %}
 {% set as_of_expression = "cast('" ~ pinned ~ "' as date)" if pinned
-    else "cast(max(synced_at) as date)" %}
+    else "cast(synced_at as date)" %}
 {% set synced_models = [] %}
 {% if var('salesforce_enabled', true) %}
 {% do synced_models.append(ref('stg_salesforce__leads')) %}
@@ -24,10 +24,16 @@ crm_syncs as (
 
 ),
 
+latest_sync as (
+
+    select max(synced_at) as synced_at from crm_syncs
+
+),
+
 final as (
 
     select {{ as_of_expression }} as as_of_date
-    from crm_syncs
+    from latest_sync
 
 )
 

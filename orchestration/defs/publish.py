@@ -1,0 +1,36 @@
+"""Publication: after a good build, BI tools get a new complete copy of the marts."""
+
+import dagster as dg
+
+from orchestration.defs.dbt import sros_dbt_assets
+from sros import paths
+from sros.publish import PUBLISHED_SCHEMAS, publish
+
+# Every mart and seed: publication waits for all of them and their blocking checks.
+_PUBLISHED_KEYS = [
+    key
+    for key in sros_dbt_assets.keys
+    if sros_dbt_assets.group_names_by_key.get(key) in PUBLISHED_SCHEMAS
+]
+
+
+@dg.asset(
+    deps=_PUBLISHED_KEYS,
+    group_name="publish",
+    kinds={"duckdb"},
+    description=(
+        "The published warehouse BI tools read (SROS_PUBLISHED_PATH, default "
+        "var/published/warehouse.duckdb): the marts and seeds of a build whose dbt tests and "
+        "blocking checks passed, replaced in one atomic rename."
+    ),
+)
+def published_warehouse(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+    counts = publish(paths.warehouse_path(), paths.published_path())
+    context.log.info("published %s tables to %s", len(counts), paths.published_path())
+    return dg.MaterializeResult(
+        metadata={
+            "path": str(paths.published_path()),
+            "tables": len(counts),
+            "rows": sum(counts.values()),
+        }
+    )

@@ -1,0 +1,92 @@
+"""Safe publication: BI reads a complete old or a complete new warehouse, never a partial one,
+and only the BI-facing schemas are published."""
+
+import threading
+import time
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from sros.publish import publish
+
+
+def _working_warehouse(path: Path, n_rows: int) -> Path:
+    """A small working warehouse: a mart whose every row carries the version's size, plus
+    raw and staging schemas that must never be published."""
+    with duckdb.connect(str(path)) as connection:
+        for schema in ("marts", "seeds", "raw_salesforce", "staging"):
+            connection.execute(f"create schema {schema}")
+        connection.execute(
+            f"create table marts.fct_numbers as "
+            f"select range as number, {n_rows} as version from range({n_rows})"
+        )
+        connection.execute("create table seeds.funnel_stages as select 'lead' as stage_key")
+        connection.execute("create table raw_salesforce.lead as select 'ann@example.com' as email")
+        connection.execute("create view staging.stg_leads as select * from raw_salesforce.lead")
+    return path
+
+
+def test_publish_copies_only_marts_and_seeds(tmp_path: Path) -> None:
+    working = _working_warehouse(tmp_path / "warehouse.duckdb", 10)
+    published = tmp_path / "published" / "warehouse.duckdb"
+    counts = publish(working, published)
+    assert counts == {"marts.fct_numbers": 10, "seeds.funnel_stages": 1}
+    with duckdb.connect(str(published), read_only=True) as connection:
+        schemas = {
+            schema
+            for (schema,) in connection.execute(
+                "select distinct table_schema from information_schema.tables"
+            ).fetchall()
+        }
+        assert schemas == {"marts", "seeds", "meta"}  # no raw, no staging: no personal data
+        assert connection.execute(
+            "select tables_published, rows_published from meta.publication"
+        ).fetchall() == [(2, 11)]
+    assert [p.name for p in published.parent.iterdir()] == ["warehouse.duckdb"]  # no leftovers
+
+
+def test_a_reader_in_a_loop_only_ever_sees_a_complete_version(tmp_path: Path) -> None:
+    small = _working_warehouse(tmp_path / "small.duckdb", 1_000)
+    large = _working_warehouse(tmp_path / "large.duckdb", 200_000)
+    published = tmp_path / "published" / "warehouse.duckdb"
+    publish(small, published)
+
+    seen: set[tuple[int, int]] = set()
+    errors: list[Exception] = []
+    stop = threading.Event()
+
+    def read_in_a_loop() -> None:
+        deadline = time.monotonic() + 60  # bounded, whatever happens
+        while not stop.is_set() and time.monotonic() < deadline:
+            try:
+                with duckdb.connect(str(published), read_only=True) as connection:
+                    # count and version come from one snapshot of one file
+                    seen.add(
+                        connection.execute(
+                            "select count(*), min(version) from marts.fct_numbers"
+                        ).fetchone()
+                    )
+            except Exception as error:  # any failure to read is a failure of publication
+                errors.append(error)
+
+    reader = threading.Thread(target=read_in_a_loop)
+    reader.start()
+    try:
+        for round_number in range(6):
+            publish(large if round_number % 2 == 0 else small, published)
+    finally:
+        stop.set()
+        reader.join()
+    assert errors == []
+    assert seen <= {(1_000, 1_000), (200_000, 200_000)}  # never a mixed or partial version
+    assert len(seen) == 2, f"the reader saw {seen}; it should have seen both versions"
+
+
+def test_publishing_a_missing_warehouse_fails_and_keeps_the_published_one(tmp_path: Path) -> None:
+    published = tmp_path / "published" / "warehouse.duckdb"
+    publish(_working_warehouse(tmp_path / "warehouse.duckdb", 5), published)
+    before = published.read_bytes()
+    with pytest.raises(FileNotFoundError, match="build it before publishing"):
+        publish(tmp_path / "nowhere.duckdb", published)
+    assert published.read_bytes() == before
