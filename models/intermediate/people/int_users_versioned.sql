@@ -1,0 +1,168 @@
+-- The CRM users who own records (Salesforce users, HubSpot owners), one row per version of
+-- their place in the organisation. Salesforce versions come from the snapshot
+-- snp_salesforce__users: its first version is valid from the user's creation (a single
+-- snapshot run gives the current manager since the user was created), later versions from
+-- when the build saw the change. HubSpot owners have one version (no manager hierarchy).
+-- Team and region come from the seeds (salesforce_departments, hubspot_teams).
+
+{%- set salesforce = var('salesforce_enabled', true) %}
+{%- set hubspot = var('hubspot_enabled', true) %}
+
+with
+
+{% if salesforce %}
+snp_salesforce__users as (
+
+    select * from {{ ref('snp_salesforce__users') }}
+
+),
+
+stg_salesforce__user_roles as (
+
+    select * from {{ ref('stg_salesforce__user_roles') }}
+
+),
+
+salesforce_departments as (
+
+    select * from {{ ref('salesforce_departments') }}
+
+),
+{% endif %}
+
+{% if hubspot %}
+stg_hubspot__owners as (
+
+    select * from {{ ref('stg_hubspot__owners') }}
+
+),
+
+stg_hubspot__owner_teams as (
+
+    select * from {{ ref('stg_hubspot__owner_teams') }}
+
+),
+
+stg_hubspot__teams as (
+
+    select * from {{ ref('stg_hubspot__teams') }}
+
+),
+
+hubspot_teams as (
+
+    select * from {{ ref('hubspot_teams') }}
+
+),
+{% endif %}
+
+versions as (
+
+    {% if salesforce %}
+    select
+        snp_salesforce__users.source_system,
+        snp_salesforce__users.user_id,
+        snp_salesforce__users.manager_user_id,
+        snp_salesforce__users.user_role_id,
+        stg_salesforce__user_roles.role_name,
+        snp_salesforce__users.title,
+        snp_salesforce__users.department as crm_team_name,
+        salesforce_departments.team_function as team,
+        snp_salesforce__users.region,
+        snp_salesforce__users.is_active,
+        snp_salesforce__users.created_at,
+        case
+            when
+                row_number() over (
+                    partition by snp_salesforce__users.user_id
+                    order by snp_salesforce__users.dbt_valid_from
+                ) = 1
+                then snp_salesforce__users.created_at
+            else snp_salesforce__users.dbt_valid_from
+        end as valid_from
+    from snp_salesforce__users
+    left join stg_salesforce__user_roles
+        on snp_salesforce__users.user_role_id = stg_salesforce__user_roles.user_role_id
+    left join salesforce_departments
+        on snp_salesforce__users.department = salesforce_departments.department
+    {% endif %}
+
+    {% if salesforce and hubspot %}
+    union all
+    {% endif %}
+
+    {% if hubspot %}
+    select
+        stg_hubspot__owners.source_system,
+        stg_hubspot__owners.owner_id as user_id,
+        cast(null as {{ dbt.type_string() }}) as manager_user_id,
+        cast(null as {{ dbt.type_string() }}) as user_role_id,
+        cast(null as {{ dbt.type_string() }}) as role_name,
+        cast(null as {{ dbt.type_string() }}) as title,
+        stg_hubspot__teams.team_name as crm_team_name,
+        hubspot_teams.team_function as team,
+        hubspot_teams.region,
+        stg_hubspot__owners.is_active,
+        stg_hubspot__owners.created_at,
+        stg_hubspot__owners.created_at as valid_from
+    from stg_hubspot__owners
+    left join stg_hubspot__owner_teams
+        on
+            stg_hubspot__owners.owner_id = stg_hubspot__owner_teams.owner_id
+            and stg_hubspot__owner_teams.is_primary_team
+    left join stg_hubspot__teams
+        on stg_hubspot__owner_teams.team_id = stg_hubspot__teams.team_id
+    left join hubspot_teams
+        on stg_hubspot__teams.team_name = hubspot_teams.team_name
+    {% endif %}
+
+    {% if not (salesforce or hubspot) %}
+    select
+        cast(null as {{ dbt.type_string() }}) as source_system,
+        cast(null as {{ dbt.type_string() }}) as user_id,
+        cast(null as {{ dbt.type_string() }}) as manager_user_id,
+        cast(null as {{ dbt.type_string() }}) as user_role_id,
+        cast(null as {{ dbt.type_string() }}) as role_name,
+        cast(null as {{ dbt.type_string() }}) as title,
+        cast(null as {{ dbt.type_string() }}) as crm_team_name,
+        cast(null as {{ dbt.type_string() }}) as team,
+        cast(null as {{ dbt.type_string() }}) as region,
+        cast(null as {{ dbt.type_boolean() }}) as is_active,
+        cast(null as {{ dbt.type_timestamp() }}) as created_at,
+        cast(null as {{ dbt.type_timestamp() }}) as valid_from
+    where 1 = 0
+    {% endif %}
+
+),
+
+final as (
+
+    select
+        cast({{ dbt.hash(dbt.concat([
+            "source_system", "':'", "user_id", "':'",
+            "cast(valid_from as " ~ dbt.type_string() ~ ")",
+        ])) }} as {{ dbt.type_string() }}) as user_version_id,
+        source_system,
+        user_id,
+        manager_user_id,
+        user_role_id,
+        role_name,
+        title,
+        crm_team_name,
+        team,
+        region,
+        is_active,
+        created_at,
+        valid_from,
+        coalesce(
+            lead(valid_from) over (partition by source_system, user_id order by valid_from),
+            cast('9999-12-31 00:00:00' as {{ dbt.type_timestamp() }})
+        ) as valid_to,
+        lead(valid_from) over (
+            partition by source_system, user_id order by valid_from
+        ) is null as is_current
+    from versions
+
+)
+
+select * from final

@@ -1,0 +1,239 @@
+-- Every saved state of every opportunity, valid over [valid_from_at, valid_to_at): stage,
+-- amount (own currency), close date, probability (fraction) and forecast category.
+-- Salesforce: one version per OpportunityHistory row (each row is the full state after a
+-- change). HubSpot: the deal_stage history (stage entries) split further wherever the
+-- snp_hubspot__deals snapshot recorded a new amount or close date; before the first
+-- snapshot version, the earliest recorded amount and close date are taken to have held
+-- since the deal was created (HubSpot keeps no history of them).
+
+with
+
+opportunity_stages as (
+
+    select * from {{ ref('int_opportunity_stages') }}
+
+),
+
+{% if var('salesforce_enabled', true) %}
+salesforce_opportunities as (
+
+    select * from {{ ref('stg_salesforce__opportunities') }}
+
+),
+
+salesforce_opportunity_history as (
+
+    select * from {{ ref('stg_salesforce__opportunity_history') }}
+
+),
+{% endif %}
+
+{% if var('hubspot_enabled', true) %}
+hubspot_deals as (
+
+    select * from {{ ref('stg_hubspot__deals') }}
+
+),
+
+hubspot_deal_stages as (
+
+    select * from {{ ref('stg_hubspot__deal_stages') }}
+
+),
+
+hubspot_deal_snapshots as (
+
+    select * from {{ ref('snp_hubspot__deals') }}
+
+),
+
+deal_stage_entries as (
+
+    -- the history-mode table repeats a stage entry per loader version: keep one; stages
+    -- of deleted deals are dropped
+    select distinct
+        hubspot_deal_stages.deal_id,
+        hubspot_deal_stages.deal_stage_id,
+        hubspot_deal_stages.entered_at
+    from hubspot_deal_stages
+    inner join hubspot_deals
+        on hubspot_deal_stages.deal_id = hubspot_deals.deal_id
+
+),
+
+deal_amount_versions as (
+
+    -- the earliest snapshot version stands for the time before snapshots began
+    select
+        deal_id,
+        amount,
+        currency_code,
+        close_date,
+        case
+            when
+                row_number() over (partition by deal_id order by dbt_valid_from) = 1
+                then cast('1900-01-01' as {{ dbt.type_timestamp() }})
+            else dbt_valid_from
+        end as valid_from_at,
+        coalesce(
+            dbt_valid_to,
+            cast('9999-12-31' as {{ dbt.type_timestamp() }})
+        ) as valid_to_at
+    from hubspot_deal_snapshots
+
+),
+
+deal_first_entries as (
+
+    select
+        deal_id,
+        min(entered_at) as first_entered_at
+    from deal_stage_entries
+    group by 1
+
+),
+
+deal_change_times as (
+
+    select
+        deal_id,
+        entered_at as changed_at
+    from deal_stage_entries
+
+    union
+
+    select
+        deal_amount_versions.deal_id,
+        deal_amount_versions.valid_from_at as changed_at
+    from deal_amount_versions
+    inner join deal_first_entries
+        on deal_amount_versions.deal_id = deal_first_entries.deal_id
+    where deal_amount_versions.valid_from_at > deal_first_entries.first_entered_at
+
+),
+
+deal_stage_at_change as (
+
+    select
+        deal_change_times.deal_id,
+        deal_change_times.changed_at,
+        deal_stage_entries.deal_stage_id,
+        row_number() over (
+            partition by deal_change_times.deal_id, deal_change_times.changed_at
+            order by deal_stage_entries.entered_at desc, deal_stage_entries.deal_stage_id asc
+        ) as stage_recency
+    from deal_change_times
+    inner join deal_stage_entries
+        on
+            deal_change_times.deal_id = deal_stage_entries.deal_id
+            and deal_change_times.changed_at >= deal_stage_entries.entered_at
+
+),
+
+hubspot_versions as (
+
+    select
+        deal_stage_at_change.deal_id as opportunity_id,
+        hubspot_deals.source_system,
+        deal_stage_at_change.changed_at as valid_from_at,
+        deal_stage_at_change.deal_stage_id as crm_stage_value,
+        coalesce(deal_amount_versions.amount, hubspot_deals.amount) as amount,
+        coalesce(
+            deal_amount_versions.currency_code, hubspot_deals.currency_code
+        ) as currency_code,
+        coalesce(
+            deal_amount_versions.close_date, hubspot_deals.close_date
+        ) as close_date,
+        cast(null as {{ dbt.type_string() }}) as forecast_category,
+        cast(null as {{ dbt.type_float() }}) as probability,
+        cast(null as {{ dbt.type_string() }}) as crm_version_id
+    from deal_stage_at_change
+    inner join hubspot_deals
+        on deal_stage_at_change.deal_id = hubspot_deals.deal_id
+    left join deal_amount_versions
+        on
+            deal_stage_at_change.deal_id = deal_amount_versions.deal_id
+            and deal_stage_at_change.changed_at >= deal_amount_versions.valid_from_at
+            and deal_stage_at_change.changed_at < deal_amount_versions.valid_to_at
+    where deal_stage_at_change.stage_recency = 1
+
+),
+{% endif %}
+
+unioned as (
+
+    {% if var('salesforce_enabled', true) %}
+    select
+        salesforce_opportunity_history.opportunity_id,
+        salesforce_opportunity_history.source_system,
+        salesforce_opportunity_history.changed_at as valid_from_at,
+        salesforce_opportunity_history.stage_name as crm_stage_value,
+        salesforce_opportunity_history.amount,
+        salesforce_opportunities.currency_code,
+        salesforce_opportunity_history.close_date,
+        salesforce_opportunity_history.forecast_category,
+        salesforce_opportunity_history.probability_pct / 100.0 as probability,
+        salesforce_opportunity_history.opportunity_history_id as crm_version_id
+    from salesforce_opportunity_history
+    inner join salesforce_opportunities
+        on
+            salesforce_opportunity_history.opportunity_id
+            = salesforce_opportunities.opportunity_id
+    {% endif %}
+
+    {% if var('salesforce_enabled', true) and var('hubspot_enabled', true) %}
+    union all
+    {% endif %}
+
+    {% if var('hubspot_enabled', true) %}
+    select * from hubspot_versions
+    {% endif %}
+
+),
+
+sequenced as (
+
+    select
+        unioned.*,
+        row_number() over (
+            partition by unioned.source_system, unioned.opportunity_id
+            order by unioned.valid_from_at, unioned.crm_version_id
+        ) as version_number
+    from unioned
+
+),
+
+final as (
+
+    select
+        sequenced.opportunity_id,
+        sequenced.source_system,
+        sequenced.version_number,
+        sequenced.crm_version_id,
+        sequenced.valid_from_at,
+        lead(sequenced.valid_from_at) over (
+            partition by sequenced.source_system, sequenced.opportunity_id
+            order by sequenced.version_number
+        ) as valid_to_at,
+        sequenced.crm_stage_value,
+        opportunity_stages.stage_key,
+        opportunity_stages.stage_order,
+        opportunity_stages.is_open,
+        opportunity_stages.is_closed,
+        opportunity_stages.is_won,
+        sequenced.amount,
+        sequenced.currency_code,
+        sequenced.close_date,
+        sequenced.forecast_category,
+        coalesce(
+            sequenced.probability, opportunity_stages.default_probability
+        ) as probability
+    from sequenced
+    left join opportunity_stages
+        on
+            sequenced.source_system = opportunity_stages.source_system
+            and sequenced.crm_stage_value = opportunity_stages.crm_stage_value
+
+)
+
+select * from final

@@ -1,0 +1,224 @@
+-- Amounts convert at the dated rate in force on the close date for closed opportunities and
+-- on the as-of date for open ones (open pipeline is valued at the rate of the day it is
+-- reported). A lost opportunity carries its last open amount.
+
+with
+
+as_of as (
+
+    select * from {{ ref('int_as_of_date') }}
+
+),
+
+opportunities as (
+
+    select * from {{ ref('int_opportunities_unioned') }}
+
+),
+
+opportunity_stages as (
+
+    select * from {{ ref('int_opportunity_stages') }}
+
+),
+
+opportunity_versions as (
+
+    select * from {{ ref('int_opportunity_versions') }}
+
+),
+
+conversion_rates as (
+
+    select * from {{ ref('int_currency_conversion_rates') }}
+
+),
+
+lead_source_channels as (
+
+    select * from {{ ref('lead_source_channels') }}
+
+),
+
+accounts as (
+
+    select * from {{ ref('dim_accounts') }}
+
+),
+
+person_identities as (
+
+    select * from {{ ref('int_person_identities') }}
+
+),
+
+lead_handoffs as (
+
+    select * from {{ ref('fct_lead_handoffs') }}
+
+),
+
+last_open_versions as (
+
+    select
+        source_system,
+        opportunity_id,
+        amount as last_open_amount
+    from (
+        select
+            source_system,
+            opportunity_id,
+            amount,
+            row_number() over (
+                partition by source_system, opportunity_id
+                order by version_number desc
+            ) as recency
+        from opportunity_versions
+        where is_open
+    ) as open_versions
+    where recency = 1
+
+),
+
+opportunities_staged as (
+
+    select
+        opportunities.*,
+        opportunity_stages.stage_key,
+        opportunity_stages.stage_order,
+        coalesce(opportunity_stages.is_closed, false) as is_closed,
+        coalesce(opportunity_stages.is_won, false) as is_won,
+        cast(opportunities.created_at as date) as created_date,
+        case
+            when opportunity_stages.is_closed and not opportunity_stages.is_won
+                then coalesce(last_open_versions.last_open_amount, opportunities.amount)
+            else opportunities.amount
+        end as reported_amount,
+        case
+            when opportunity_stages.is_closed then opportunities.close_date
+            else as_of.as_of_date
+        end as conversion_date
+    from opportunities
+    cross join as_of
+    left join opportunity_stages
+        on
+            opportunities.source_system = opportunity_stages.source_system
+            and opportunities.crm_stage_value = opportunity_stages.crm_stage_value
+    left join last_open_versions
+        on
+            opportunities.source_system = last_open_versions.source_system
+            and opportunities.opportunity_id = last_open_versions.opportunity_id
+
+),
+
+converted as (
+
+    select
+        opportunities_staged.*,
+        conversion_rates.conversion_rate,
+        cast(
+            opportunities_staged.reported_amount / conversion_rates.conversion_rate
+            as decimal(18, 2)
+        ) as amount_corporate
+    from opportunities_staged
+    left join conversion_rates
+        on
+            opportunities_staged.currency_code = conversion_rates.currency_code
+            and opportunities_staged.conversion_date >= conversion_rates.valid_from
+            and opportunities_staged.conversion_date < conversion_rates.valid_to
+
+),
+
+originating_handoffs as (
+
+    -- the latest handoff of the originating person at or before the opportunity's creation
+    select
+        converted.source_system,
+        converted.opportunity_id,
+        person_identities.person_id,
+        lead_handoffs.handoff_id,
+        row_number() over (
+            partition by converted.source_system, converted.opportunity_id
+            order by lead_handoffs.handed_at desc, lead_handoffs.handoff_id desc
+        ) as handoff_recency
+    from converted
+    inner join person_identities
+        on
+            converted.source_system = person_identities.source_system
+            and converted.originating_crm_object = person_identities.crm_object
+            and converted.originating_crm_record_id = person_identities.crm_record_id
+    left join lead_handoffs
+        on
+            person_identities.person_id = lead_handoffs.person_id
+            and converted.created_at >= lead_handoffs.handed_at
+
+),
+
+final as (
+
+    select
+        converted.opportunity_id,
+        converted.source_system,
+        converted.account_id,
+        converted.owner_user_id,
+        converted.campaign_id,
+        converted.opportunity_type,
+        converted.crm_opportunity_type,
+        accounts.segment,
+        accounts.region,
+        converted.originating_crm_object,
+        converted.originating_crm_record_id,
+        originating_handoffs.person_id as originating_person_id,
+        originating_handoffs.handoff_id as originating_handoff_id,
+        converted.lead_source,
+        lead_source_channels.channel as source_channel,
+        lead_source_channels.team as source_team,
+        coalesce(lead_source_channels.team = 'marketing', false) as is_marketing_sourced,
+        converted.created_at,
+        converted.created_date,
+        converted.close_date,
+        case when converted.is_closed then converted.close_date end as closed_date,
+        case
+            when converted.is_closed
+                then {{ dbt.datediff('converted.created_date', 'converted.close_date', 'day') }}
+        end as cycle_days,
+        case
+            when converted.is_won then 'won'
+            when converted.is_closed then 'lost'
+            else 'open'
+        end as status,
+        converted.is_won,
+        converted.is_closed,
+        converted.stage_key,
+        converted.stage_order,
+        converted.crm_stage_value,
+        converted.forecast_category,
+        cast(converted.probability as double) as probability,
+        cast(converted.reported_amount as decimal(18, 2)) as amount,
+        cast(converted.amount as decimal(18, 2)) as crm_amount,
+        converted.currency_code,
+        converted.conversion_date,
+        cast(converted.conversion_rate as double) as conversion_rate,
+        converted.amount_corporate,
+        cast(
+            converted.amount_corporate * converted.probability as decimal(18, 2)
+        ) as weighted_amount_corporate,
+        '{{ var("corporate_currency") }}' as corporate_currency_code
+    from converted
+    left join accounts
+        on
+            converted.source_system = accounts.source_system
+            and converted.account_id = accounts.account_id
+    left join lead_source_channels
+        on
+            converted.source_system = lead_source_channels.source_system
+            and converted.lead_source = lead_source_channels.lead_source
+    left join originating_handoffs
+        on
+            converted.source_system = originating_handoffs.source_system
+            and converted.opportunity_id = originating_handoffs.opportunity_id
+            and originating_handoffs.handoff_recency = 1
+
+)
+
+select * from final

@@ -1,0 +1,287 @@
+"""The pipeline marts (fct_opportunities, fct_pipeline_snapshots_daily, fct_pipeline_waterfall,
+dim_accounts) give back the demo generator's ground truth (sros/demo_company/truth.py), at two
+scales and seeds, and the incremental daily snapshots equal a full refresh.
+
+Each number is rebuilt from the marts exactly as truth.py defines it (ratios of sums). The
+marts and the generator see the same opportunities row for row, so counts are exact and rates
+agree up to truth.py's rounding to 6 decimals. Amounts differ only by rounding: the marts store
+each converted amount to the cent (decimal(18, 2)), the generator sums unrounded floats.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable
+from datetime import timedelta
+from pathlib import Path
+
+import duckdb
+import pytest
+
+COMPANIES = [(2000, 42), (4000, 7)]
+# truth.py rounds every rate to 6 decimals; a rate recomputed from the same rows must agree
+# to that rounding.
+ROUNDING = 1e-6
+# Each converted amount is rounded to the cent in the marts: a sum of n amounts may differ
+# from the generator's unrounded sum by at most n * 0.005.
+CENT = 0.005
+TYPE_NAMES = {"new_business": "New Business", "expansion": "Expansion", "renewal": "Renewal"}
+
+
+@pytest.fixture(scope="module", params=COMPANIES, ids=lambda c: f"{c[0]}-leads-seed-{c[1]}")
+def company(request: pytest.FixtureRequest, built_company: Callable) -> tuple:
+    leads, seed = request.param
+    built = built_company(leads=leads, seed=seed)
+    con = duckdb.connect(str(built.warehouse), read_only=True)
+    yield con, built.truth
+    con.close()
+
+
+def _one(con: duckdb.DuckDBPyConnection, sql: str) -> tuple:
+    return con.sql(sql).fetchone()
+
+
+def test_opportunity_counts_by_type_system_and_status_are_exact(company: tuple) -> None:
+    con, truth = company
+    f = truth["funnel"]
+    by_type = dict(
+        con.sql(
+            "select opportunity_type, count(*) from marts.fct_opportunities group by 1"
+        ).fetchall()
+    )
+    assert {TYPE_NAMES[k]: v for k, v in by_type.items()} == {
+        k: v for k, v in f["opportunities_by_type"].items() if v
+    }
+    by_system = dict(
+        con.sql("select source_system, count(*) from marts.fct_opportunities group by 1").fetchall()
+    )
+    assert by_system == {k: v for k, v in f["opportunities_by_system"].items() if v}
+    won, lost, open_ = _one(
+        con,
+        """
+        select
+            count(*) filter (where status = 'won'),
+            count(*) filter (where status = 'lost'),
+            count(*) filter (where status = 'open')
+        from marts.fct_opportunities
+        """,
+    )
+    assert (won, lost, open_) == (f["closed_won"], f["closed_lost"], f["open"])
+
+
+def test_win_rate_by_segment_by_count_and_by_amount(company: tuple) -> None:
+    """New-business opportunities, closed won / closed, by account segment; by amount in USD at
+    the close date's rate, a lost deal carrying its last open amount."""
+    con, truth = company
+    expected = truth["funnel"]["win_rate_by_segment"]
+    rows = con.sql(
+        """
+        select
+            segment,
+            count(*) filter (where is_won) as won,
+            count(*) as closed,
+            sum(amount_corporate) filter (where is_won) as won_amount,
+            sum(amount_corporate) as closed_amount
+        from marts.fct_opportunities
+        where opportunity_type = 'new_business' and is_closed
+        group by 1
+        """
+    ).fetchall()
+    ours = {segment: (won, closed, wa, ca) for segment, won, closed, wa, ca in rows}
+    for segment, rate in expected["by_count"].items():
+        if rate is None:
+            assert segment not in ours
+            continue
+        won, closed, won_amount, closed_amount = ours[segment]
+        assert abs(won / closed - rate) <= ROUNDING, segment
+        # by amount: truth's 6-decimal rounding plus the cent rounding of each of the
+        # `closed` amounts in both sums (relative to the closed amount)
+        tolerance = ROUNDING + 2 * closed * CENT / float(closed_amount)
+        by_amount = float(won_amount or 0) / float(closed_amount)
+        assert abs(by_amount - expected["by_amount"][segment]) <= tolerance, segment
+
+
+def test_median_cycle_days_of_closed_opportunities_is_exact(company: tuple) -> None:
+    con, truth = company
+    (median,) = _one(con, "select median(cycle_days) from marts.fct_opportunities where is_closed")
+    assert float(median) == truth["funnel"]["median_cycle_days"]
+    (negative,) = _one(con, "select count(*) from marts.fct_opportunities where cycle_days < 0")
+    assert negative == 0
+
+
+def test_open_pipeline_in_usd_at_the_as_of_date(company: tuple) -> None:
+    """Open opportunities at the export, in USD at the rate in force on end_date: the same sum
+    from fct_opportunities and from the as-of day's pipeline snapshot."""
+    con, truth = company
+    expected = truth["funnel"]["open_pipeline_usd"]
+    end_date = truth["parameters"]["config"]["end_date"]
+    count, amount = _one(
+        con,
+        "select count(*), sum(amount_corporate) from marts.fct_opportunities where status = 'open'",
+    )
+    # each of the `count` amounts is rounded to the cent
+    assert abs(float(amount) - expected) <= count * CENT
+    snapshot_count, snapshot_amount = _one(
+        con,
+        f"""
+        select count(*), sum(amount_corporate)
+        from marts.fct_pipeline_snapshots_daily
+        where snapshot_date = date '{end_date}'
+        """,
+    )
+    assert snapshot_count == truth["funnel"]["open"]
+    assert snapshot_amount == amount
+
+
+def test_won_leads_and_sql_to_won_conversion(company: tuple) -> None:
+    """truth `won`: leads whose converted opportunity is closed won (expansion deals of a
+    HubSpot customer carry the originating contact of the won deal they grow, so they add no
+    person); sql_to_won = won / sql, sql from the lead lifecycle mart."""
+    con, truth = company
+    f = truth["funnel"]
+    (won_people,) = _one(
+        con,
+        "select count(distinct originating_person_id) from marts.fct_opportunities where is_won",
+    )
+    assert won_people == f["won"]
+    (sql_people,) = _one(
+        con,
+        "select count(distinct person_id) from marts.fct_lead_lifecycle where stage_key = 'sql'",
+    )
+    assert abs(won_people / sql_people - f["conversion"]["sql_to_won"]) <= ROUNDING
+
+
+def test_every_converted_opportunity_has_its_person_and_handoff(company: tuple) -> None:
+    con, _ = company
+    missing_person, missing_handoff, late_handoff = _one(
+        con,
+        """
+        select
+            count(*) filter (
+                where originating_crm_record_id is not null and originating_person_id is null
+            ),
+            count(*) filter (
+                where originating_person_id is not null and originating_handoff_id is null
+            ),
+            count(*) filter (where handoffs.handed_at > opportunities.created_at)
+        from marts.fct_opportunities as opportunities
+        left join marts.fct_lead_handoffs as handoffs
+            on opportunities.originating_handoff_id = handoffs.handoff_id
+        """,
+    )
+    # every generated opportunity from a lead follows an MQL handoff of that lead
+    assert (missing_person, missing_handoff, late_handoff) == (0, 0, 0)
+
+
+def test_customers_are_the_accounts_with_a_won_deal(company: tuple) -> None:
+    con, _ = company
+    customers, accounts_with_won = _one(
+        con,
+        """
+        select
+            (select count(*) from marts.dim_accounts where is_customer),
+            (select count(distinct account_id) from marts.fct_opportunities where is_won)
+        """,
+    )
+    assert customers == accounts_with_won > 0
+
+
+def test_waterfall_balances_and_closes_on_the_snapshots(company: tuple) -> None:
+    con, _ = company
+    (unbalanced,) = _one(
+        con,
+        """
+        select count(*) from (
+            select period_type, period_start_date
+            from marts.fct_pipeline_waterfall
+            group by 1, 2
+            having abs(
+                sum(opening_amount + new_amount + pulled_in_amount + increased_amount
+                    - decreased_amount - won_amount - lost_amount - pushed_out_amount
+                    - closing_amount)
+            ) >= 0.01
+        )
+        """,
+    )
+    assert unbalanced == 0
+    # every opportunity closed won in the data is won in exactly one month and one week
+    won_months, won_weeks, won = _one(
+        con,
+        """
+        select
+            (select count(*) from marts.fct_pipeline_waterfall
+             where period_type = 'month' and movement = 'won'),
+            (select count(*) from marts.fct_pipeline_waterfall
+             where period_type = 'week' and movement = 'won'),
+            (select count(*) from marts.fct_opportunities
+             where is_won and closed_date > cast(created_at as date))
+        """,
+    )
+    assert won_months == won_weeks == won
+
+
+def test_incremental_snapshots_equal_a_full_refresh(
+    built_company: Callable, tmp_path: Path
+) -> None:
+    """On a copy of the built warehouse, drop the last 20 days of fct_pipeline_snapshots_daily
+    (the table as it stood 20 days ago: a day's rows do not depend on the as-of date), run the
+    model incrementally, and compare row for row with the full build. A row older than the
+    lookback window is altered before the run: it must come through untouched, proving the run
+    rebuilt only the new days (plus the lookback), not the history.
+
+    The as-of date moves here the way it does in production, with the data (the latest sync),
+    not with var as_of_date: int_as_of_date returns one row per CRM when that var is set."""
+    from sros.paths import PROJECT_DIR
+
+    built = built_company(leads=2000, seed=42)
+    # the copy keeps the file name: views refer to the database by it
+    warehouse = tmp_path / built.warehouse.name
+    shutil.copy(built.warehouse, warehouse)
+    with duckdb.connect(str(warehouse)) as con:
+        (last_day,) = con.sql(
+            "select max(snapshot_date) from marts.fct_pipeline_snapshots_daily"
+        ).fetchone()
+        cut = last_day - timedelta(days=20)
+        con.execute("delete from marts.fct_pipeline_snapshots_daily where snapshot_date > ?", [cut])
+        (old_day,) = con.sql(
+            "select min(snapshot_date) from marts.fct_pipeline_snapshots_daily"
+        ).fetchone()
+        con.execute(
+            "update marts.fct_pipeline_snapshots_daily set version_number = -1 "
+            "where snapshot_date = ?",
+            [old_day],
+        )
+
+    completed = subprocess.run(
+        [
+            str(Path(sys.executable).parent / "dbt"),
+            "run",
+            "--profiles-dir",
+            ".",
+            "--target-path",
+            str(tmp_path / "target"),
+            "--select",
+            "fct_pipeline_snapshots_daily",
+        ],
+        cwd=PROJECT_DIR,
+        env={**os.environ, "SROS_WAREHOUSE_PATH": str(warehouse)},
+        capture_output=True,
+        text=True,
+    )
+    assert completed.returncode == 0, completed.stdout[-3000:]
+    assert "incremental model marts.fct_pipeline_snapshots_daily" in completed.stdout
+
+    query = "select * from marts.fct_pipeline_snapshots_daily order by all"
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        incremental = con.sql(query).fetchall()
+    with duckdb.connect(str(built.warehouse), read_only=True) as con:
+        full = con.sql(query).fetchall()
+    altered = [row for row in incremental if row[0] == old_day]
+    assert altered and all(row[-1] == -1 for row in altered)
+    assert len(incremental) == len(full)
+    assert [row for row in incremental if row[0] != old_day] == [
+        row for row in full if row[0] != old_day
+    ]
