@@ -1,8 +1,9 @@
 {{ config(store_failures=true) }}
 
--- The stage mapping (crm_stage_mappings, funnel_stages, won_stage_key) and the CRM agree on
--- each opportunity's outcome: Salesforce is_closed / is_won, HubSpot's closed-won stage.
--- Returns each opportunity where they differ (a mapping or a CRM stage setting is wrong).
+-- The stage mapping (crm_stage_mappings, funnel_stages stage_group and outcome) and the CRM
+-- agree on each opportunity's outcome: Salesforce is_closed / is_won, HubSpot's closed-won
+-- stage. Returns each opportunity where they differ (a mapping, a funnel_stages outcome or
+-- a CRM stage setting is wrong).
 
 with
 

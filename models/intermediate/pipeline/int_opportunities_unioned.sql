@@ -1,9 +1,17 @@
 -- Salesforce opportunities and HubSpot deals as they stand now, in one shape: ids, the
 -- originating lead / contact, type, stage, source, amount in its own currency and the win
 -- probability as a fraction (Salesforce percentage / 100; HubSpot's stage probability).
+-- The type is mapped to new_business / expansion / renewal by the opportunity_types seed;
+-- an unmapped CRM value leaves it null (assert_opportunity_types_are_mapped names it).
 -- At least one CRM must be enabled (as for int_as_of_date).
 
 with
+
+opportunity_types as (
+
+    select * from {{ ref('opportunity_types') }}
+
+),
 
 {% if var('salesforce_enabled', true) %}
 salesforce_opportunities as (
@@ -56,7 +64,6 @@ unioned as (
         'lead' as originating_crm_object,
         originating_lead_id as originating_crm_record_id,
         opportunity_type as crm_opportunity_type,
-        {{ opportunity_type_key('salesforce', 'opportunity_type') }} as opportunity_type,
         stage_name as crm_stage_value,
         forecast_category,
         lead_source,
@@ -84,8 +91,6 @@ unioned as (
         'contact' as originating_crm_object,
         hubspot_deals.originating_contact_id as originating_crm_record_id,
         hubspot_deals.deal_type as crm_opportunity_type,
-        {{ opportunity_type_key('hubspot', 'hubspot_deals.deal_type') }}
-            as opportunity_type,
         hubspot_deals.deal_stage_id as crm_stage_value,
         cast(null as {{ dbt.type_string() }}) as forecast_category,
         hubspot_deals.lead_source,
@@ -103,6 +108,36 @@ unioned as (
         on hubspot_deals.deal_stage_id = hubspot_deal_pipeline_stages.deal_stage_id
     {% endif %}
 
+),
+
+final as (
+
+    select
+        unioned.opportunity_id,
+        unioned.source_system,
+        unioned.account_id,
+        unioned.owner_user_id,
+        unioned.campaign_id,
+        unioned.originating_crm_object,
+        unioned.originating_crm_record_id,
+        unioned.crm_opportunity_type,
+        opportunity_types.opportunity_type,
+        unioned.crm_stage_value,
+        unioned.forecast_category,
+        unioned.lead_source,
+        unioned.amount,
+        unioned.currency_code,
+        unioned.probability,
+        unioned.crm_is_closed,
+        unioned.crm_is_won,
+        unioned.close_date,
+        unioned.created_at
+    from unioned
+    left join opportunity_types
+        on
+            unioned.source_system = opportunity_types.source_system
+            and unioned.crm_opportunity_type = opportunity_types.crm_value
+
 )
 
-select * from unioned
+select * from final

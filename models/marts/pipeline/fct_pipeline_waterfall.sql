@@ -34,6 +34,12 @@ stage_history as (
 
 ),
 
+funnel_stages as (
+
+    select * from {{ ref('funnel_stages') }}
+
+),
+
 snapshot_range as (
 
     select min(snapshot_date) as first_snapshot_date
@@ -121,8 +127,9 @@ closes_in_period as (
         periods.period_start_date,
         stage_history.source_system,
         stage_history.opportunity_id,
+        -- the funnel_stages outcome of the closed stage; any other close counts as lost
         case
-            when stage_history.stage_key = {{ won_stage_key() }} then 'won' else 'lost'
+            when funnel_stages.outcome = 'won' then 'won' else 'lost'
         end as end_state,
         stage_history.stage_key,
         cast(stage_history.entered_at as date) as closed_on,
@@ -139,6 +146,8 @@ closes_in_period as (
         on
             cast(stage_history.entered_at as date) >= periods.period_start_date
             and cast(stage_history.entered_at as date) <= periods.closing_snapshot_date
+    left join funnel_stages
+        on stage_history.stage_key = funnel_stages.stage_key
     where not stage_history.is_open_stage
 
 ),

@@ -1,0 +1,46 @@
+{{ config(store_failures=true, severity=var('unmapped_value_severity', 'error')) }}
+
+-- Every opportunity type value on a Salesforce opportunity (Type) or HubSpot deal
+-- (dealtype) has a row in seeds/opportunity_types.csv: new business, expansion and renewal
+-- pipeline depend on it. Returns one row per unmapped value, naming it; fix by adding the
+-- value to the seed (or correcting the CRM), never by filtering here.
+
+with
+
+opportunities as (
+
+    select * from {{ ref('int_opportunities_unioned') }}
+
+),
+
+unmapped as (
+
+    select
+        source_system,
+        crm_opportunity_type,
+        count(*) as rows_seen
+    from opportunities
+    where
+        crm_opportunity_type is not null
+        and opportunity_type is null
+    group by 1, 2
+
+),
+
+final as (
+
+    select
+        *,
+        {{ dbt.concat([
+            "'unmapped opportunity type '",
+            "source_system",
+            "' \"'",
+            "crm_opportunity_type",
+            "'\" (seen in int_opportunities_unioned.crm_opportunity_type): '",
+            "'add it to seeds/opportunity_types.csv'",
+        ]) }} as problem
+    from unmapped
+
+)
+
+select * from final
