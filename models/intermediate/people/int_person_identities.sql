@@ -5,82 +5,25 @@
 -- in staging. Links are followed two hops (email -> conversion -> email -> conversion),
 -- which covers every chain a conversion and shared emails can form in practice.
 
-{%- set salesforce = var('salesforce_enabled', true) %}
-{%- set hubspot = var('hubspot_enabled', true) %}
 
 with
 
-{% if salesforce %}
-salesforce_leads as (
+int_person_records_unioned as (
 
-    select * from {{ ref('stg_salesforce__leads') }}
-
-),
-
-salesforce_contacts as (
-
-    select * from {{ ref('stg_salesforce__contacts') }}
+    select * from {{ ref('int_person_records_unioned') }}
 
 ),
-{% endif %}
-
-{% if hubspot %}
-hubspot_contacts as (
-
-    select * from {{ ref('stg_hubspot__contacts') }}
-
-),
-{% endif %}
 
 records as (
 
-    {% if salesforce %}
     select
         source_system,
-        'lead' as crm_object,
-        lead_id as crm_record_id,
+        crm_object,
+        crm_record_id,
         email,
-        converted_contact_id as converted_crm_record_id,
+        converted_crm_record_id,
         created_at
-    from salesforce_leads
-
-    union all
-
-    select
-        source_system,
-        'contact' as crm_object,
-        contact_id as crm_record_id,
-        email,
-        cast(null as {{ dbt.type_string() }}) as converted_crm_record_id,
-        created_at
-    from salesforce_contacts
-    {% endif %}
-
-    {% if salesforce and hubspot %}
-    union all
-    {% endif %}
-
-    {% if hubspot %}
-    select
-        source_system,
-        'contact' as crm_object,
-        contact_id as crm_record_id,
-        email,
-        cast(null as {{ dbt.type_string() }}) as converted_crm_record_id,
-        created_at
-    from hubspot_contacts
-    {% endif %}
-
-    {% if not (salesforce or hubspot) %}
-    select
-        cast(null as {{ dbt.type_string() }}) as source_system,
-        cast(null as {{ dbt.type_string() }}) as crm_object,
-        cast(null as {{ dbt.type_string() }}) as crm_record_id,
-        cast(null as {{ dbt.type_string() }}) as email,
-        cast(null as {{ dbt.type_string() }}) as converted_crm_record_id,
-        cast(null as {{ dbt.type_timestamp() }}) as created_at
-    where 1 = 0
-    {% endif %}
+    from int_person_records_unioned
 
 ),
 

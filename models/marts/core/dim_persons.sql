@@ -3,8 +3,6 @@
 -- gives the original lead source and first creation; the latest contact record (curated by
 -- sales) wins for account and buying role. No PII: the email is kept as a hash only.
 
-{%- set salesforce = var('salesforce_enabled', true) %}
-{%- set hubspot = var('hubspot_enabled', true) %}
 
 with
 
@@ -26,85 +24,24 @@ lead_source_channels as (
 
 ),
 
-{% if salesforce %}
-stg_salesforce__leads as (
+int_person_records_unioned as (
 
-    select * from {{ ref('stg_salesforce__leads') }}
-
-),
-
-stg_salesforce__contacts as (
-
-    select * from {{ ref('stg_salesforce__contacts') }}
+    select * from {{ ref('int_person_records_unioned') }}
 
 ),
-{% endif %}
-
-{% if hubspot %}
-stg_hubspot__contacts as (
-
-    select * from {{ ref('stg_hubspot__contacts') }}
-
-),
-{% endif %}
 
 record_attributes as (
 
-    {% if salesforce %}
     select
         source_system,
-        'lead' as crm_object,
-        lead_id as crm_record_id,
-        coalesce(converted_account_id, matched_account_id) as account_id,
-        title,
-        cast(null as {{ dbt.type_string() }}) as buying_role,
-        lead_source,
-        country_code
-    from stg_salesforce__leads
-
-    union all
-
-    select
-        source_system,
-        'contact' as crm_object,
-        contact_id as crm_record_id,
+        crm_object,
+        crm_record_id,
         account_id,
         title,
         buying_role,
         lead_source,
         country_code
-    from stg_salesforce__contacts
-    {% endif %}
-
-    {% if salesforce and hubspot %}
-    union all
-    {% endif %}
-
-    {% if hubspot %}
-    select
-        source_system,
-        'contact' as crm_object,
-        contact_id as crm_record_id,
-        company_id as account_id,
-        title,
-        buying_role,
-        lead_source,
-        country_code
-    from stg_hubspot__contacts
-    {% endif %}
-
-    {% if not (salesforce or hubspot) %}
-    select
-        cast(null as {{ dbt.type_string() }}) as source_system,
-        cast(null as {{ dbt.type_string() }}) as crm_object,
-        cast(null as {{ dbt.type_string() }}) as crm_record_id,
-        cast(null as {{ dbt.type_string() }}) as account_id,
-        cast(null as {{ dbt.type_string() }}) as title,
-        cast(null as {{ dbt.type_string() }}) as buying_role,
-        cast(null as {{ dbt.type_string() }}) as lead_source,
-        cast(null as {{ dbt.type_string() }}) as country_code
-    where 1 = 0
-    {% endif %}
+    from int_person_records_unioned
 
 ),
 
