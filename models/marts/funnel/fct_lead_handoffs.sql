@@ -22,6 +22,12 @@ int_lead_handoff_business_minutes as (
 
 ),
 
+int_lead_handoff_mql_scores as (
+
+    select * from {{ ref('int_lead_handoff_mql_scores') }}
+
+),
+
 rejection_reasons as (
 
     select * from {{ ref('rejection_reasons') }}
@@ -44,6 +50,7 @@ joined as (
         int_lead_handoff_sla_terms.disposition_window_hours,
         int_lead_handoff_business_minutes.business_minutes_to_first_touch,
         int_lead_handoff_business_minutes.business_minutes_elapsed,
+        int_lead_handoff_mql_scores.mql_score_at_handoff,
         rejection_reasons.breach_side as rejection_breach_side,
         int_as_of_date.as_of_date,
         {{ dbt.dateadd(
@@ -59,6 +66,8 @@ joined as (
         on int_lead_handoffs.handoff_id = int_lead_handoff_sla_terms.handoff_id
     left join int_lead_handoff_business_minutes
         on int_lead_handoffs.handoff_id = int_lead_handoff_business_minutes.handoff_id
+    left join int_lead_handoff_mql_scores
+        on int_lead_handoffs.handoff_id = int_lead_handoff_mql_scores.handoff_id
     left join rejection_reasons
         on int_lead_handoffs.rejection_reason_code = rejection_reasons.reason_code
     cross join int_as_of_date
@@ -107,6 +116,7 @@ final as (
         handoff_status_change_id,
         handoff_source_table,
         handoff_source_row_id,
+        cast(mql_score_at_handoff as double) as mql_score_at_handoff,
 
         -- routing
         lead_priority,

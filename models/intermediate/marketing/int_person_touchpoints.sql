@@ -1,0 +1,79 @@
+{{ config(enabled=var('marketing_enabled', true)) }}
+
+-- Marketing touchpoints of known persons: a touch carries the person's email, or only a
+-- cookie (anonymous_id) that the marketing platform later identified (identity table).
+-- Emails are matched through the same hash as int_person_identities, so no email leaves
+-- staging. Touches of visitors who never identified belong to nobody and are left out.
+
+with
+
+touchpoints as (
+
+    select * from {{ ref('stg_marketing__touchpoints') }}
+
+),
+
+identities as (
+
+    select * from {{ ref('stg_marketing__identities') }}
+
+),
+
+touch_types as (
+
+    select * from {{ ref('touch_types') }}
+
+),
+
+person_emails as (
+
+    select distinct
+        email_hash,
+        person_id
+    from {{ ref('int_person_identities') }}
+    where email_hash is not null
+
+),
+
+touchpoints_with_email as (
+
+    select
+        touchpoints.touchpoint_id,
+        touchpoints.occurred_at,
+        touchpoints.touch_type,
+        touchpoints.campaign_id,
+        touchpoints.channel,
+        touchpoints.email is null as is_identified_by_cookie,
+        cast(
+            {{ dbt.hash('coalesce(touchpoints.email, identities.email)') }}
+            as {{ dbt.type_string() }}
+        ) as email_hash
+    from touchpoints
+    left join identities
+        on
+            touchpoints.email is null
+            and touchpoints.anonymous_id = identities.anonymous_id
+
+),
+
+final as (
+
+    select
+        touchpoints_with_email.touchpoint_id,
+        person_emails.person_id,
+        touchpoints_with_email.occurred_at,
+        touchpoints_with_email.touch_type,
+        touch_types.intent_level,
+        touch_types.score_points,
+        touchpoints_with_email.campaign_id,
+        touchpoints_with_email.channel,
+        touchpoints_with_email.is_identified_by_cookie
+    from touchpoints_with_email
+    inner join person_emails
+        on touchpoints_with_email.email_hash = person_emails.email_hash
+    left join touch_types
+        on touchpoints_with_email.touch_type = touch_types.touch_type
+
+)
+
+select * from final
