@@ -29,8 +29,8 @@ final as (
     left join int_person_touchpoints
         on
             int_lead_handoffs.person_id = int_person_touchpoints.person_id
-            and int_person_touchpoints.occurred_at <= int_lead_handoffs.handed_at
-    group by int_lead_handoffs.handoff_id
+            and int_lead_handoffs.handed_at >= int_person_touchpoints.occurred_at
+    group by 1
 
 )
 {% else %}
