@@ -13,15 +13,19 @@ or CRLF). Reading it gives three things:
 
 DuckDB does the parsing: its CSV reader with `store_rejects` records structurally broken rows
 (too few or too many fields, bad quoting), and `try_cast` finds values that do not fit their
-column type. Nothing is dropped silently.
+column type. One structural problem DuckDB drops without a reject: a quoted field still open
+at the end of the file (a file cut off mid-record); that last record is quarantined here.
+Nothing is dropped silently.
 """
 
 from __future__ import annotations
 
 import csv
+import io
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from itertools import islice
 from pathlib import Path
 
 import duckdb
@@ -101,7 +105,65 @@ def read_landing_file(
         counting = counter.submit(count_records, path)
         result = _read_and_validate(path, contract, name, header)
         records_counted = counting.result()
+    report = result.report
+    if records_counted == report["rows_loaded"] + report["rows_quarantined"] + 1:
+        _quarantine_truncated_last_record(result, path, header, contract.name)
     return _reconciled(result, records_counted, name)
+
+
+def _quarantine_truncated_last_record(
+    result: FileReadResult, path: Path, header: list[str], table: str
+) -> None:
+    """Quarantine the last record if the file ends inside a quoted field (a file cut off
+    mid-record). DuckDB's reader drops such a record without recording a reject, while the
+    csv module returns it, so without this the file would fail to reconcile with no row named.
+    """
+    with path.open(newline="", encoding="utf-8-sig", errors="replace") as handle:
+        reader = csv.reader(handle)
+        n_records, begins, last_begins = 0, 0, 0
+        for record in reader:
+            if record:
+                n_records, last_begins = n_records + 1, begins
+            begins = reader.line_num
+    if n_records < 2:  # the header is the only record
+        return
+    with path.open(newline="", encoding="utf-8-sig", errors="replace") as handle:
+        tail = "".join(islice(handle, last_begins, None))
+    if not _ends_inside_quotes(tail):
+        return
+    fields = next(csv.reader(io.StringIO(tail, newline="")))
+    last_line = begins  # the csv reader's line count: the file's last line
+    column = header[len(fields) - 1] if len(fields) <= len(header) else None
+    result.quarantine.append(
+        _quarantine_row(
+            result.report["source_file"],
+            result.report["file_modified_at"],
+            table,
+            n_records - 1,
+            column,
+            fields[-1] if column else None,
+            f"unclosed quote: a quoted field of the record starting on line {last_begins + 1} "
+            f"is never closed, so the record runs to the end of the file (line {last_line}); "
+            "the file looks cut off or has a stray quote",
+            tail.rstrip("\r\n"),
+        )
+    )
+    result.report["rows_quarantined"] += 1
+
+
+def _ends_inside_quotes(text: str) -> bool:
+    """Whether an RFC 4180 quoted field is still open at the end of `text`."""
+    state = "start"  # start of a field, "unquoted", "quoted" or "quote" (a quote in quotes)
+    for char in text:
+        if state == "quoted":
+            state = "quote" if char == '"' else "quoted"
+        elif char in ",\r\n":
+            state = "start"
+        elif char == '"' and state in ("start", "quote"):
+            state = "quoted"
+        else:
+            state = "unquoted"
+    return state == "quoted"
 
 
 def _read_and_validate(
