@@ -4,6 +4,7 @@ import dagster as dg
 from dagster_dlt import DagsterDltResource
 
 from orchestration.defs.dbt import dbt_resource, sros_dbt_assets
+from orchestration.defs.expectations import great_expectations_checks
 from orchestration.defs.ingestion import INGESTION_ASSETS, LOAD_CHECKS
 from orchestration.defs.landing import demo_company
 from orchestration.defs.publish import published_warehouse
@@ -16,7 +17,7 @@ from orchestration.defs.schedules import (
 
 defs = dg.Definitions(
     assets=[demo_company, *INGESTION_ASSETS, sros_dbt_assets, published_warehouse],
-    asset_checks=LOAD_CHECKS,
+    asset_checks=[*LOAD_CHECKS, great_expectations_checks],
     jobs=[demo_job, warehouse_job],
     schedules=[daily_warehouse_schedule],
     sensors=[landing_zone_sensor],

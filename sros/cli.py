@@ -4,6 +4,7 @@
     sros run                           ingest what is in the landing zone, dbt build
     sros generate --out DIR [...]      only write a demo company's landing files
     sros report                        row counts and quarantine per raw table
+    sros validate                      run the Great Expectations suites on the warehouse
 
 Runs go through the same Dagster jobs as the UI and the schedule, and are recorded in
 $DAGSTER_HOME (default var/dagster), so `dagster dev` shows them afterwards.
@@ -49,6 +50,9 @@ def _run_job(job_name: str, run_config: dict | None = None) -> bool:
             f"check failed: {evaluation.asset_key.to_user_string()} {evaluation.check_name}",
             file=sys.stderr,
         )
+        failures = evaluation.metadata.get("failures")
+        if failures is not None and failures.value:
+            print(failures.value, file=sys.stderr)
     return result.success and not failed_checks
 
 
@@ -90,8 +94,33 @@ def _report() -> int:
     return 0
 
 
+def _validate() -> int:
+    """Run every expectation suite on the working warehouse; 1 when a blocking one fails."""
+    from expectations import SUITES
+    from expectations.runner import validate
+
+    try:
+        outcomes = validate(SUITES, paths.warehouse_path(), paths.gx_dir())
+    except FileNotFoundError as error:
+        print(error, file=sys.stderr)
+        return 1
+    print(f"{'suite':<42} {'mart':<32} {'expectations':>12} {'failed':>7}")
+    for outcome in outcomes:
+        failed = len(outcome.failures)
+        print(
+            f"{outcome.suite.name:<42} {outcome.suite.mart:<32} "
+            f"{len(outcome.expectations):>12} {failed:>7}"
+        )
+    for outcome in outcomes:
+        if outcome.failures:
+            print(outcome.summary(), file=sys.stderr)
+    print(f"\nData Docs: {paths.data_docs_index()}")
+    return 1 if any(outcome.blocking_failures for outcome in outcomes) else 0
+
+
 def _print_locations(ok: bool) -> None:
     print(f"\nworking warehouse: {paths.warehouse_path()}")
+    print(f"expectation results (Data Docs): {paths.data_docs_index()}")
     published = paths.published_path()
     if ok:
         print(f"published for BI: {published}")
@@ -109,6 +138,7 @@ def main(argv: list[str] | None = None) -> int:
 
     commands.add_parser("run", help="ingest the landing zone and dbt build")
     commands.add_parser("report", help="row counts and quarantine per raw table")
+    commands.add_parser("validate", help="run the Great Expectations suites on the warehouse")
 
     generate = commands.add_parser("generate", help="write a demo company's landing files")
     generate.add_argument("--out", type=Path, default=None, help="default: the landing folder")
@@ -131,6 +161,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0 if ok else 1
     if args.command == "report":
         return _report()
+    if args.command == "validate":
+        return _validate()
     if args.command == "generate":
         from sros.demo_company import DemoConfig
         from sros.demo_company import generate as generate_company

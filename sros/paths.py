@@ -33,3 +33,13 @@ def published_path() -> Path:
     return Path(
         os.environ.get("SROS_PUBLISHED_PATH", home_dir() / "published" / "warehouse.duckdb")
     ).resolve()
+
+
+def gx_dir() -> Path:
+    """The Great Expectations project (suites, validation results, Data Docs) a run writes:
+    <gx_dir>/gx/uncommitted/data_docs/local_site/index.html is the Data Docs site."""
+    return Path(os.environ.get("SROS_GX_DIR", home_dir())).resolve()
+
+
+def data_docs_index() -> Path:
+    return gx_dir() / "gx" / "uncommitted" / "data_docs" / "local_site" / "index.html"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import json
+import shutil
 from pathlib import Path
 
 import dagster as dg
@@ -12,6 +13,8 @@ import duckdb
 import pytest
 
 from sros.contracts import load_contracts
+
+BAD_INPUT = Path(__file__).parent / "data" / "bad_input" / "build"
 
 
 def test_definitions_load_with_connected_lineage() -> None:
@@ -30,6 +33,15 @@ def test_definitions_load_with_connected_lineage() -> None:
     assert {job.name for job in defs.resolve_all_job_defs()} >= {"demo_job", "warehouse_job"}
     assert defs.resolve_schedule_def("daily_warehouse_schedule")
     assert defs.resolve_sensor_def("landing_zone_sensor")
+    # Every expectation suite is a check on its mart; those guarding a definition block.
+    from expectations import SUITES
+    from orchestration.defs.expectations import great_expectations_checks
+
+    specs = {(spec.asset_key, spec.name): spec for spec in great_expectations_checks.check_specs}
+    for suite in SUITES:
+        spec = specs[(dg.AssetKey(["marts", suite.mart]), suite.check_name)]
+        assert spec.asset_key in keys
+        assert spec.blocking == suite.blocking
 
 
 def _counts(warehouse: Path, relations: list[str]) -> dict[str, int]:
@@ -42,7 +54,7 @@ def _counts(warehouse: Path, relations: list[str]) -> dict[str, int]:
 
 @pytest.mark.slow
 def test_demo_job_end_to_end_matches_ground_truth_and_is_idempotent(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
 ) -> None:
     monkeypatch.setenv("SROS_HOME", str(tmp_path))
     monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "dagster"))
@@ -76,6 +88,18 @@ def test_demo_job_end_to_end_matches_ground_truth_and_is_idempotent(
     publication = "select published_at, rows_published from meta.publication"
     with duckdb.connect(str(published), read_only=True) as connection:
         before = connection.execute(publication).fetchall()
+    # A negative amount passes the dbt tests; the blocking expectation suite stops it.
+    shutil.copy(
+        BAD_INPUT / "salesforce" / "opportunity" / "negative_amount.csv",
+        tmp_path / "landing" / "salesforce" / "opportunity" / "export_0098.csv",
+    )
+    capsys.readouterr()
+    assert main(["run"]) == 1
+    printed = capsys.readouterr().err
+    assert "check failed: marts/fct_opportunities gx_fct_opportunities" in printed
+    assert "No amount is negative" in printed and "006BAD000000000002" in printed
+    with duckdb.connect(str(published), read_only=True) as connection:
+        assert connection.execute(publication).fetchall() == before
     _land_lead_with_unmapped_status(tmp_path / "landing" / "salesforce" / "lead")
     assert main(["run"]) == 1  # the unmapped-status test fails the dbt build
     with duckdb.connect(str(published), read_only=True) as connection:

@@ -1,0 +1,60 @@
+"""Core suites: the shared dimensions hold defined values and no personal data."""
+
+import great_expectations as gx
+
+from expectations.suite import Definitions, MartSuite
+
+E = gx.expectations
+
+
+def person_expectations(definitions: Definitions) -> list:
+    return [
+        E.ExpectColumnValuesToBeInSet(
+            column="is_email_hash",
+            value_set=[True],
+            description="Persons carry an email hash (32 hex digits), never an email address.",
+        ),
+        E.ExpectColumnValuesToBeInSet(
+            column="title_seniority",
+            value_set=definitions.values("title_seniorities", "seniority"),
+            description="Seniorities come from the title_seniorities seed.",
+        ),
+    ]
+
+
+def account_expectations(definitions: Definitions) -> list:
+    return [
+        E.ExpectColumnValuesToBeInSet(
+            column="segment",
+            value_set=definitions.values("segments", "segment"),
+            description="Every account is in a segment of the segments seed.",
+        ),
+        E.ExpectColumnValuesToBeBetween(
+            column="employee_count", min_value=0, description="Employee counts are not negative."
+        ),
+    ]
+
+
+SUITES = (
+    MartSuite(
+        name="core.dim_persons",
+        mart="dim_persons",
+        description="Persons hold hashed emails only, and defined seniorities.",
+        # GX has no regex support for the duckdb dialect: DuckDB evaluates it in the batch.
+        query=(
+            "select person_id, title_seniority, "
+            "regexp_full_match(email_hash, '[0-9a-f]{32}') as is_email_hash "
+            "from marts.dim_persons"
+        ),
+        key=("person_id",),
+        expectations=person_expectations,
+    ),
+    MartSuite(
+        name="core.dim_accounts",
+        mart="dim_accounts",
+        description="Accounts are in defined segments with non-negative sizes.",
+        query="select account_id, segment, employee_count from marts.dim_accounts",
+        key=("account_id",),
+        expectations=account_expectations,
+    ),
+)

@@ -1,0 +1,163 @@
+"""Run the suites against a warehouse with Great Expectations and build the Data Docs.
+
+The GX project lives in `sros.paths.gx_dir()` (default var/): suites, validation results
+and the Data Docs site var/gx/uncommitted/data_docs/local_site/index.html. The suites are
+code (expectations/*.py); each run writes them into the GX project afresh, built from the
+definition seeds of the warehouse being validated.
+"""
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import great_expectations as gx
+from great_expectations.data_context.types.base import ProgressBarsConfig
+
+import expectations.gx_duckdb  # noqa: F401 (registers the duckdb datasource type)
+from expectations.suite import Definitions, MartSuite
+
+DATASOURCE = "warehouse"
+FAILING_ROWS_SHOWN = 5
+
+
+@dataclass(frozen=True)
+class ExpectationOutcome:
+    """One expectation's result: what it checks, how many rows it saw and how many broke it."""
+
+    expectation: str
+    description: str
+    success: bool
+    severity: str  # GX severity: critical failures stop publication, warnings do not
+    rows_checked: int | None
+    rows_failing: int | None
+    failing_rows: list[dict[str, Any]] = field(default_factory=list)
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class SuiteOutcome:
+    suite: MartSuite
+    success: bool
+    expectations: list[ExpectationOutcome]
+
+    @property
+    def failures(self) -> list[ExpectationOutcome]:
+        return [outcome for outcome in self.expectations if not outcome.success]
+
+    @property
+    def blocking_failures(self) -> list[ExpectationOutcome]:
+        """Failures that stop publication: critical expectations of a blocking suite."""
+        if not self.suite.blocking:
+            return []
+        return [outcome for outcome in self.failures if outcome.severity == "critical"]
+
+    def summary(self) -> str:
+        """A readable account of the failures: expectation, counts and a few failing rows."""
+        lines = []
+        for outcome in self.failures:
+            counts = (
+                f"{outcome.rows_failing} of {outcome.rows_checked} rows"
+                if outcome.rows_failing is not None
+                else "could not be evaluated"
+            )
+            lines.append(
+                f"{self.suite.name} [{outcome.severity}] {outcome.expectation}: {counts}: "
+                f"{outcome.description}"
+            )
+            if outcome.error:
+                lines.append(f"    error: {outcome.error}")
+            lines.extend(f"    {row}" for row in outcome.failing_rows)
+        return "\n".join(lines)
+
+
+def validate(suites: Iterable[MartSuite], warehouse: Path, gx_root: Path) -> list[SuiteOutcome]:
+    """Validate `suites` against the DuckDB file `warehouse` (opened read-only), store the
+    results and rebuild the Data Docs under `gx_root`. Raises if there is no warehouse."""
+    if not warehouse.exists():
+        raise FileNotFoundError(f"no warehouse at {warehouse}: build it before validating")
+    suites = list(suites)
+    with duckdb.connect(str(warehouse), read_only=True) as connection:
+        definitions = Definitions(connection)
+        built = [
+            (suite, suite.batch_query(definitions), suite.expectations(definitions))
+            for suite in suites
+        ]
+
+    gx_root.mkdir(parents=True, exist_ok=True)
+    context = gx.get_context(mode="file", project_root_dir=str(gx_root))
+    context.variables.progress_bars = ProgressBarsConfig(globally=False)
+    datasource = context.data_sources.add_or_update_duckdb(
+        name=DATASOURCE,
+        connection_string=f"duckdb:///{warehouse}",
+        kwargs={"connect_args": {"read_only": True}},
+    )
+    outcomes = []
+    try:
+        for suite, query, expectations_ in built:
+            outcomes.append(_run(context, datasource, suite, query, expectations_))
+    finally:
+        # Release every DuckDB connection GX holds (the engine's and the datasource's own,
+        # used to test queries), so the warehouse can be opened again in this process.
+        datasource.get_execution_engine().close()
+        datasource.get_engine().dispose()
+    context.build_data_docs()  # once per run, from the stored validation results
+    return outcomes
+
+
+def _run(context, datasource, suite: MartSuite, query: str, expectations_) -> SuiteOutcome:
+    if any(asset.name == suite.name for asset in datasource.assets):
+        datasource.delete_asset(suite.name)
+    # GX takes a query asset that starts with SELECT; a suite's query may start with WITH.
+    query = f"select * from (\n{query.strip()}\n) as batch"
+    batch = datasource.add_query_asset(
+        name=suite.name, query=query
+    ).add_batch_definition_whole_table("whole")
+    gx_suite = context.suites.add_or_update(
+        gx.ExpectationSuite(name=suite.name, expectations=list(expectations_))
+    )
+    definition = context.validation_definitions.add_or_update(
+        gx.ValidationDefinition(name=suite.name, data=batch, suite=gx_suite)
+    )
+    validation = definition.run(
+        result_format={
+            "result_format": "SUMMARY",
+            "unexpected_index_column_names": list(suite.key),
+            "partial_unexpected_count": FAILING_ROWS_SHOWN,
+        }
+    )
+    outcomes = [_outcome(result) for result in validation.results]
+    return SuiteOutcome(suite=suite, success=bool(validation.success), expectations=outcomes)
+
+
+def _outcome(result) -> ExpectationOutcome:
+    config = result.expectation_config
+    details = result.result or {}
+    exception = result.exception_info or {}
+    error = None
+    if exception.get("raised_exception"):
+        error = str(exception.get("exception_message"))
+    elif exception and "raised_exception" not in exception:  # per-metric errors
+        messages = [str(info.get("exception_message")) for info in exception.values()]
+        error = "; ".join(message for message in messages if message and message != "None") or None
+    return ExpectationOutcome(
+        expectation=config.type,
+        description=config.description or config.type,
+        success=bool(result.success),
+        severity=getattr(config.severity, "value", config.severity) or "critical",
+        rows_checked=details.get("element_count"),
+        rows_failing=details.get("unexpected_count"),
+        failing_rows=[
+            {key: _plain(value) for key, value in row.items()}
+            for row in details.get("partial_unexpected_index_list") or []
+        ][:FAILING_ROWS_SHOWN],
+        error=error,
+    )
+
+
+def _plain(value: Any) -> Any:
+    """JSON-friendly scalars for Dagster metadata."""
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    return str(value)

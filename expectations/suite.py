@@ -1,0 +1,66 @@
+"""What an expectation suite is here: a batch query over the warehouse and the expectations
+that judge it, built from the definition seeds of the same warehouse."""
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import duckdb
+import great_expectations as gx
+
+
+class Definitions:
+    """The definition seeds as the build loaded them (schema `seeds` of the warehouse), so a
+    suite judges the marts by exactly the definitions they were built from."""
+
+    def __init__(self, connection: duckdb.DuckDBPyConnection) -> None:
+        self._connection = connection
+
+    def values(self, seed: str, column: str, where: str = "true") -> list:
+        """Distinct values of a seed column (rows filtered by a SQL condition), sorted."""
+        rows = self._connection.execute(
+            f'select distinct "{column}" from seeds."{seed}" where {where} order by 1'
+        ).fetchall()
+        return [value for (value,) in rows if value is not None]
+
+    def has_relation(self, relation: str) -> bool:
+        """True when `schema.name` exists (a disabled source system has no staging models)."""
+        schema, name = relation.split(".")
+        return bool(
+            self._connection.execute(
+                "select count(*) from information_schema.tables "
+                "where table_schema = ? and table_name = ?",
+                [schema, name],
+            ).fetchone()[0]
+        )
+
+
+ExpectationBuilder = Callable[[Definitions], Sequence[gx.expectations.Expectation]]
+QueryBuilder = Callable[[Definitions], str]
+
+
+@dataclass(frozen=True)
+class MartSuite:
+    """One Great Expectations suite, run as one Dagster asset check on one mart.
+
+    `query` is the batch: SQL over the warehouse that selects the mart's rows and joins the
+    definition in force (the SLA term, the MQL rule, the stage order) beside them, so that
+    every expectation is a comparison GX pushes down to DuckDB as SQL (a function of the
+    definitions when the SQL depends on which source systems are enabled). `key` names the
+    columns that identify a failing row in the results. `blocking` suites guard a
+    definition: when one fails, nothing is published.
+    """
+
+    name: str
+    mart: str
+    description: str
+    query: str | QueryBuilder
+    key: tuple[str, ...]
+    expectations: ExpectationBuilder
+    blocking: bool = True
+
+    def batch_query(self, definitions: Definitions) -> str:
+        return self.query if isinstance(self.query, str) else self.query(definitions)
+
+    @property
+    def check_name(self) -> str:
+        return "gx_" + self.name.split(".", 1)[-1]

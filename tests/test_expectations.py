@@ -1,0 +1,151 @@
+"""The expectation suites: silent on a correct warehouse, and each definition they guard
+fails when broken, naming the rows. Tampering happens on a copy of a built warehouse."""
+
+import shutil
+from collections.abc import Callable
+
+import duckdb
+import pytest
+
+from expectations import SUITES
+from expectations.runner import SuiteOutcome, validate
+
+
+def _by_suite(outcomes: list[SuiteOutcome]) -> dict[str, SuiteOutcome]:
+    return {outcome.suite.name: outcome for outcome in outcomes}
+
+
+def _failure(outcome: SuiteOutcome, fragment: str):
+    [match] = [item for item in outcome.failures if fragment in item.description]
+    return match
+
+
+@pytest.fixture(scope="module")
+def clean(built_company: Callable, tmp_path_factory: pytest.TempPathFactory):
+    built = built_company(leads=2000, seed=42)
+    gx_root = tmp_path_factory.mktemp("gx-clean")
+    return validate(SUITES, built.warehouse, gx_root), gx_root
+
+
+def test_every_suite_passes_on_a_correct_warehouse(clean) -> None:
+    outcomes, _ = clean
+    assert len(outcomes) == len(SUITES)
+    for outcome in outcomes:
+        assert outcome.success, outcome.summary()
+        # evaluated in the warehouse (a conditional one may see no rows in clean data)
+        assert all(item.rows_checked is not None for item in outcome.expectations)
+        assert max(item.rows_checked for item in outcome.expectations) > 0, outcome.suite.name
+
+
+def test_data_docs_list_every_suite(clean) -> None:
+    _, gx_root = clean
+    index = gx_root / "gx" / "uncommitted" / "data_docs" / "local_site" / "index.html"
+    html = index.read_text()
+    assert all(suite.name in html for suite in SUITES)
+
+
+@pytest.fixture(scope="module")
+def broken(built_company: Callable, tmp_path_factory: pytest.TempPathFactory):
+    """A copy of the built warehouse with one breach of each guarded definition."""
+    built = built_company(leads=2000, seed=42)
+    folder = tmp_path_factory.mktemp("gx-broken")
+    warehouse = folder / built.warehouse.name  # views refer to the database by file name
+    shutil.copy(built.warehouse, warehouse)
+    with duckdb.connect(str(warehouse)) as con:
+        rejected, current_rejected = con.execute(
+            "select min(handoff_id) filter (where is_rejected and not is_latest_handoff), "
+            "min(handoff_id) filter (where is_rejected and is_latest_handoff) "
+            "from marts.fct_lead_handoffs"
+        ).fetchone()
+        con.execute(
+            "update marts.fct_lead_handoffs set rejection_reason_code = 'bad_timing' "
+            "where handoff_id = ?",
+            [rejected],
+        )
+        con.execute(
+            "update marts.fct_lead_handoffs set rejection_reason_code = null where handoff_id = ?",
+            [current_rejected],
+        )
+        (met,) = con.execute(
+            "select min(handoff_id) from marts.fct_lead_handoffs where is_response_sla_met"
+        ).fetchone()
+        con.execute(
+            "update marts.fct_lead_handoffs set business_minutes_to_first_touch = 100000 "
+            "where handoff_id = ?",
+            [met],
+        )
+        won, open_ = con.execute(
+            "select min(opportunity_id) filter (where is_won), "
+            "min(opportunity_id) filter (where not is_closed) from marts.fct_opportunities"
+        ).fetchone()
+        con.execute(
+            "update marts.fct_opportunities set amount = -amount, "
+            "closed_date = created_date - 3 where opportunity_id = ?",
+            [won],
+        )
+        con.execute(
+            "update marts.fct_opportunities set created_date = date '2099-01-15' "
+            "where opportunity_id = ?",
+            [open_],
+        )
+        # A definition change, not a data change: the MQL rule now asks for more.
+        con.execute("update seeds.mql_rules set score_threshold = 101")
+    rows = {"rejected": rejected, "current_rejected": current_rejected, "met": met}
+    rows |= {"won": won, "open": open_}
+    return _by_suite(validate(SUITES, warehouse, folder)), rows
+
+
+def test_an_unknown_reason_code_blocks_and_names_the_handoff(broken) -> None:
+    outcomes, rows = broken
+    handoffs = outcomes["funnel.fct_lead_handoffs"]
+    failure = _failure(handoffs, "rejection_reasons seed")
+    assert failure.severity == "critical" and failure.rows_failing == 1
+    assert failure.failing_rows[0]["handoff_id"] == rows["rejected"]
+    assert handoffs.blocking_failures
+
+
+def test_a_missing_reason_code_warns_without_blocking(broken) -> None:
+    outcomes, rows = broken
+    failure = _failure(outcomes["funnel.fct_lead_handoffs"], "carries a reason code")
+    assert failure.severity == "warning" and failure.rows_failing == 1
+    assert failure.failing_rows[0]["handoff_id"] == rows["current_rejected"]
+    assert failure not in outcomes["funnel.fct_lead_handoffs"].blocking_failures
+
+
+def test_an_sla_result_that_disagrees_with_its_times_fails(broken) -> None:
+    outcomes, rows = broken
+    failure = _failure(outcomes["funnel.fct_lead_handoffs"], "SLA result agrees")
+    assert [row["handoff_id"] for row in failure.failing_rows] == [rows["met"]]
+
+
+def test_the_mql_rule_is_read_from_the_seed(broken) -> None:
+    outcomes, _ = broken
+    failure = _failure(outcomes["funnel.fct_lead_handoffs"], "score threshold")
+    # every handoff now misses the raised threshold: the rule comes from the seed
+    assert failure.rows_failing == failure.rows_checked > 0
+
+
+def test_amounts_and_dates_of_opportunities(broken) -> None:
+    outcomes, rows = broken
+    opportunities = outcomes["pipeline.fct_opportunities"]
+    for fragment, opportunity in [
+        ("positive amount", rows["won"]),
+        ("No amount is negative", rows["won"]),
+        ("closes before it was created", rows["won"]),
+        ("after the as-of date", rows["open"]),
+    ]:
+        failure = _failure(opportunities, fragment)
+        assert [row["opportunity_id"] for row in failure.failing_rows] == [opportunity], fragment
+    # the mart's pipeline total no longer equals staging's
+    reconciliation = outcomes["pipeline.pipeline_reconciliation"]
+    assert _failure(reconciliation, "Sum of pipeline").rows_failing == 1
+
+
+def test_untouched_suites_still_pass(broken) -> None:
+    outcomes, _ = broken
+    for name in (
+        "core.dim_persons",
+        "funnel.fct_lead_lifecycle",
+        "pipeline.fct_opportunity_stage_history",
+    ):
+        assert outcomes[name].success, outcomes[name].summary()
