@@ -4,8 +4,9 @@ Every case is a small checked-in landing file. Each is copied byte for byte into
 landing folder and loaded with `ingest` (dlt into DuckDB); the tests then read what a user
 would see in the warehouse: the raw table, `_sros_quarantine` and `_sros_load_report`.
 
-For every case: rows read (the independent csv count) = rows loaded + rows quarantined, and
-the record numbers loaded and quarantined together are exactly 1..rows read (nothing lost).
+For every case: rows read (the independent csv count) = rows loaded + rows quarantined, the
+record numbers loaded and quarantined together are exactly 1..rows read, and every quarantined
+row keeps its whole record in `raw_record` (nothing lost).
 
 The cases under build/ are valid at ingestion (they load as they are); the dbt and Great
 Expectations checks named in build/README.md judge them.
@@ -13,7 +14,9 @@ Expectations checks named in build/README.md judge them.
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import json
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -47,6 +50,9 @@ EXPECTED = {
     "hubspot/deal/missing_required_column.csv": (2, 0, 2, "rejected"),
     "salesforce/opportunity/truncated_inside_quoted_field.csv": (3, 2, 1, "loaded_with_rejects"),
     "salesforce/opportunity/truncated_mid_row.csv": (3, 2, 1, "loaded_with_rejects"),
+    "salesforce/opportunity/column_names_clash.csv": (2, 0, 2, "rejected"),
+    # Loaded in the same run as the clash above: the source's other tables still load.
+    "salesforce/lead/column_names_clash.csv": (2, 2, 0, "loaded"),
     # Valid at ingestion; the build and expectation suites catch them (build/README.md).
     "build/salesforce/opportunity/unmapped_stage_value.csv": (2, 2, 0, "loaded"),
     "build/salesforce/lead/unmapped_rejection_reason.csv": (2, 2, 0, "loaded"),
@@ -151,6 +157,23 @@ def _schema(corpus_file: str) -> str:
     return load_contracts()[(source, table)].schema
 
 
+def _file_records(corpus_file: str) -> dict[int, dict[str, str]]:
+    """Record number -> {header name: text} of the records whose fields line up with the
+    header, as Python's csv module reads the file."""
+    with (CORPUS / corpus_file).open(newline="", encoding="utf-8-sig") as handle:
+        header, *records = [record for record in csv.reader(handle) if record] or [[]]
+    return {
+        number: dict(zip(header, record, strict=True))
+        for number, record in enumerate(records, 1)
+        if len(record) == len(header)
+    }
+
+
+def _is_malformed(reason: str) -> bool:
+    """A structurally broken record, kept as its CSV text rather than header -> value."""
+    return reason.startswith(("malformed row", "unclosed quote"))
+
+
 def test_every_corpus_file_has_an_expected_outcome() -> None:
     on_disk = {path.relative_to(CORPUS).as_posix() for path in CORPUS.rglob("*.csv")}
     assert on_disk == set(EXPECTED)
@@ -222,6 +245,17 @@ def test_rows_reconcile_and_nothing_is_lost(
     assert len(loaded_numbers) == rows_loaded
     assert len(quarantined_numbers) == rows_quarantined
     assert sorted([*loaded_numbers, *quarantined_numbers]) == list(range(1, rows_read + 1))
+
+    # Every quarantined row keeps its whole record: header -> text in header order, or the
+    # CSV text of a record whose fields do not line up with the header.
+    records, text = _file_records(corpus_file), (CORPUS / corpus_file).read_text("utf-8-sig")
+    for file, row, _, _, reason, raw_record in loaded.quarantine(schema):
+        if file != source_file:
+            continue
+        if _is_malformed(reason):
+            assert raw_record and raw_record in text
+        else:
+            assert list(json.loads(raw_record).items()) == list(records[row].items())
 
 
 # --- legal input: loads, correctly typed -------------------------------------------------
@@ -377,6 +411,9 @@ def test_duplicate_ids_keep_the_first_and_quarantine_the_rest(
         ("00QBAD000000000001", "Open - Not Contacted", 1),
         ("00QBAD000000000002", "Open - Not Contacted", 2),
     ]
+    # The conflicting version is not lost: its whole record is in the quarantine.
+    raw_record = loaded.quarantine("raw_salesforce")[1][5]
+    assert json.loads(raw_record)["status"] == "Working - Contacted"
 
 
 def test_a_missing_key_column_quarantines_every_row(load_case: Callable[[str], Loaded]) -> None:
@@ -389,6 +426,38 @@ def test_a_missing_key_column_quarantines_every_row(load_case: Callable[[str], L
     ]
     assert loaded.load_report("raw_hubspot", file)["missing_columns"] == "deal_id"
     assert not loaded.has_table("raw_hubspot", "deal")
+
+
+def test_header_names_landing_in_one_column_quarantine_the_file_not_the_load(
+    load_case: Callable[[str], Loaded],
+) -> None:
+    """`Stage Name` next to `stage_name`: dlt normalises both to `stage_name`, and handed
+    such a file it fails the load of the whole source (NameNormalizationCollision), naming
+    neither file nor column. The reader quarantines the file's rows instead, like a file
+    without its key column, and the source's other tables load."""
+    file = "salesforce/opportunity/column_names_clash.csv"
+    loaded = load_case(file)
+    reason = (
+        "column names clash: header 'stage_name' and header 'Stage Name' would both land in "
+        "warehouse column 'stage_name' (dlt normalises column names to snake_case); rename or "
+        "drop header columns so that each lands in a column of its own"
+    )
+    quarantine = loaded.quarantine("raw_salesforce")
+    assert [row[:5] for row in quarantine] == [
+        (file, 1, "Stage Name", None, reason),
+        (file, 2, "Stage Name", None, reason),
+    ]
+    # The whole record is kept, with the values of both spellings.
+    record = json.loads(quarantine[1][5])
+    assert (record["stage_name"], record["Stage Name"]) == ("Discovery", "Stage 1 - Discovery")
+    assert record["name"] == "Contoso Ltd - New Business, EMEA"
+    report = loaded.load_report("raw_salesforce", file)
+    assert report["new_columns"] == "stage_name (header 'Stage Name')"
+    assert not loaded.has_table("raw_salesforce", "opportunity")
+    assert loaded.query("select id, _sros_source_file from raw_salesforce.lead order by 1") == [
+        ("00QBAD000000000001", "salesforce/lead/column_names_clash.csv"),
+        ("00QBAD000000000002", "salesforce/lead/column_names_clash.csv"),
+    ]
 
 
 def test_a_file_cut_inside_a_quoted_field_quarantines_the_last_record(

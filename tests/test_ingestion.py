@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
+import json
 import os
 from decimal import Decimal
 from pathlib import Path
@@ -69,6 +72,95 @@ def test_reader_quarantines_each_problem_with_row_column_value_and_reason(tmp_pa
     report = result.report
     assert (report["rows_read"], report["rows_loaded"], report["rows_quarantined"]) == (6, 2, 4)
     assert report["status"] == "loaded_with_rejects"
+
+
+def _as_read(text: str) -> dict[int, dict[str, str]]:
+    """Record number -> {header name: text}, as Python's csv module reads `text`."""
+    header, *records = csv.reader(io.StringIO(text.removeprefix("\ufeff"), newline=""))
+    return {
+        number: dict(zip(header, record, strict=True))
+        for number, record in enumerate(records, 1)
+        if len(record) == len(header)
+    }
+
+
+def test_every_quarantined_row_keeps_its_whole_record(tmp_path: Path) -> None:
+    text = (
+        f"{HEADER}\n"
+        "006A,001A,10,USD,2025-03-31,2025-01-10T09:30:00Z,Discovery\n"
+        '006B,001A,ten,USD,31-03-2025,2025-01-10T09:30:00Z,"Disc, ""uss""\nion"\n'  # 2 bad
+        ",001A,10,USD,2025-03-31,2025-01-10T09:30:00Z,Discovery\n"  # empty key
+        "006C,001A,10\n"  # too few fields
+        "006A,001B,11,,2025-03-31,2025-01-11T09:30:00Z,Proposal\n"  # duplicate key
+    )
+    result = read_landing_file(_write(tmp_path / "o.csv", text), OPPORTUNITY)
+    raw = {(q["row_number"], q["column_name"]): q["raw_record"] for q in result.quarantine}
+    assert set(raw) == {(2, "amount"), (2, "close_date"), (3, "id"), (4, None), (5, "id")}
+    # A record whose fields line up with the header: a JSON object of header -> the text as
+    # the file had it (unquoted; an empty field is ""), in header order.
+    records = _as_read(text)
+    for (row, column), raw_record in raw.items():
+        if column is not None:
+            assert list(json.loads(raw_record).items()) == list(records[row].items())
+    assert json.loads(raw[2, "amount"])["stage_name"] == 'Disc, "uss"\nion'
+    assert json.loads(raw[5, "id"])["currency_iso_code"] == ""
+    # A malformed record: its fields do not line up with the header, so its text is kept.
+    assert raw[4, None] == "006C,001A,10"
+
+    # A file without its key column: every record is kept whole.
+    no_key = "amount,stage_name\n5,Discovery\n,Proposal\n"
+    result = read_landing_file(_write(tmp_path / "k.csv", no_key), OPPORTUNITY)
+    assert [json.loads(q["raw_record"]) for q in result.quarantine] == [
+        {"amount": "5", "stage_name": "Discovery"},
+        {"amount": "", "stage_name": "Proposal"},
+    ]
+
+
+@pytest.mark.parametrize(
+    ("header", "column", "clash"),
+    [
+        (
+            "id,stage_name,Stage Name",
+            "Stage Name",
+            "header 'stage_name' and header 'Stage Name' would both land in warehouse column "
+            "'stage_name'",
+        ),
+        ("ID,id", "ID", "header 'ID' and header 'id' would both land in warehouse column 'id'"),
+        (  # a spelling of a contract column the header lacks: dlt would load it there, uncast
+            "id,Close Date",
+            "Close Date",
+            "header 'Close Date' and the contract's column 'close_date' (not in this header) "
+            "would both land in warehouse column 'close_date'",
+        ),
+        (
+            "id,_SROS Row Number",
+            "_SROS Row Number",
+            "header '_SROS Row Number' and the lineage column '_sros_row_number' added by "
+            "ingestion would both land in warehouse column '_sros_row_number'",
+        ),
+        (
+            "id,Stage Name,stage name,StageName",
+            "Stage Name",
+            "header 'Stage Name', header 'stage name', header 'StageName' and the contract's "
+            "column 'stage_name' (not in this header) would all land in warehouse column "
+            "'stage_name'",
+        ),
+    ],
+)
+def test_reader_quarantines_every_row_when_header_names_land_in_one_column(
+    tmp_path: Path, header: str, column: str, clash: str
+) -> None:
+    n_fields = header.count(",") + 1
+    text = f"{header}\n" + "".join(f"006{n}" + ",x" * (n_fields - 1) + "\n" for n in "AB")
+    result = read_landing_file(_write(tmp_path / "o.csv", text), OPPORTUNITY)
+    assert result.rows.num_rows == 0
+    assert [(q["row_number"], q["column_name"]) for q in result.quarantine] == [
+        (1, column),
+        (2, column),
+    ]
+    assert result.quarantine[0]["reason"].startswith(f"column names clash: {clash} (dlt ")
+    assert json.loads(result.quarantine[1]["raw_record"]) == _as_read(text)[2]
+    assert result.report["status"] == "rejected"
 
 
 def test_reader_keeps_new_columns_and_names_missing_ones(tmp_path: Path) -> None:
@@ -153,6 +245,27 @@ def test_load_keeps_good_rows_quarantines_bad_and_reconciles(run_dirs: dict[str,
     assert types["created_date"] == "TIMESTAMP"
 
 
+def test_new_columns_are_reported_as_they_land_in_the_warehouse(
+    run_dirs: dict[str, Path],
+) -> None:
+    """dlt normalises a new column's name; the report names the column as dlt created it (so
+    the reader normalises names exactly as dlt does), with the header spelling."""
+    _write(
+        run_dirs["landing_dir"] / "salesforce/opportunity/export_0001.csv",
+        f"{HEADER},Partner Tier__c,Region Code,from\n"
+        "006A,001A,10,USD,2025-03-31,2025-01-10T09:30:00Z,Discovery,Gold,EMEA-2,web\n",
+    )
+    ingest("salesforce", **run_dirs)
+    warehouse = run_dirs["warehouse_path"]
+    [(new_columns,)] = _query(warehouse, "select new_columns from raw_salesforce._sros_load_report")
+    assert new_columns == (
+        "partner_tier__c (header 'Partner Tier__c'),region_code (header 'Region Code'),from"
+    )
+    assert _query(
+        warehouse, 'select partner_tier__c, region_code, "from" from raw_salesforce.opportunity'
+    ) == [("Gold", "EMEA-2", "web")]
+
+
 def test_load_twice_loads_nothing_twice_and_a_rewritten_file_replaces(
     run_dirs: dict[str, Path],
 ) -> None:
@@ -190,8 +303,6 @@ def test_dirty_company_quarantine_matches_what_the_generator_injected(
 ) -> None:
     """Known answers: the generator records every malformed row, duplicate and late row it
     injected; ingestion must quarantine exactly those and load everything else."""
-    import json
-
     from sros.contracts import source_names
     from sros.demo_company import DemoConfig, DirtyConfig, generate
 
@@ -209,23 +320,34 @@ def test_dirty_company_quarantine_matches_what_the_generator_injected(
             "where table_name = '_sros_quarantine' order by 1",
         )
     ]
-    quarantine = {
-        (file, row): (column, value, reason)
+    quarantined = [
+        row
         for schema in schemas
-        for file, row, column, value, reason in _query(
+        for row in _query(
             warehouse,
-            f"select source_file, row_number, column_name, value, reason "
+            f"select source_file, row_number, column_name, value, reason, raw_record "
             f"from {schema}._sros_quarantine",
         )
+    ]
+    quarantine = {
+        (file, row): (column, value, reason) for file, row, column, value, reason, _ in quarantined
     }
+    raw_records = {(file, row): raw_record for file, row, *_, raw_record in quarantined}
     malformed = truth["dirty"]["malformed_rows"]
     assert malformed, "the generator injected no malformed rows"
     for injected in malformed:
         column, value, reason = quarantine[(injected["file"], injected["row"])]
-        if column is None:  # structurally broken: too few fields
+        raw_record = raw_records[(injected["file"], injected["row"])]
+        if column is None:  # structurally broken: too few fields; its CSV text is kept
             assert "missing columns" in reason
+            with (landing / injected["file"]).open(newline="", encoding="utf-8-sig") as handle:
+                records = [record for record in csv.reader(handle) if record]
+            assert next(csv.reader([raw_record])) == records[injected["row"]]
         else:
             assert (column, value) == (injected["column"], injected["value"])
+            assert json.loads(raw_record)[column] == value  # the whole record is kept
+    # Nothing lost: every quarantined row keeps its record.
+    assert all(raw_records.values())
 
     duplicated = {
         (table, record_id)

@@ -16,6 +16,31 @@ DuckDB does the parsing: its CSV reader with `store_rejects` records structurall
 column type. One structural problem DuckDB drops without a reject: a quoted field still open
 at the end of the file (a file cut off mid-record); that last record is quarantined here.
 Nothing is dropped silently.
+
+Every quarantine row keeps the whole record it rejects in `raw_record`, so nothing is lost:
+
+- a record whose fields line up with the header (a value that does not cast, an empty or
+  duplicate key, a file without its key column or with clashing column names) is kept as a
+  JSON object of header name -> the field's text as the file had it (after CSV unquoting; an
+  empty field is ""), in header order, e.g. `{"id":"006A","amount":"ten"}`;
+- a structurally malformed record (reason `malformed row ...` or `unclosed quote ...`) is
+  kept as its original CSV text: its fields do not line up with the header, so pairing them
+  with names would be a guess.
+
+Column names: dlt normalises every column name with its naming convention (snake_case;
+`Partner Tier__c` lands as `partner_tier__c`). Header names that land in the same warehouse
+column (`Stage Name` next to `stage_name`, `ID` next to `id`, `Close Date` in a file without
+the contract's `close_date`, or a spelling of a lineage column) would make dlt fail the load
+of the whole source, naming neither file nor column (or, for `Close Date`, load its text
+uncast into the contract's column). Like a missing key column, such a file is readable but
+none of its rows can be loaded: every record is quarantined with a reason naming the header
+spellings and the warehouse column, and the source's other files and tables load. The
+load report's `new_columns` names each new column as it lands in the warehouse, with the
+header spelling when it differs: `partner_tier__c (header 'Partner Tier__c')`.
+
+DuckDB reads the columns under positional names (`field_0`, ...), so header names that
+DuckDB would take for the same identifier (it ignores case) or for one of the reader's own
+columns are never a problem while reading.
 """
 
 from __future__ import annotations
@@ -31,11 +56,15 @@ from pathlib import Path
 import duckdb
 import numpy as np
 import pyarrow as pa
+from dlt.common.normalizers.naming.snake_case import NamingConvention
 
 from sros.contracts import RAW_TYPES, TableContract
 
 SOURCE_FILE_COLUMN = "_sros_source_file"
 ROW_NUMBER_COLUMN = "_sros_row_number"
+
+# dlt's default naming convention, which the landing pipelines use (a test checks this).
+_NAMING = NamingConvention()
 
 
 class LandingFileError(ValueError):
@@ -66,8 +95,20 @@ def count_records(path: Path) -> int:
         return sum(1 for record in reader if record)
 
 
-def _cast_expression(column: str, data_type: str) -> str:
-    quoted = _quote(column)
+def warehouse_column(name: str) -> str:
+    """The warehouse column a header name lands in. dlt normalises the column names of an
+    Arrow table with `normalize_path` (snake_case, keeping a `__` such as Salesforce's
+    `__c`), so this is what it does here too."""
+    return _NAMING.normalize_path(name)
+
+
+def _text_field(position: int) -> str:
+    """The name under which DuckDB reads the header's column at `position`."""
+    return f"field_{position}"
+
+
+def _cast_expression(field: str, data_type: str) -> str:
+    quoted = _quote(field)
     if data_type == "timestamp":
         # A string with an offset must be moved to UTC; a plain cast to TIMESTAMP would drop it.
         return f"timezone('UTC', try_cast({quoted} as timestamptz))"
@@ -190,12 +231,17 @@ def _read_and_validate(
     missing = [column for column in contract.column_names if column not in header]
     new = [column for column in header if column not in contract.column_names]
     report["missing_columns"] = ",".join(missing)
-    report["new_columns"] = ",".join(new)
+    report["new_columns"] = ",".join(_new_column_label(column) for column in new)
+    fields = {column: _text_field(position) for position, column in enumerate(header)}
 
     connection = duckdb.connect()
     try:
         connection.execute("set TimeZone = 'UTC'")
-        columns = "{" + ", ".join(f"{_literal(column)}: 'VARCHAR'" for column in header) + "}"
+        columns = (
+            "{"
+            + ", ".join(f"{_literal(text_field)}: 'VARCHAR'" for text_field in fields.values())
+            + "}"
+        )
         # Single-threaded, so the table's rowid follows the file's record order.
         connection.execute(
             f"""
@@ -230,22 +276,22 @@ def _read_and_validate(
         ]
         _number_records(connection, {entry["row_number"] for entry in quarantine})
 
-        missing_keys = [key for key in contract.primary_key if key in missing]
-        if missing_keys:
-            # Without its key no row can be merged; keep every row in quarantine, load none.
-            reason = f"required key column {missing_keys[0]!r} is missing from the header"
+        unloadable = _unloadable_file(header, contract, missing)
+        if unloadable:
+            # No row of the file can be loaded; keep every row in quarantine, load none.
+            column, reason = unloadable
             quarantine.extend(
                 _quarantine_row(
-                    name, modified_at, contract.name, int(number), missing_keys[0], None, reason
+                    name, modified_at, contract.name, int(number), column, None, reason, record
                 )
-                for (number,) in connection.execute(
-                    f"select {ROW_NUMBER_COLUMN} from numbered order by 1"
+                for number, record in connection.execute(
+                    f"select {ROW_NUMBER_COLUMN}, {_record_json(fields)} from numbered order by 1"
                 ).fetchall()
             )
             typed = pa.table({})
         else:
             typed, value_problems = _type_and_validate(
-                connection, contract, header, name, modified_at
+                connection, contract, fields, name, modified_at
             )
             quarantine.extend(value_problems)
     finally:
@@ -255,6 +301,79 @@ def _read_and_validate(
     report["rows_loaded"] = typed.num_rows
     report["rows_quarantined"] = quarantined_rows
     return FileReadResult(rows=typed, quarantine=quarantine, report=report)
+
+
+def _new_column_label(column: str) -> str:
+    """A new column as the load report names it: its warehouse name, and the header spelling
+    when that differs (`partner_tier__c (header 'Partner Tier__c')`)."""
+    landed = warehouse_column(column)
+    return landed if landed == column else f"{landed} (header {column!r})"
+
+
+def _unloadable_file(
+    header: list[str], contract: TableContract, missing: list[str]
+) -> tuple[str, str] | None:
+    """(column, reason) if no row of the file can be loaded: header names that land in the
+    same warehouse column, or a key column missing from the header."""
+    clashes = _column_name_clashes(header, contract)
+    if clashes:
+        # Name the column the file added (the new spelling), else the first one clashing.
+        clashing = [name for _, names in clashes for name, where in names if where == "header"]
+        column = next((c for c in clashing if c not in contract.column_names), clashing[0])
+        described = "; ".join(
+            _join([_describe_name(name, where) for name, where in names])
+            + f" would {'both' if len(names) == 2 else 'all'} land in warehouse column "
+            + repr(landed)
+            for landed, names in clashes
+        )
+        return column, (
+            f"column names clash: {described} (dlt normalises column names to snake_case); "
+            "rename or drop header columns so that each lands in a column of its own"
+        )
+    missing_keys = [key for key in contract.primary_key if key in missing]
+    if missing_keys:
+        return missing_keys[0], (
+            f"required key column {missing_keys[0]!r} is missing from the header"
+        )
+    return None
+
+
+def _column_name_clashes(
+    header: list[str], contract: TableContract
+) -> list[tuple[str, list[tuple[str, str]]]]:
+    """Each warehouse column that more than one name would land in: the header's columns,
+    the contract's columns the header lacks (dlt creates them from the contract) and the
+    lineage columns the reader adds. -> [(warehouse column, [(name, where)])], where is
+    "header", "contract" or "lineage"; in header order."""
+    claims: dict[str, list[tuple[str, str]]] = {}
+    for column, where in [
+        *((column, "header") for column in header),
+        *((column, "contract") for column in contract.column_names if column not in header),
+        (SOURCE_FILE_COLUMN, "lineage"),
+        (ROW_NUMBER_COLUMN, "lineage"),
+    ]:
+        claims.setdefault(warehouse_column(column), []).append((column, where))
+    return [(landed, names) for landed, names in claims.items() if len(names) > 1]
+
+
+def _describe_name(name: str, where: str) -> str:
+    if where == "header":
+        return f"header {name!r}"
+    if where == "contract":
+        return f"the contract's column {name!r} (not in this header)"
+    return f"the lineage column {name!r} added by ingestion"
+
+
+def _join(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def _record_json(fields: dict[str, str]) -> str:
+    """SQL for a record as a JSON object of header name -> the field's text (empty: "")."""
+    pairs = ", ".join(
+        f"{_literal(column)}, coalesce({_quote(field)}, '')" for column, field in fields.items()
+    )
+    return f"json_object({pairs})::varchar"
 
 
 def _reconciled(result: FileReadResult, records_counted: int, name: str) -> FileReadResult:
@@ -328,29 +447,30 @@ def _number_records(connection: duckdb.DuckDBPyConnection, rejected: set[int]) -
 def _type_and_validate(
     connection: duckdb.DuckDBPyConnection,
     contract: TableContract,
-    header: list[str],
+    fields: dict[str, str],
     name: str,
     modified_at: datetime,
 ) -> tuple[pa.Table, list[dict]]:
     """Cast every contract column, and quarantine rows with a value that does not cast, an
-    empty key, or a key already seen earlier in the same file.
+    empty key, or a key already seen earlier in the same file. `fields` maps each header
+    name to the name DuckDB read it under.
 
     One vectorised pass flags bad rows; the (usually few) flagged rows are then described
     column by column.
     """
     typed_columns, failures = [], []
-    for column in header:
-        quoted = _quote(column)
+    for column, text_field in fields.items():
+        quoted = _quote(text_field)
         if column not in contract.column_names:
             typed_columns.append(quoted)  # schema drift: a new column lands as text
             continue
         data_type = contract.column(column).data_type
-        expression = _cast_expression(column, data_type)
+        expression = _cast_expression(text_field, data_type)
         typed_columns.append(f"{expression} as {quoted}")
         if data_type != "varchar":
             failures.append((column, data_type, f"({quoted} is not null and {expression} is null)"))
 
-    key = [_quote(column) for column in contract.primary_key]
+    key = [_quote(fields[column]) for column in contract.primary_key]
     key_aliases = [f"duplicate_key_{position}" for position in range(len(key))]
     connection.execute(
         "create temp table duplicate_keys as select "
@@ -387,12 +507,13 @@ def _type_and_validate(
         from numbered {join}
         """
     )
-    quarantine = _describe_bad_rows(connection, contract, failures, name, modified_at)
+    quarantine = _describe_bad_rows(connection, contract, fields, failures, name, modified_at)
     passed = connection.execute(
         f"select * exclude (is_bad, first_row_with_key), ? as {SOURCE_FILE_COLUMN} "
         f"from checked where not is_bad",
         [name],
     ).to_arrow_table()
+    passed = passed.rename_columns([*fields, ROW_NUMBER_COLUMN, SOURCE_FILE_COLUMN])
     # Rows with an empty key were quarantined, so the key columns are declared not null.
     schema = pa.schema(
         field.with_nullable(False) if field.name in contract.primary_key else field
@@ -404,68 +525,54 @@ def _type_and_validate(
 def _describe_bad_rows(
     connection: duckdb.DuckDBPyConnection,
     contract: TableContract,
+    fields: dict[str, str],
     failures: list[tuple[str, str, str]],
     name: str,
     modified_at: datetime,
 ) -> list[dict]:
-    """One quarantine row per problem of each flagged row."""
+    """One quarantine row per problem of each flagged row, each with the whole record."""
     bad_rows = connection.execute(
         f"select {ROW_NUMBER_COLUMN}, first_row_with_key from checked where is_bad"
     ).fetchall()
     if not bad_rows:
         return []
     first_seen = {int(row): first for row, first in bad_rows}
-    key_columns = ", ".join(_quote(column) for column in contract.primary_key)
-    value_checks = ", ".join(
-        f"case when {condition} then {_quote(column)} end as {_quote('bad:' + column)}"
+    key_columns = ", ".join(_quote(fields[column]) for column in contract.primary_key)
+    value_checks = "".join(
+        f", case when {condition} then {_quote(fields[column])} end"
         for column, _, condition in failures
     )
     selected = connection.execute(
-        f"select {ROW_NUMBER_COLUMN}, {key_columns}"
-        + (f", {value_checks}" if value_checks else "")
-        + f" from numbered where {ROW_NUMBER_COLUMN} in (select {ROW_NUMBER_COLUMN} "
+        f"select {ROW_NUMBER_COLUMN}, {_record_json(fields)}, {key_columns}{value_checks} "
+        f"from numbered where {ROW_NUMBER_COLUMN} in (select {ROW_NUMBER_COLUMN} "
         f"from checked where is_bad) order by 1"
     ).fetchall()
     n_keys = len(contract.primary_key)
     quarantine = []
     for record in selected:
-        row, keys, values = int(record[0]), record[1 : 1 + n_keys], record[1 + n_keys :]
+        row, raw_record = int(record[0]), record[1]
+        keys, values = record[2 : 2 + n_keys], record[2 + n_keys :]
+        problems = []
         if any(value is None for value in keys):
-            quarantine.append(
-                _quarantine_row(
-                    name,
-                    modified_at,
-                    contract.name,
-                    row,
-                    contract.primary_key[0],
-                    None,
-                    "primary key is empty",
-                )
-            )
+            problems.append((contract.primary_key[0], None, "primary key is empty"))
         elif first_seen[row] not in (None, row):
-            quarantine.append(
-                _quarantine_row(
-                    name,
-                    modified_at,
-                    contract.name,
-                    row,
+            problems.append(
+                (
                     contract.primary_key[0],
                     keys[0],
                     f"duplicate primary key ({', '.join(keys)}) first seen at row "
                     f"{first_seen[row]}",
                 )
             )
-        for (column, data_type, _), value in zip(failures, values, strict=True):
-            if value is not None:
-                quarantine.append(
-                    _quarantine_row(
-                        name,
-                        modified_at,
-                        contract.name,
-                        row,
-                        column,
-                        value,
-                        f"not a valid {data_type}",
-                    )
-                )
+        problems.extend(
+            (column, value, f"not a valid {data_type}")
+            for (column, data_type, _), value in zip(failures, values, strict=True)
+            if value is not None
+        )
+        quarantine.extend(
+            _quarantine_row(
+                name, modified_at, contract.name, row, column, value, reason, raw_record
+            )
+            for column, value, reason in problems
+        )
     return quarantine
