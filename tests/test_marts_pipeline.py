@@ -1,6 +1,6 @@
 """The pipeline marts (fct_opportunities, fct_pipeline_snapshots_daily, fct_pipeline_waterfall,
 dim_accounts) give back the demo generator's ground truth (sros/demo_company/truth.py), at two
-scales and seeds, and the incremental daily snapshots equal a full refresh.
+scales and seeds (tests/test_incremental_models.py checks the incremental daily snapshots).
 
 Each number is rebuilt from the marts exactly as truth.py defines it (ratios of sums). The
 marts and the generator see the same opportunities row for row, so counts are exact and rates
@@ -10,13 +10,7 @@ each converted amount to the cent (decimal(18, 2)), the generator sums unrounded
 
 from __future__ import annotations
 
-import os
-import shutil
-import subprocess
-import sys
 from collections.abc import Callable
-from datetime import timedelta
-from pathlib import Path
 
 import duckdb
 import pytest
@@ -221,67 +215,3 @@ def test_waterfall_balances_and_closes_on_the_snapshots(company: tuple) -> None:
         """,
     )
     assert won_months == won_weeks == won
-
-
-def test_incremental_snapshots_equal_a_full_refresh(
-    built_company: Callable, tmp_path: Path
-) -> None:
-    """On a copy of the built warehouse, drop the last 20 days of fct_pipeline_snapshots_daily
-    (the table as it stood 20 days ago: a day's rows do not depend on the as-of date), run the
-    model incrementally, and compare row for row with the full build. A row older than the
-    lookback window is altered before the run: it must come through untouched, proving the run
-    rebuilt only the new days (plus the lookback), not the history.
-
-    The as-of date moves here the way it does in production, with the data (the latest sync),
-    not with var as_of_date: int_as_of_date returns one row per CRM when that var is set."""
-    from sros.paths import PROJECT_DIR
-
-    built = built_company(leads=2000, seed=42)
-    # the copy keeps the file name: views refer to the database by it
-    warehouse = tmp_path / built.warehouse.name
-    shutil.copy(built.warehouse, warehouse)
-    with duckdb.connect(str(warehouse)) as con:
-        (last_day,) = con.sql(
-            "select max(snapshot_date) from marts.fct_pipeline_snapshots_daily"
-        ).fetchone()
-        cut = last_day - timedelta(days=20)
-        con.execute("delete from marts.fct_pipeline_snapshots_daily where snapshot_date > ?", [cut])
-        (old_day,) = con.sql(
-            "select min(snapshot_date) from marts.fct_pipeline_snapshots_daily"
-        ).fetchone()
-        con.execute(
-            "update marts.fct_pipeline_snapshots_daily set version_number = -1 "
-            "where snapshot_date = ?",
-            [old_day],
-        )
-
-    completed = subprocess.run(
-        [
-            str(Path(sys.executable).parent / "dbt"),
-            "run",
-            "--profiles-dir",
-            ".",
-            "--target-path",
-            str(tmp_path / "target"),
-            "--select",
-            "fct_pipeline_snapshots_daily",
-        ],
-        cwd=PROJECT_DIR,
-        env={**os.environ, "SROS_WAREHOUSE_PATH": str(warehouse)},
-        capture_output=True,
-        text=True,
-    )
-    assert completed.returncode == 0, completed.stdout[-3000:]
-    assert "incremental model marts.fct_pipeline_snapshots_daily" in completed.stdout
-
-    query = "select * from marts.fct_pipeline_snapshots_daily order by all"
-    with duckdb.connect(str(warehouse), read_only=True) as con:
-        incremental = con.sql(query).fetchall()
-    with duckdb.connect(str(built.warehouse), read_only=True) as con:
-        full = con.sql(query).fetchall()
-    altered = [row for row in incremental if row[0] == old_day]
-    assert altered and all(row[-1] == -1 for row in altered)
-    assert len(incremental) == len(full)
-    assert [row for row in incremental if row[0] != old_day] == [
-        row for row in full if row[0] != old_day
-    ]

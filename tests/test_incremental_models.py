@@ -1,0 +1,266 @@
+"""Every incremental model gives, after an incremental run, the rows of a full refresh.
+
+The models come from the dbt manifest (every model materialized `incremental`), so a model made
+incremental later is tested without touching this file. Each says in its yml on which column
+"the last N days" of its rows are cut (test_every_incremental_model_says_how_to_cut_it fails
+for one that does not):
+
+    config:
+      meta:
+        incremental_test:
+          date_column: snapshot_date
+
+On a copy of a built warehouse (keeping its file name: views refer to the database by it), for
+each model:
+
+1. `prepare` (optional, per model in SCENARIOS): make the raw data look as it would have
+   arrived over time; then build the model in full (--full-refresh);
+2. delete the model's rows of the last N_DAYS days of date_column (the table as it stood N_DAYS
+   ago) and the rows of its oldest date_column value (history, far older than any lookback);
+3. `change` (optional, per model): what reached the CRM after the table was built;
+4. `dbt run --select <model>`, which must run incrementally (insert into the existing table);
+5. `dbt run --full-refresh --select <model>` on the same data, and compare row for row: the
+   incremental run gave every row of the full refresh, except the deleted oldest rows, which
+   are still missing: it rebuilt the new days plus its lookback, not the history.
+
+The as-of date moves the way it does in production, with the data (the latest sync), not
+with var as_of_date. A day of fct_pipeline_snapshots_daily does not depend on the as-of date,
+so its cut table is the table as it stood N_DAYS ago.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+
+import duckdb
+import pytest
+
+N_DAYS = 20
+
+
+@dataclass
+class Workspace:
+    """One warehouse path and one dbt target for every run of the module: dbt re-parses the
+    whole project when the profile (the warehouse path) changes, and only then."""
+
+    warehouse: Path
+    target: Path
+    source: Path  # the built warehouse each model's test starts from
+    manifest: dict = field(default_factory=dict)
+
+
+def _dbt(workspace: Workspace, *args: str) -> str:
+    from sros.paths import PROJECT_DIR
+
+    completed = subprocess.run(
+        [
+            str(Path(sys.executable).parent / "dbt"),
+            *args,
+            "--profiles-dir",
+            ".",
+            "--target-path",
+            str(workspace.target),
+        ],
+        cwd=PROJECT_DIR,
+        env={**os.environ, "SROS_WAREHOUSE_PATH": str(workspace.warehouse)},
+        capture_output=True,
+        text=True,
+    )
+    assert completed.returncode == 0, completed.stdout[-3000:] + completed.stderr[-2000:]
+    return completed.stdout
+
+
+@pytest.fixture(scope="module")
+def workspace(built_company: Callable, tmp_path_factory: pytest.TempPathFactory) -> Workspace:
+    built = built_company(leads=2000, seed=42)
+    home = tmp_path_factory.mktemp("incremental")
+    workspace = Workspace(home / built.warehouse.name, home / "target", built.warehouse)
+    _dbt(workspace, "parse")
+    workspace.manifest = json.loads((workspace.target / "manifest.json").read_text())
+    return workspace
+
+
+def _incremental_models(manifest: dict) -> list[dict]:
+    return sorted(
+        (
+            node
+            for node in manifest["nodes"].values()
+            if node["resource_type"] == "model" and node["config"]["materialized"] == "incremental"
+        ),
+        key=lambda node: node["name"],
+    )
+
+
+def _date_column(node: dict) -> str | None:
+    return node["config"]["meta"].get("incremental_test", {}).get("date_column")
+
+
+class Scenario:
+    """What a model's test adds to the generic steps (none by default)."""
+
+    def prepare(self, con: duckdb.DuckDBPyConnection) -> None:
+        """Raw data as it would have arrived over time (before the first full build)."""
+
+    def change(self, con: duckdb.DuckDBPyConnection) -> None:
+        """What reaches the CRM after the table was built (before the incremental run)."""
+
+    def check(self, rows: list[dict]) -> None:
+        """Checks of the incremental run's rows beyond the comparison."""
+
+
+class SalesActivities(Scenario):
+    """fct_sales_activities re-selects the activities that occurred or were synced within its
+    lookback. The demo export stamps every raw row with the export's sync time, as a first
+    full sync would, which puts every activity in the sync window; a Fivetran stream syncs a
+    row when it is logged or changed. prepare() gives every activity (and HubSpot link) the
+    sync time of its creation plus an hour. change() then brings, synced at the export, four
+    activities far older than the lookback, so that only the sync window and the post-hook
+    can pick them up: a task logged late (its row was not in the table yet), a meeting moved a
+    day (edited), a meeting moved past the as-of date and a deleted HubSpot engagement."""
+
+    def prepare(self, con: duckdb.DuckDBPyConnection) -> None:
+        con.execute(
+            """
+            update raw_salesforce.task set _fivetran_synced = created_date + interval 1 hour;
+            update raw_salesforce.event set _fivetran_synced = created_date + interval 1 hour;
+            update raw_hubspot.engagement set _fivetran_synced = created_at + interval 1 hour;
+            update raw_hubspot.engagement_contact set _fivetran_synced = e._fivetran_synced
+            from raw_hubspot.engagement as e where e.id = engagement_contact.engagement_id;
+            update raw_hubspot.engagement_deal set _fivetran_synced = e._fivetran_synced
+            from raw_hubspot.engagement as e where e.id = engagement_deal.engagement_id;
+            """
+        )
+
+    def change(self, con: duckdb.DuckDBPyConnection) -> None:
+        (latest,) = con.sql("select max(occurred_at) from marts.fct_sales_activities").fetchone()
+
+        def nth_oldest(source_table: str, n: int) -> tuple:
+            row = con.execute(
+                """
+                select sales_activity_id, activity_id, occurred_at
+                from marts.fct_sales_activities where source_table = ?
+                order by occurred_at, sales_activity_id limit 1 offset ?
+                """,
+                [source_table, n],
+            ).fetchone()
+            # far older than the lookback (sales_activity_lookback_days, 7)
+            assert row[2] < latest - timedelta(days=30)
+            return row
+
+        self.late = nth_oldest("salesforce.task", 10)
+        self.moved = nth_oldest("salesforce.event", 10)
+        self.rescheduled = nth_oldest("salesforce.event", 20)
+        self.deleted = nth_oldest("hubspot.engagement", 10)
+        con.execute(
+            "delete from marts.fct_sales_activities where sales_activity_id = ?", [self.late[0]]
+        )
+        export = "(select max(_fivetran_synced) from raw_salesforce.lead)"
+        past_as_of = "(select as_of_date + 3 from intermediate.int_as_of_date)"
+        con.execute(
+            f"update raw_salesforce.task set _fivetran_synced = {export} where id = ?",
+            [self.late[1]],
+        )
+        con.execute(
+            "update raw_salesforce.event set start_date_time = start_date_time + interval 1 day,"
+            f" _fivetran_synced = {export} where id = ?",
+            [self.moved[1]],
+        )
+        con.execute(
+            f"update raw_salesforce.event set start_date_time = {past_as_of},"
+            f" _fivetran_synced = {export} where id = ?",
+            [self.rescheduled[1]],
+        )
+        con.execute(
+            "update raw_hubspot.engagement set _fivetran_deleted = true,"
+            f" _fivetran_synced = {export} where id = ?",
+            [self.deleted[1]],
+        )
+
+    def check(self, rows: list[dict]) -> None:
+        by_id = {row["sales_activity_id"]: row for row in rows}
+        assert self.late[0] in by_id
+        assert by_id[self.moved[0]]["occurred_at"] == self.moved[2] + timedelta(days=1)
+        assert self.rescheduled[0] not in by_id
+        assert self.deleted[0] not in by_id
+
+
+SCENARIOS: dict[str, Scenario] = {"fct_sales_activities": SalesActivities()}
+
+
+def test_every_incremental_model_says_how_to_cut_it(workspace: Workspace) -> None:
+    models = _incremental_models(workspace.manifest)
+    assert {"fct_pipeline_snapshots_daily", "fct_sales_activities"} <= {m["name"] for m in models}
+    missing = [m["original_file_path"] for m in models if not _date_column(m)]
+    assert not missing, (
+        f"incremental models without config.meta.incremental_test.date_column: {missing}; "
+        "declare the column their rows are cut on by date (see this module's docstring)"
+    )
+    for model in models:
+        column = _date_column(model)
+        assert column in model["columns"], f"{model['name']}: no column {column} in its yml"
+
+
+def _rows(con: duckdb.DuckDBPyConnection, relation: str) -> tuple[list[str], list[tuple]]:
+    result = con.sql(f"select * from {relation} order by all")
+    return result.columns, result.fetchall()
+
+
+def test_incremental_models_equal_a_full_refresh(workspace: Workspace, subtests) -> None:
+    for model in _incremental_models(workspace.manifest):
+        with subtests.test(msg=model["name"]):
+            _check_incremental_run(workspace, model, SCENARIOS.get(model["name"], Scenario()))
+
+
+def _check_incremental_run(workspace: Workspace, model: dict, scenario: Scenario) -> None:
+    name, date_column = model["name"], _date_column(model)
+    assert date_column, f"{name} declares no date_column (see the module docstring)"
+    relation = f"{model['schema']}.{model['alias']}"
+    shutil.copy(workspace.source, workspace.warehouse)
+    with duckdb.connect(str(workspace.warehouse)) as con:
+        scenario.prepare(con)
+    _dbt(workspace, "run", "--full-refresh", "--select", name)
+
+    with duckdb.connect(str(workspace.warehouse)) as con:
+        (last,) = con.sql(f"select max({date_column}) from {relation}").fetchone()
+        (cut,) = con.execute(
+            f"delete from {relation} where {date_column} > ?", [last - timedelta(days=N_DAYS)]
+        ).fetchone()
+        (oldest,) = con.sql(f"select min({date_column}) from {relation}").fetchone()
+        (history,) = con.execute(
+            f"delete from {relation} where {date_column} = ?", [oldest]
+        ).fetchone()
+        assert cut > 0 and history > 0
+        scenario.change(con)
+
+    log = _dbt(workspace, "run", "--select", name)
+    assert f"incremental model {relation}" in log
+    # an incremental run inserts into the existing table; a full one fills a new table
+    ran = workspace.target / "run" / model["package_name"] / model["original_file_path"]
+    assert f"insert into {model['relation_name']} (" in ran.read_text()
+    with duckdb.connect(str(workspace.warehouse), read_only=True) as con:
+        columns, incremental = _rows(con, relation)
+
+    _dbt(workspace, "run", "--full-refresh", "--select", name)
+    with duckdb.connect(str(workspace.warehouse), read_only=True) as con:
+        _, full = _rows(con, relation)
+
+    at = columns.index(date_column)
+    rebuilt = [row for row in incremental if row[at] == oldest]
+    assert not rebuilt, f"{name}: the run rebuilt history older than its lookback: {rebuilt[:3]}"
+    expected = [row for row in full if row[at] != oldest]
+    if incremental != expected:
+        missing, extra = set(expected) - set(incremental), set(incremental) - set(expected)
+        pytest.fail(
+            f"{name}: {len(incremental)} rows after the incremental run, {len(expected)} in "
+            f"the full refresh; missing {len(missing)}, e.g. {list(missing)[:3]}; not in the "
+            f"full refresh {len(extra)}, e.g. {list(extra)[:3]} (columns {columns})"
+        )
+    scenario.check([dict(zip(columns, row, strict=True)) for row in incremental])
