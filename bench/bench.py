@@ -3,9 +3,11 @@
     .venv/bin/python bench/bench.py                 # 10k and 100k leads
     .venv/bin/python bench/bench.py 10000 1000000   # any scales
 
-Each stage (generate, ingest, dbt build) runs in its own process in a fresh temporary
+Each stage (generate, ingest, dbt build, expectations) runs in its own process in a fresh temporary
 SROS_HOME, so wall time and peak memory (max RSS of the stage's process tree) are its own.
-Rows/s: generate = rows written, ingest = rows loaded, dbt build = raw rows built on.
+Rows/s: generate = rows written, ingest = rows loaded, dbt build = raw rows built on,
+expectations = mart rows validated (the Great Expectations suites with their Data Docs);
+after each scale, the expectations' time as a share of the dbt build's.
 Prints a table; run on demand, never from the test suite.
 """
 
@@ -58,7 +60,24 @@ def _stage_dbt(_: int) -> int:
         )
 
 
-STAGES = {"generate": _stage_generate, "ingest": _stage_ingest, "dbt build": _stage_dbt}
+def _stage_expectations(_: int) -> int:
+    from expectations import SUITES
+    from expectations.runner import validate
+    from sros import paths
+
+    outcomes = validate(SUITES, paths.warehouse_path(), paths.gx_dir())
+    failed = [outcome.suite.name for outcome in outcomes if outcome.blocking_failures]
+    if failed:
+        raise SystemExit(f"blocking expectation suites failed: {failed}")
+    return sum(max(item.rows_checked or 0 for item in o.expectations) for o in outcomes)
+
+
+STAGES = {
+    "generate": _stage_generate,
+    "ingest": _stage_ingest,
+    "dbt build": _stage_dbt,
+    "expectations": _stage_expectations,
+}
 
 
 def _run_stage(stage: str, leads: int, home: Path) -> dict:
@@ -95,19 +114,23 @@ def main() -> None:
         print(json.dumps({"rows": rows, "peak_mb": peak / 1024}))
         return
 
-    header = f"{'leads':>10} {'stage':<10} {'wall s':>9} {'peak MB':>9} {'rows':>12} {'rows/s':>11}"
+    header = f"{'leads':>10} {'stage':<12} {'wall s':>9} {'peak MB':>9} {'rows':>12} {'rows/s':>11}"
     print(header)
     print("-" * len(header))
     for leads in args.scales:
         with tempfile.TemporaryDirectory(prefix="sros-bench-") as home:
+            wall = {}
             for stage in STAGES:
                 result = _run_stage(stage, leads, Path(home))
+                wall[stage] = result["wall_s"]
                 print(
-                    f"{leads:>10,} {stage:<10} {result['wall_s']:>9.1f} "
+                    f"{leads:>10,} {stage:<12} {result['wall_s']:>9.1f} "
                     f"{result['peak_mb']:>9.0f} {result['rows']:>12,} "
                     f"{result['rows'] / result['wall_s']:>11,.0f}",
                     flush=True,
                 )
+            share = wall["expectations"] / wall["dbt build"]
+            print(f"{leads:>10,} expectations take {share:.0%} of the dbt build's time", flush=True)
 
 
 if __name__ == "__main__":

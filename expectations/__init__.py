@@ -1,7 +1,8 @@
 """Great Expectations suites for the marts, written as code.
 
-One module per mart family (core, funnel, pipeline); each suite is a `MartSuite`: a batch
-query that puts the definition in force beside every mart row, and expectations built from
+One module per mart family (core, funnel, pipeline; sources for freshness); each suite is a
+`MartSuite`: a batch query that puts the definition in force beside every mart row, and
+expectations built from
 the definition seeds. `SUITES` is every suite; Dagster runs each as an asset check on its
 mart (orchestration/defs/expectations.py), and `runner.validate` runs them anywhere else.
 
@@ -10,9 +11,14 @@ query=..., key=..., expectations=...)` in the family's module and add it to that
 SUITES. It becomes a blocking asset check (unless blocking=False) and a Data Docs page.
 """
 
-from expectations import core, funnel, pipeline
+from expectations import core, funnel, pipeline, sources
 from expectations.suite import Definitions, MartSuite
 
-SUITES: tuple[MartSuite, ...] = (*core.SUITES, *funnel.SUITES, *pipeline.SUITES)
+SUITES: tuple[MartSuite, ...] = (
+    *sources.SUITES,
+    *core.SUITES,
+    *funnel.SUITES,
+    *pipeline.SUITES,
+)
 
 __all__ = ["SUITES", "Definitions", "MartSuite"]

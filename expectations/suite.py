@@ -57,6 +57,12 @@ class MartSuite:
     key: tuple[str, ...]
     expectations: ExpectationBuilder
     blocking: bool = True
+    schema: str = "marts"  # the dbt schema of the model the check is attached to
+
+    @property
+    def asset_key(self) -> tuple[str, str]:
+        """The Dagster asset key of the guarded dbt model: [schema, model]."""
+        return (self.schema, self.mart)
 
     def batch_query(self, definitions: Definitions) -> str:
         return self.query if isinstance(self.query, str) else self.query(definitions)

@@ -88,6 +88,10 @@ def broken(built_company: Callable, tmp_path_factory: pytest.TempPathFactory):
             "where opportunity_id = ?",
             [open_],
         )
+        # HubSpot stopped syncing ten days before Salesforce did.
+        con.execute(
+            "update raw_hubspot.contact set _fivetran_synced = _fivetran_synced - interval 10 day"
+        )
         # A definition change, not a data change: the MQL rule now asks for more.
         con.execute("update seeds.mql_rules set score_threshold = 101")
     rows = {"rejected": rejected, "current_rejected": current_rejected, "met": met}
@@ -139,6 +143,14 @@ def test_amounts_and_dates_of_opportunities(broken) -> None:
     # the mart's pipeline total no longer equals staging's
     reconciliation = outcomes["pipeline.pipeline_reconciliation"]
     assert _failure(reconciliation, "Sum of pipeline").rows_failing == 1
+
+
+def test_a_source_that_stopped_syncing_blocks(broken) -> None:
+    outcomes, _ = broken
+    freshness = outcomes["sources.freshness"]
+    failure = _failure(freshness, "error_after")
+    assert [row["source_table"] for row in failure.failing_rows] == ["hubspot.contact"]
+    assert freshness.blocking_failures
 
 
 def test_untouched_suites_still_pass(broken) -> None:

@@ -39,7 +39,7 @@ def test_definitions_load_with_connected_lineage() -> None:
 
     specs = {(spec.asset_key, spec.name): spec for spec in great_expectations_checks.check_specs}
     for suite in SUITES:
-        spec = specs[(dg.AssetKey(["marts", suite.mart]), suite.check_name)]
+        spec = specs[(dg.AssetKey(list(suite.asset_key)), suite.check_name)]
         assert spec.asset_key in keys
         assert spec.blocking == suite.blocking
 

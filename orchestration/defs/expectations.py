@@ -13,7 +13,7 @@ from expectations.runner import SuiteOutcome, validate
 from sros import paths
 
 _SUITES_BY_CHECK = {
-    dg.AssetCheckKey(dg.AssetKey(["marts", suite.mart]), suite.check_name): suite
+    dg.AssetCheckKey(dg.AssetKey(list(suite.asset_key)), suite.check_name): suite
     for suite in SUITES
 }
 
@@ -40,7 +40,7 @@ def _result(outcome: SuiteOutcome) -> dg.AssetCheckResult:
     suite = outcome.suite
     blocking = bool(outcome.blocking_failures)
     return dg.AssetCheckResult(
-        asset_key=dg.AssetKey(["marts", suite.mart]),
+        asset_key=dg.AssetKey(list(suite.asset_key)),
         check_name=suite.check_name,
         passed=outcome.success,
         severity=dg.AssetCheckSeverity.ERROR if blocking else dg.AssetCheckSeverity.WARN,
