@@ -1,6 +1,7 @@
 """The dbt project as Dagster assets: seeds, staging and marts, with dbt tests as asset
 checks. dbt sources map to the raw-table assets of ingestion by their [source, table] key."""
 
+import json
 import subprocess
 import sys
 from collections.abc import Iterator, Mapping
@@ -27,7 +28,11 @@ _DBT_SOURCES = ("dbt_project.yml", "models", "seeds", "snapshots", "macros", "te
 
 
 def _manifest_is_stale() -> bool:
-    """True when the manifest is missing or older than any file of the dbt project."""
+    """True when the manifest is missing, cut short or older than any file of the dbt project.
+
+    dbt writes manifest.json in place: a parse killed while writing it leaves a truncated file,
+    newer than every source, that would otherwise break every later load of these definitions.
+    """
     if not DBT_PROJECT.manifest_path.exists():
         return True
     parsed_at = DBT_PROJECT.manifest_path.stat().st_mtime
@@ -36,6 +41,10 @@ def _manifest_is_stale() -> bool:
         files = [path] if path.is_file() else path.rglob("*")
         if any(file.stat().st_mtime > parsed_at for file in files if file.is_file()):
             return True
+    try:
+        json.loads(DBT_PROJECT.manifest_path.read_bytes())
+    except ValueError:  # cut short (JSONDecodeError, UnicodeDecodeError)
+        return True
     return False
 
 
