@@ -8,14 +8,15 @@ from expectations.suite import Definitions, MartSuite
 
 E = gx.expectations
 
-# The lead funnel is the stage group of the first stage (lead, mql, sal, sql by default).
+# The lead funnel and the handoff stage are the seed-derived roles of
+# int_funnel_stages_classified (lead, mql, sal, sql and mql by default), not literals.
 LIFECYCLE_QUERY = """
 with
 
 lead_funnel as (
     select stage_key, stage_order
-    from seeds.funnel_stages
-    where stage_group = (select stage_group from seeds.funnel_stages order by stage_order limit 1)
+    from intermediate.int_funnel_stages_classified
+    where is_lead_funnel_stage
 )
 
 select
@@ -218,7 +219,13 @@ def handoff_expectations(definitions: Definitions) -> list:
 # One row: what enters the funnel's handoff step comes out of it, and into pipeline.
 HANDOFF_RECONCILIATION_QUERY = """
 select
-    (select count(*) from marts.fct_lead_lifecycle where stage_key = 'mql') as mql_entries,
+    (
+        select count(*) from marts.fct_lead_lifecycle
+        where stage_key in (
+            select stage_key from intermediate.int_funnel_stages_classified
+            where is_handoff_stage
+        )
+    ) as mql_entries,
     count(*) as handoffs,
     count(*) filter (where is_accepted)
     + count(*) filter (where is_rejected)

@@ -4,11 +4,10 @@ stage definitions (order, won/lost outcome), the as-of date and staging totals."
 import great_expectations as gx
 from great_expectations.expectations.row_conditions import Column
 
-from expectations.suite import Definitions, MartSuite
+from expectations.suite import AS_OF_DATE, Definitions, MartSuite
 
 E = gx.expectations
 
-AS_OF_DATE = "(select max(as_of_date) from intermediate.int_as_of_date)"
 PIPELINE_STAGES = "stage_group in ('opportunity', 'closed')"
 
 OPPORTUNITIES_QUERY = f"""

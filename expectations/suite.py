@@ -7,6 +7,9 @@ from dataclasses import dataclass
 import duckdb
 import great_expectations as gx
 
+# The warehouse's as-of date (int_as_of_date), for batch queries that judge dates by it.
+AS_OF_DATE = "(select max(as_of_date) from intermediate.int_as_of_date)"
+
 
 class Definitions:
     """The definition seeds as the build loaded them (schema `seeds` of the warehouse), so a
