@@ -48,11 +48,12 @@ touchpoints_with_email as (
             {{ dbt.hash('coalesce(touchpoints.email, identities.email)') }}
             as {{ dbt.type_string() }}
         ) as email_hash
+    -- The touch's own email wins; the identity (unique per anonymous_id) fills in the rest.
+    -- The join is on the cookie alone: an `email is null` condition in the ON clause would
+    -- stop DuckDB from hashing the join and make it a nested loop (minutes at 100k leads).
     from touchpoints
     left join identities
-        on
-            touchpoints.email is null
-            and touchpoints.anonymous_id = identities.anonymous_id
+        on touchpoints.anonymous_id = identities.anonymous_id
 
 ),
 
