@@ -1,6 +1,10 @@
 -- The date the warehouse reports "as of". A KPI never reads the machine clock: pass
 -- --vars '{as_of_date: "2026-09-30"}' to pin it; otherwise it is the day of the latest CRM
 -- sync in the data, so rebuilding the same data gives the same numbers.
+-- A one-row table, not a view: marts, tests and the expectation suites read it many times,
+-- and as a view each read would rescan the deduplicated CRM staging models.
+
+{{ config(materialized='table') }}
 
 {% set pinned = var('as_of_date', none) %}
 {% set as_of_expression = "cast('" ~ pinned ~ "' as date)" if pinned
