@@ -25,21 +25,38 @@ touchpoints as (
 
 ),
 
-campaign_touch_channels as (
+campaign_touches as (
+
+    -- A touch belongs to the campaign it names, or, naming none, to the campaigns whose
+    -- utm_campaign it carries. Two equi-joins rather than one join on an OR, which DuckDB
+    -- could only run as a nested loop over every campaign and touch.
+    select
+        campaigns.campaign_id,
+        touchpoints.channel
+    from campaigns
+    inner join touchpoints
+        on campaigns.campaign_id = touchpoints.campaign_id
+
+    union all
 
     select
         campaigns.campaign_id,
-        touchpoints.channel,
-        count(*) as touchpoints_count
+        touchpoints.channel
     from campaigns
     inner join touchpoints
-        on
-            campaigns.campaign_id = touchpoints.campaign_id
-            or (
-                touchpoints.campaign_id is null
-                and campaigns.utm_campaign = touchpoints.utm_campaign
-            )
-    where touchpoints.channel is not null
+        on campaigns.utm_campaign = touchpoints.utm_campaign
+    where touchpoints.campaign_id is null
+
+),
+
+campaign_touch_channels as (
+
+    select
+        campaign_id,
+        channel,
+        count(*) as touchpoints_count
+    from campaign_touches
+    where channel is not null
     group by 1, 2
 
 ),
