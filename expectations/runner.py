@@ -4,6 +4,10 @@ The GX project lives in `sros.paths.gx_dir()` (default var/): suites, validation
 and the Data Docs site var/gx/uncommitted/data_docs/local_site/index.html. The suites are
 code (expectations/*.py); each run writes them into the GX project afresh, built from the
 definition seeds of the warehouse being validated.
+
+Each run adds one validation result per suite. The Data Docs render only this run's pages
+and list the results of the last DATA_DOCS_RUNS_SHOWN runs (GX's `validation_results_limit`),
+so building them takes the same time on the hundredth run as on the first.
 """
 
 from collections.abc import Iterable
@@ -14,12 +18,19 @@ from typing import Any
 import duckdb
 import great_expectations as gx
 from great_expectations.data_context.types.base import ProgressBarsConfig
+from great_expectations.data_context.types.resource_identifiers import (
+    ExpectationSuiteIdentifier,
+    ValidationResultIdentifier,
+)
 
 import expectations.gx_duckdb  # noqa: F401 (registers the duckdb datasource type)
+from expectations import SUITES
 from expectations.suite import Definitions, MartSuite
 
 DATASOURCE = "warehouse"
 FAILING_ROWS_SHOWN = 5
+DATA_DOCS_SITE = "local_site"  # GX's default site: uncommitted/data_docs/local_site/
+DATA_DOCS_RUNS_SHOWN = 30
 
 
 @dataclass(frozen=True)
@@ -88,25 +99,37 @@ def validate(suites: Iterable[MartSuite], warehouse: Path, gx_root: Path) -> lis
     gx_root.mkdir(parents=True, exist_ok=True)
     context = gx.get_context(mode="file", project_root_dir=str(gx_root))
     context.variables.progress_bars = ProgressBarsConfig(globally=False)
+    sites = context.variables.data_docs_sites
+    site = sites[DATA_DOCS_SITE]
+    site["site_index_builder"]["validation_results_limit"] = DATA_DOCS_RUNS_SHOWN * len(SUITES)
+    context.variables.data_docs_sites = sites
+    context.variables.save()
+    site_index = Path(context.root_directory, site["store_backend"]["base_directory"], "index.html")
+    site_existed = site_index.exists()
     datasource = context.data_sources.add_or_update_duckdb(
         name=DATASOURCE,
         connection_string=f"duckdb:///{warehouse}",
         kwargs={"connect_args": {"read_only": True}},
     )
-    outcomes = []
+    outcomes, results = [], []
     try:
         for suite, query, expectations_ in built:
-            outcomes.append(_run(context, datasource, suite, query, expectations_))
+            outcome, result_id = _run(context, datasource, suite, query, expectations_)
+            outcomes.append(outcome)
+            results += [result_id, result_id.expectation_suite_identifier]
     finally:
         # Release every DuckDB connection GX holds (the engine's and the datasource's own,
         # used to test queries), so the warehouse can be opened again in this process.
         datasource.get_execution_engine().close()
         datasource.get_engine().dispose()
-    context.build_data_docs()  # once per run, from the stored validation results
+    # Once per run: this run's pages and the index (all pages when the site is new).
+    context.build_data_docs(resource_identifiers=results if site_existed else None)
     return outcomes
 
 
-def _run(context, datasource, suite: MartSuite, query: str, expectations_) -> SuiteOutcome:
+def _run(
+    context, datasource, suite: MartSuite, query: str, expectations_
+) -> tuple[SuiteOutcome, ValidationResultIdentifier]:
     if any(asset.name == suite.name for asset in datasource.assets):
         datasource.delete_asset(suite.name)
     # GX takes a query asset that starts with SELECT; a suite's query may start with WITH.
@@ -128,7 +151,16 @@ def _run(context, datasource, suite: MartSuite, query: str, expectations_) -> Su
         }
     )
     outcomes = [_outcome(result) for result in validation.results]
-    return SuiteOutcome(suite=suite, success=bool(validation.success), expectations=outcomes)
+    # the key GX stored the result under (ValidationDefinition.run builds it the same way)
+    result_id = ValidationResultIdentifier(
+        expectation_suite_identifier=ExpectationSuiteIdentifier(name=suite.name),
+        run_id=validation.meta["run_id"],
+        batch_identifier=validation.batch_id,
+    )
+    suite_outcome = SuiteOutcome(
+        suite=suite, success=bool(validation.success), expectations=outcomes
+    )
+    return suite_outcome, result_id
 
 
 def _outcome(result) -> ExpectationOutcome:

@@ -7,7 +7,7 @@ from collections.abc import Callable
 import duckdb
 import pytest
 
-from expectations import SUITES
+from expectations import SUITES, runner
 from expectations.runner import SuiteOutcome, validate
 
 
@@ -42,6 +42,28 @@ def test_data_docs_list_every_suite(clean) -> None:
     index = gx_root / "gx" / "uncommitted" / "data_docs" / "local_site" / "index.html"
     html = index.read_text()
     assert all(suite.name in html for suite in SUITES)
+
+
+def test_data_docs_render_each_run_and_list_the_latest_runs(
+    built_company: Callable, tmp_path, monkeypatch
+) -> None:
+    """Every run renders its own pages; the index lists only the last DATA_DOCS_RUNS_SHOWN
+    runs, so the Data Docs do not grow slower with history."""
+    built = built_company(leads=2000, seed=42)
+    monkeypatch.setattr(runner, "DATA_DOCS_RUNS_SHOWN", 1)
+    for _ in range(2):
+        validate(SUITES, built.warehouse, tmp_path)
+    site = tmp_path / "gx" / "uncommitted" / "data_docs" / "local_site"
+    pages = list(site.glob("validations/**/*.html"))
+    assert len(pages) == 2 * len(SUITES)
+    index = (site / "index.html").read_text()
+    linked = {page for page in pages if page.relative_to(site).as_posix() in index}
+    # per suite, the page of its latest run (run-time folders sort by time)
+    latest = {
+        max((page for page in pages if page.parent.parent == folder), key=lambda p: p.parent.name)
+        for folder in {page.parent.parent for page in pages}
+    }
+    assert linked == latest and len(latest) == len(SUITES)
 
 
 @pytest.fixture(scope="module")
