@@ -106,28 +106,15 @@ select
         <= term_in_force.first_touch_target_business_minutes,
         false
     ) as is_response_sla_met_by_term,
+    handoffs.mql_rule_id,
     handoffs.mql_score_at_handoff,
-    rule_in_force.mql_rule_id as mql_rule_in_force_id,
-    rule_in_force.score_threshold,
-    rule_in_force.min_employees,
-    rule_in_force.max_employees,
-    accounts.employee_count as account_employee_count,
-    accounts.industry as account_industry,
-    persons.title_seniority
+    handoffs.is_mql_rule_met
 from marts.fct_lead_handoffs as handoffs
 left join seeds.sla_terms as term_in_force
     on
         handoffs.lead_priority = term_in_force.lead_priority
         and handoffs.handed_at >= term_in_force.valid_from
         and handoffs.handed_at < term_in_force.valid_to
-left join seeds.mql_rules as rule_in_force
-    on
-        handoffs.handed_at >= rule_in_force.valid_from
-        and handoffs.handed_at < rule_in_force.valid_to
-left join marts.dim_persons as persons
-    on handoffs.person_id = persons.person_id
-left join marts.dim_accounts as accounts
-    on persons.account_id = accounts.account_id
 """
 
 
@@ -172,36 +159,14 @@ def handoff_expectations(definitions: Definitions) -> list:
                 "target of the term in force."
             ),
         ),
-        E.ExpectColumnPairValuesAToBeGreaterThanB(
-            column_A="mql_score_at_handoff",
-            column_B="score_threshold",
-            or_equal=True,
-            ignore_row_if="either_value_is_missing",
-            description="Every MQL reached the score threshold of the MQL rule in force.",
-        ),
-        E.ExpectColumnPairValuesAToBeGreaterThanB(
-            column_A="account_employee_count",
-            column_B="min_employees",
-            or_equal=True,
-            ignore_row_if="both_values_are_missing",
-            description="Every MQL's account is at least the MQL rule's minimum size.",
-        ),
-        E.ExpectColumnPairValuesAToBeGreaterThanB(
-            column_A="max_employees",
-            column_B="account_employee_count",
-            or_equal=True,
-            ignore_row_if="both_values_are_missing",
-            description="Every MQL's account is at most the MQL rule's maximum size.",
-        ),
         E.ExpectColumnValuesToBeInSet(
-            column="account_industry",
-            value_set=definitions.values("icp_industries", "industry", "is_target_industry"),
-            description="Every MQL's account is in a target industry (icp_industries).",
-        ),
-        E.ExpectColumnValuesToBeInSet(
-            column="title_seniority",
-            value_set=definitions.values("title_seniorities", "seniority", "is_icp_seniority"),
-            description="Every MQL has an ICP seniority (title_seniorities).",
+            column="is_mql_rule_met",
+            value_set=[True],
+            description=(
+                "Every MQL met the MQL rule in force when it was handed over "
+                "(fct_lead_handoffs.is_mql_rule_met: ICP size, target industry, ICP seniority "
+                "and the score threshold of the mql_rules row in force)."
+            ),
         ),
         E.ExpectColumnValuesToBeBetween(
             column="business_minutes_to_first_touch",

@@ -1,5 +1,5 @@
 """Pipeline suites: opportunities, their stage history and the daily snapshots against the
-stage definitions (order, won/lost outcome), the as-of date and staging totals."""
+stage definitions (order, won or lost), the as-of date and staging totals."""
 
 import great_expectations as gx
 from great_expectations.expectations.row_conditions import Column
@@ -17,8 +17,8 @@ select
     opportunities.stage_key,
     opportunities.is_closed,
     opportunities.is_won,
-    coalesce(stages.outcome = 'won', false) as is_won_by_stage,
-    stages.outcome is not null as is_closed_by_stage,
+    coalesce(stages.is_won, false) as is_won_by_stage,
+    stages.is_won is not null as is_closed_by_stage,
     opportunities.created_date,
     opportunities.close_date,
     opportunities.closed_date,

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import great_expectations as gx
 
-from expectations.suite import AS_OF_DATE, Definitions, MartSuite
+from expectations.suite import AS_OF_END_AT, Definitions, MartSuite
 from sros.paths import PROJECT_DIR
 
 E = gx.expectations
@@ -55,7 +55,7 @@ newest as (
 ),
 
 as_of as (
-    select cast({AS_OF_DATE} as timestamp) + interval 1 day as as_of_at
+    select {AS_OF_END_AT} as as_of_at
 )
 
 select

@@ -9,6 +9,8 @@ import great_expectations as gx
 
 # The warehouse's as-of date (int_as_of_date), for batch queries that judge dates by it.
 AS_OF_DATE = "(select max(as_of_date) from intermediate.int_as_of_date)"
+# The end of the as-of day (exclusive), as the build computed it.
+AS_OF_END_AT = "(select max(as_of_end_at) from intermediate.int_as_of_date)"
 
 
 class Definitions:

@@ -114,9 +114,16 @@ def broken(built_company: Callable, tmp_path_factory: pytest.TempPathFactory):
         con.execute(
             "update raw_hubspot.contact set _fivetran_synced = _fivetran_synced - interval 10 day"
         )
-        # A definition change, not a data change: the MQL rule now asks for more.
-        con.execute("update seeds.mql_rules set score_threshold = 101")
+        # A handoff the build judged against the MQL rule in force and found short of it.
+        (missed_rule,) = con.execute(
+            "select max(handoff_id) from marts.fct_lead_handoffs where is_mql_rule_met"
+        ).fetchone()
+        con.execute(
+            "update marts.fct_lead_handoffs set is_mql_rule_met = false where handoff_id = ?",
+            [missed_rule],
+        )
     rows = {"rejected": rejected, "current_rejected": current_rejected, "met": met}
+    rows |= {"missed_rule": missed_rule}
     rows |= {"won": won, "open": open_}
     return _by_suite(validate(SUITES, warehouse, folder)), rows
 
@@ -144,11 +151,12 @@ def test_an_sla_result_that_disagrees_with_its_times_fails(broken) -> None:
     assert [row["handoff_id"] for row in failure.failing_rows] == [rows["met"]]
 
 
-def test_the_mql_rule_is_read_from_the_seed(broken) -> None:
-    outcomes, _ = broken
-    failure = _failure(outcomes["funnel.fct_lead_handoffs"], "score threshold")
-    # every handoff now misses the raised threshold: the rule comes from the seed
-    assert failure.rows_failing == failure.rows_checked > 0
+def test_an_mql_that_missed_the_rule_in_force_blocks_and_is_named(broken) -> None:
+    outcomes, rows = broken
+    handoffs = outcomes["funnel.fct_lead_handoffs"]
+    failure = _failure(handoffs, "met the MQL rule in force")
+    assert [row["handoff_id"] for row in failure.failing_rows] == [rows["missed_rule"]]
+    assert failure in handoffs.blocking_failures
 
 
 def test_amounts_and_dates_of_opportunities(broken) -> None:

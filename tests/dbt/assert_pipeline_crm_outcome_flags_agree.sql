@@ -1,8 +1,8 @@
 {{ config(store_failures=true) }}
 
--- The stage mapping (crm_stage_mappings, funnel_stages stage_group and outcome) and the CRM
+-- The stage mapping (crm_stage_mappings, funnel_stages stage_group and is_won) and the CRM
 -- agree on each opportunity's outcome: Salesforce is_closed / is_won, HubSpot's closed-won
--- stage. Returns each opportunity where they differ (a mapping, a funnel_stages outcome or
+-- stage. Returns each opportunity where they differ (a mapping, a funnel_stages is_won or
 -- a CRM stage setting is wrong).
 
 with

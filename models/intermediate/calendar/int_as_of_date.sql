@@ -34,10 +34,22 @@ latest_sync as (
 
 ),
 
-final as (
+as_of_day as (
 
     select {{ as_of_expression }} as as_of_date
     from latest_sync
+
+),
+
+final as (
+
+    -- as_of_end_at: the first instant after the as-of day (UTC); "up to the end of the
+    -- as-of date" is `< as_of_end_at` everywhere, so the boundary is written once.
+    select
+        as_of_date,
+        {{ dbt.dateadd('day', 1, 'cast(as_of_date as ' ~ dbt.type_timestamp() ~ ')') }}
+            as as_of_end_at
+    from as_of_day
 
 )
 

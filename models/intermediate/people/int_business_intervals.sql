@@ -5,9 +5,9 @@
 
 with
 
-dim_dates as (
+int_calendar_days as (
 
-    select * from {{ ref('dim_dates') }}
+    select * from {{ ref('int_calendar_days') }}
 
 ),
 
@@ -28,18 +28,20 @@ open_days as (
     select
         business_hours.region,
         business_hours.time_zone,
-        dim_dates.date_day as business_date,
-        {{ local_timestamp_from_date_and_time('dim_dates.date_day', 'business_hours.opens_at') }}
-            as opens_at_local,
-        {{ local_timestamp_from_date_and_time('dim_dates.date_day', 'business_hours.closes_at') }}
-            as closes_at_local
-    from dim_dates
+        int_calendar_days.date_day as business_date,
+        {{ local_timestamp_from_date_and_time(
+            'int_calendar_days.date_day', 'business_hours.opens_at'
+        ) }} as opens_at_local,
+        {{ local_timestamp_from_date_and_time(
+            'int_calendar_days.date_day', 'business_hours.closes_at'
+        ) }} as closes_at_local
+    from int_calendar_days
     inner join business_hours
-        on dim_dates.iso_weekday = business_hours.iso_weekday
+        on int_calendar_days.iso_weekday = business_hours.iso_weekday
     left join region_holidays
         on
             business_hours.region = region_holidays.region
-            and dim_dates.date_day = region_holidays.holiday_date
+            and int_calendar_days.date_day = region_holidays.holiday_date
     where region_holidays.holiday_date is null
 
 ),

@@ -29,13 +29,7 @@ spans as (
         int_lead_handoffs.owner_region,
         int_lead_handoffs.handed_at,
         int_lead_handoffs.first_touch_at,
-        coalesce(
-            int_lead_handoffs.first_touch_at,
-            {{ dbt.dateadd(
-                'day', 1,
-                'cast(int_as_of_date.as_of_date as ' ~ dbt.type_timestamp() ~ ')',
-            ) }}
-        ) as span_end_at
+        coalesce(int_lead_handoffs.first_touch_at, int_as_of_date.as_of_end_at) as span_end_at
     from int_lead_handoffs
     cross join int_as_of_date
 

@@ -1,5 +1,5 @@
 -- The opportunity stages each CRM uses, mapped to the funnel: open (stage_group
--- opportunity) or closed, won or lost (the funnel_stages outcome), in funnel order.
+-- opportunity) or closed, won or lost (funnel_stages.is_won), in funnel order.
 -- HubSpot stages also carry their pipeline's default win probability (a fraction).
 
 with
@@ -34,7 +34,7 @@ opportunity_stage_mappings as (
         funnel_stages.stage_group,
         funnel_stages.stage_group = 'opportunity' as is_open,
         funnel_stages.stage_group = 'closed' as is_closed,
-        coalesce(funnel_stages.outcome = 'won', false) as is_won
+        coalesce(funnel_stages.is_won, false) as is_won
     from crm_stage_mappings
     inner join funnel_stages
         on crm_stage_mappings.stage_key = funnel_stages.stage_key

@@ -11,9 +11,7 @@
                 select activities.sales_activity_id
                 from {{ ref('int_sales_activities_unioned') }} as activities
                 cross join {{ ref('int_as_of_date') }} as as_of
-                where activities.occurred_at < {{ dbt.dateadd(
-                    'day', 1, 'cast(as_of.as_of_date as ' ~ dbt.type_timestamp() ~ ')'
-                ) }}
+                where activities.occurred_at < as_of.as_of_end_at
             )
             {% endif %}
         ",
@@ -80,9 +78,7 @@ activities as (
     cross join int_as_of_date
     cross join loaded
     where
-        int_sales_activities_unioned.occurred_at < {{ dbt.dateadd(
-            'day', 1, 'cast(int_as_of_date.as_of_date as ' ~ dbt.type_timestamp() ~ ')'
-        ) }}
+        int_sales_activities_unioned.occurred_at < int_as_of_date.as_of_end_at
         and (
             loaded.last_occurred_at is null
             or int_sales_activities_unioned.occurred_at

@@ -1,6 +1,7 @@
 -- Lead handoffs: one row per MQL handed to sales, with the SLA term in force, the first
 -- sales touch in business minutes of the owner's region, the disposition, the rejection
--- reason, which side breached the lead contract and whether it became an opportunity.
+-- reason, which side breached the lead contract, whether the lead met the MQL rule in
+-- force when it was handed over, and whether it became an opportunity.
 
 with
 
@@ -40,6 +41,64 @@ int_as_of_date as (
 
 ),
 
+mql_rules as (
+
+    select * from {{ ref('mql_rules') }}
+
+),
+
+icp_industries as (
+
+    select * from {{ ref('icp_industries') }}
+
+),
+
+dim_persons as (
+
+    select * from {{ ref('dim_persons') }}
+
+),
+
+dim_accounts as (
+
+    select * from {{ ref('dim_accounts') }}
+
+),
+
+mql_rule_checks as (
+
+    -- the MQL rule in force at the handoff: ICP size range, target industry, ICP seniority
+    -- and the behavioural score at or above the threshold
+    select
+        int_lead_handoffs.handoff_id,
+        mql_rules.mql_rule_id,
+        mql_rules.score_threshold as mql_score_threshold,
+        coalesce(
+            dim_accounts.employee_count between mql_rules.min_employees
+            and mql_rules.max_employees
+            and icp_industries.is_target_industry
+            and dim_persons.is_icp_seniority
+            and int_lead_handoff_mql_scores.mql_score_at_handoff >= mql_rules.score_threshold,
+            false
+        ) as is_mql_rule_met
+    from int_lead_handoffs
+    left join int_lead_handoff_mql_scores
+        on int_lead_handoffs.handoff_id = int_lead_handoff_mql_scores.handoff_id
+    left join mql_rules
+        on
+            int_lead_handoffs.handed_at >= mql_rules.valid_from
+            and int_lead_handoffs.handed_at < mql_rules.valid_to
+    left join dim_persons
+        on int_lead_handoffs.person_id = dim_persons.person_id
+    left join dim_accounts
+        on
+            dim_persons.account_source_system = dim_accounts.source_system
+            and dim_persons.account_id = dim_accounts.account_id
+    left join icp_industries
+        on dim_accounts.industry = icp_industries.industry
+
+),
+
 joined as (
 
     select
@@ -51,11 +110,12 @@ joined as (
         int_lead_handoff_business_minutes.business_minutes_to_first_touch,
         int_lead_handoff_business_minutes.business_minutes_elapsed,
         int_lead_handoff_mql_scores.mql_score_at_handoff,
-        rejection_reasons.breach_side as rejection_breach_side,
+        mql_rule_checks.mql_rule_id,
+        mql_rule_checks.mql_score_threshold,
+        mql_rule_checks.is_mql_rule_met,
+        rejection_reasons.is_marketing_quality_breach as is_marketing_quality_reason,
         int_as_of_date.as_of_date,
-        {{ dbt.dateadd(
-            'day', 1, 'cast(int_as_of_date.as_of_date as ' ~ dbt.type_timestamp() ~ ')'
-        ) }} as as_of_at,
+        int_as_of_date.as_of_end_at as as_of_at,
         {{ dbt.dateadd(
             'hour',
             'int_lead_handoff_sla_terms.disposition_window_hours',
@@ -68,6 +128,8 @@ joined as (
         on int_lead_handoffs.handoff_id = int_lead_handoff_business_minutes.handoff_id
     left join int_lead_handoff_mql_scores
         on int_lead_handoffs.handoff_id = int_lead_handoff_mql_scores.handoff_id
+    left join mql_rule_checks
+        on int_lead_handoffs.handoff_id = mql_rule_checks.handoff_id
     left join rejection_reasons
         on int_lead_handoffs.rejection_reason_code = rejection_reasons.reason_code
     cross join int_as_of_date
@@ -94,8 +156,7 @@ measured as (
         coalesce(disposition_due_at <= as_of_at, false) as is_disposition_window_closed,
         coalesce(dispositioned_at <= disposition_due_at, false)
             as is_dispositioned_within_window,
-        coalesce(rejection_breach_side = 'marketing_quality', false)
-            as is_marketing_quality_breach
+        coalesce(is_marketing_quality_reason, false) as is_marketing_quality_breach
     from joined
 
 ),
@@ -117,6 +178,9 @@ final as (
         handoff_source_table,
         handoff_source_row_id,
         cast(mql_score_at_handoff as double) as mql_score_at_handoff,
+        mql_rule_id,
+        cast(mql_score_threshold as double) as mql_score_threshold,
+        is_mql_rule_met,
 
         -- routing
         lead_priority,
@@ -169,7 +233,6 @@ final as (
         is_disposition_window_closed,
         is_dispositioned_within_window,
         rejection_reason_code,
-        rejection_breach_side,
 
         -- who breached the lead contract
         is_marketing_quality_breach,

@@ -127,9 +127,9 @@ closes_in_period as (
         periods.period_start_date,
         stage_history.source_system,
         stage_history.opportunity_id,
-        -- the funnel_stages outcome of the closed stage; any other close counts as lost
+        -- funnel_stages.is_won of the closed stage; any other close counts as lost
         case
-            when funnel_stages.outcome = 'won' then 'won' else 'lost'
+            when funnel_stages.is_won then 'won' else 'lost'
         end as end_state,
         stage_history.stage_key,
         cast(stage_history.entered_at as date) as closed_on,
