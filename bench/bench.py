@@ -7,7 +7,10 @@ Each stage (generate, ingest, dbt build, expectations) runs in its own process i
 SROS_HOME, so wall time and peak memory (max RSS of the stage's process tree) are its own.
 Rows/s: generate = rows written, ingest = rows loaded, dbt build = raw rows built on,
 expectations = mart rows validated (the Great Expectations suites with their Data Docs);
-after each scale, the expectations' time as a share of the dbt build's.
+after each scale, the expectations' time as a share of the dbt build's, the ten slowest
+models of the build (dbt's run_results.json execution times) and what the KPI layer (the
+`kpi_layer` selector in selectors.yml: KPI marts, reports and attribution, with their tests)
+adds to the rest of the build, in summed execution time.
 Prints a table; run on demand, never from the test suite.
 """
 
@@ -49,7 +52,15 @@ def _stage_dbt(_: int) -> int:
     from sros.contracts import load_contracts
 
     subprocess.run(
-        [str(VENV_BIN / "dbt"), "build", "--profiles-dir", ".", "--quiet"],
+        [
+            str(VENV_BIN / "dbt"),
+            "build",
+            "--profiles-dir",
+            ".",
+            "--quiet",
+            "--target-path",
+            str(paths.home_dir() / "target"),
+        ],
         cwd=PROJECT_DIR,
         check=True,
     )
@@ -78,6 +89,49 @@ STAGES = {
     "dbt build": _stage_dbt,
     "expectations": _stage_expectations,
 }
+
+
+def _dbt_timings(home: Path) -> tuple[list[tuple[str, float]], float, float]:
+    """(ten slowest models, KPI-layer seconds, other seconds) of the build in `home`, from
+    run_results.json; the KPI layer's nodes are those `dbt ls --selector kpi_layer` lists
+    (models with their data and unit tests), the same list the docs of selectors.yml give."""
+    results = json.loads((home / "target" / "run_results.json").read_text())["results"]
+    listed = subprocess.run(
+        [
+            str(VENV_BIN / "dbt"),
+            "ls",
+            "--profiles-dir",
+            ".",
+            "--quiet",
+            "--selector",
+            "kpi_layer",
+            "--output",
+            "json",
+            "--output-keys",
+            "unique_id",
+            "--target-path",
+            str(home / "target-ls"),
+        ],
+        cwd=PROJECT_DIR,
+        env={**os.environ, "SROS_HOME": str(home)},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    kpi_nodes = {
+        json.loads(line)["unique_id"] for line in listed.stdout.splitlines() if line.startswith("{")
+    }
+    models = sorted(
+        (
+            (r["unique_id"].split(".")[-1], r["execution_time"])
+            for r in results
+            if r["unique_id"].startswith("model.")
+        ),
+        key=lambda item: -item[1],
+    )
+    kpi = sum(r["execution_time"] for r in results if r["unique_id"] in kpi_nodes)
+    other = sum(r["execution_time"] for r in results if r["unique_id"] not in kpi_nodes)
+    return models[:10], kpi, other
 
 
 def _run_stage(stage: str, leads: int, home: Path) -> dict:
@@ -131,6 +185,15 @@ def main() -> None:
                 )
             share = wall["expectations"] / wall["dbt build"]
             print(f"{leads:>10,} expectations take {share:.0%} of the dbt build's time", flush=True)
+            slowest, kpi, other = _dbt_timings(Path(home))
+            print(
+                f"{leads:>10,} KPI layer: {kpi:.1f} s of execution time on top of {other:.1f} s "
+                f"for the rest of the build (+{kpi / other:.0%})",
+                flush=True,
+            )
+            print(f"{leads:>10,} ten slowest models (execution s):", flush=True)
+            for name, seconds in slowest:
+                print(f"{'':>10} {seconds:>9.1f}  {name}", flush=True)
 
 
 if __name__ == "__main__":
