@@ -5,6 +5,7 @@ from dagster_dlt import DagsterDltResource
 
 from orchestration.defs.dbt import dbt_resource, sros_dbt_assets
 from orchestration.defs.expectations import great_expectations_checks
+from orchestration.defs.exports import finance_exports
 from orchestration.defs.ingestion import INGESTION_ASSETS, LOAD_CHECKS
 from orchestration.defs.landing import demo_company
 from orchestration.defs.publish import published_warehouse
@@ -16,7 +17,13 @@ from orchestration.defs.schedules import (
 )
 
 defs = dg.Definitions(
-    assets=[demo_company, *INGESTION_ASSETS, sros_dbt_assets, published_warehouse],
+    assets=[
+        demo_company,
+        *INGESTION_ASSETS,
+        sros_dbt_assets,
+        published_warehouse,
+        finance_exports,
+    ],
     asset_checks=[*LOAD_CHECKS, great_expectations_checks],
     jobs=[demo_job, warehouse_job],
     schedules=[daily_warehouse_schedule],

@@ -5,6 +5,8 @@
     sros generate --out DIR [...]      only write a demo company's landing files
     sros report                        row counts and quarantine per raw table
     sros validate                      run the Great Expectations suites on the warehouse
+    sros export                        write the finance export files from the published
+                                       warehouse into $SROS_HOME/exports/<as-of date>/
 
 Runs go through the same Dagster jobs as the UI and the schedule, and are recorded in
 $DAGSTER_HOME (default var/dagster), so `dagster dev` shows them afterwards.
@@ -118,12 +120,34 @@ def _validate() -> int:
     return 1 if any(outcome.blocking_failures for outcome in outcomes) else 0
 
 
+def _export() -> int:
+    """The finance export files from the published warehouse, as the Dagster asset writes them."""
+    # Importing the dbt definitions re-parses the project when the manifest is stale, so the
+    # exported tables and their definitions are the ones of the dbt project on disk.
+    from orchestration.defs.dbt import DBT_PROJECT
+    from sros.exports import ExportError, export_finance_tables, export_tables
+
+    try:
+        tables = export_tables(DBT_PROJECT.manifest_path)
+        result = export_finance_tables(paths.published_path(), paths.exports_dir(), tables)
+    except ExportError as error:
+        print(error, file=sys.stderr)
+        return 1
+    print(f"as of {result.as_of_date}: {len(tables)} tables in {result.seconds:.1f} s")
+    for table, rows in result.rows.items():
+        print(f"  {table:<40} {rows:>10} rows")
+    for path in result.files:
+        print(f"{path}  ({path.stat().st_size:,} bytes)")
+    return 0
+
+
 def _print_locations(ok: bool) -> None:
     print(f"\nworking warehouse: {paths.warehouse_path()}")
     print(f"expectation results (Data Docs): {paths.data_docs_index()}")
     published = paths.published_path()
     if ok:
         print(f"published for BI: {published}")
+        print(f"finance export files: {paths.exports_dir()}/<as-of date>/")
     else:
         print(f"the run failed: nothing was published; BI still reads {published}")
 
@@ -139,6 +163,10 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("run", help="ingest the landing zone and dbt build")
     commands.add_parser("report", help="row counts and quarantine per raw table")
     commands.add_parser("validate", help="run the Great Expectations suites on the warehouse")
+    commands.add_parser(
+        "export",
+        help="write the finance export files (CSV, Parquet, XLSX) from the published warehouse",
+    )
 
     generate = commands.add_parser("generate", help="write a demo company's landing files")
     generate.add_argument("--out", type=Path, default=None, help="default: the landing folder")
@@ -163,6 +191,8 @@ def main(argv: list[str] | None = None) -> int:
         return _report()
     if args.command == "validate":
         return _validate()
+    if args.command == "export":
+        return _export()
     if args.command == "generate":
         from sros.demo_company import DemoConfig
         from sros.demo_company import generate as generate_company

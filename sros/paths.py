@@ -43,3 +43,8 @@ def gx_dir() -> Path:
 
 def data_docs_index() -> Path:
     return gx_dir() / "gx" / "uncommitted" / "data_docs" / "local_site" / "index.html"
+
+
+def exports_dir() -> Path:
+    """The finance export files: <exports_dir>/<as-of date>/ (sros/exports.py)."""
+    return Path(os.environ.get("SROS_EXPORTS_DIR", home_dir() / "exports")).resolve()

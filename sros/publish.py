@@ -10,13 +10,17 @@ numbers stay as they were.
 """
 
 import os
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import duckdb
 
 PUBLISHED_SCHEMAS = ("marts", "seeds")
 PUBLICATION_TABLE = "publication"  # in schema `meta`: when and what was published
+# The reporting date of the build (one row, column as_of_date). Not a mart, so not published
+# as a table: its value is recorded in meta.publication.as_of_date, which names the folder of
+# the finance export files (sros/exports.py).
+AS_OF_RELATION = ("intermediate", "int_as_of_date")
 
 
 def publish(
@@ -49,13 +53,19 @@ def publish(
                 counts[f"{schema}.{table}"] = connection.execute(
                     f'select count(*) from "{schema}"."{table}"'
                 ).fetchone()[0]
+            as_of_date = _as_of_date(connection)
             connection.execute("detach working")
             connection.execute("create schema meta")
             connection.execute(
                 f"create table meta.{PUBLICATION_TABLE} as select "
                 "cast(? as timestamp) as published_at, ? as tables_published, "
-                "? as rows_published",
-                [datetime.now(UTC).replace(tzinfo=None), len(counts), sum(counts.values())],
+                "? as rows_published, cast(? as date) as as_of_date",
+                [
+                    datetime.now(UTC).replace(tzinfo=None),
+                    len(counts),
+                    sum(counts.values()),
+                    as_of_date,
+                ],
             )
             connection.execute("checkpoint")
         with candidate.open("rb") as handle:
@@ -69,3 +79,17 @@ def publish(
     finally:
         candidate.unlink(missing_ok=True)
     return counts
+
+
+def _as_of_date(connection: duckdb.DuckDBPyConnection) -> date | None:
+    """The build's as-of date from the attached working warehouse; None when it has none."""
+    schema, table = AS_OF_RELATION
+    exists = connection.execute(
+        "select count(*) from information_schema.tables "
+        "where table_catalog = 'working' and table_schema = ? and table_name = ?",
+        [schema, table],
+    ).fetchone()[0]
+    if not exists:
+        return None
+    row = connection.execute(f'select max(as_of_date) from working."{schema}"."{table}"').fetchone()
+    return row[0]
