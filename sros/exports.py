@@ -115,7 +115,9 @@ def export_tables(manifest: Path = MANIFEST, exposure: str = EXPOSURE) -> list[E
     for reference in found[0]["refs"]:
         node = nodes_by_name.get(reference["name"])
         if node is None:
-            raise ExportError(f"exposure {exposure!r} refs {reference['name']!r}: not a model")
+            raise ExportError(
+                f"exposure {exposure!r} refs {reference['name']!r}: no such model or seed"
+            )
         if node["schema"] not in PUBLISHED_SCHEMAS:
             raise ExportError(
                 f"exposure {exposure!r} refs {node['name']!r} in schema {node['schema']!r}: "

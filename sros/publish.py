@@ -7,6 +7,9 @@ over the published file with an atomic rename. A reader with the old file open k
 a complete, consistent old version; the next connection sees the complete new one. Nothing
 is ever half-updated, and a build that fails never reaches this step, so the published
 numbers stay as they were.
+
+`meta.publication` records when it was published, how much, and the build's as-of date
+(int_as_of_date), which names the folder of the finance export files (sros/exports.py).
 """
 
 import os

@@ -31,6 +31,10 @@ def test_definitions_load_with_connected_lineage() -> None:
     staging = dg.AssetKey(["staging", "stg_salesforce__leads"])
     assert dg.AssetKey(["salesforce", "lead"]) in graph.get(staging).parent_keys
     assert {job.name for job in defs.resolve_all_job_defs()} >= {"demo_job", "warehouse_job"}
+    # The finance export files are written after publication, never before.
+    exports = graph.get(dg.AssetKey("finance_exports"))
+    assert exports.parent_keys == {dg.AssetKey("published_warehouse")}
+    assert exports.group_name == "exports"
     assert defs.resolve_schedule_def("daily_warehouse_schedule")
     assert defs.resolve_sensor_def("landing_zone_sensor")
     # Every expectation suite is a check on its mart; those guarding a definition block.
@@ -88,6 +92,10 @@ def test_demo_job_end_to_end_matches_ground_truth_and_is_idempotent(
     publication = "select published_at, rows_published from meta.publication"
     with duckdb.connect(str(published), read_only=True) as connection:
         before = connection.execute(publication).fetchall()
+    # ... and the finance export files of the good build stay as they were.
+    [export_folder] = (tmp_path / "exports").iterdir()
+    exported = {path.name: path.read_bytes() for path in export_folder.iterdir()}
+    assert f"finance_exports_{export_folder.name}.xlsx" in exported
     # A negative amount passes the dbt tests; the blocking expectation suite stops it.
     shutil.copy(
         BAD_INPUT / "salesforce" / "opportunity" / "negative_amount.csv",
@@ -104,6 +112,8 @@ def test_demo_job_end_to_end_matches_ground_truth_and_is_idempotent(
     assert main(["run"]) == 1  # the unmapped-status test fails the dbt build
     with duckdb.connect(str(published), read_only=True) as connection:
         assert connection.execute(publication).fetchall() == before
+    assert list((tmp_path / "exports").iterdir()) == [export_folder]
+    assert {path.name: path.read_bytes() for path in export_folder.iterdir()} == exported
 
 
 def _land_lead_with_unmapped_status(folder: Path) -> None:
