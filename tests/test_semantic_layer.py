@@ -25,13 +25,19 @@ import pytest
 
 from sros.paths import PROJECT_DIR
 
-METRICS = ("pipeline_created_amount", "mql_count", "win_rate", "sla_met_rate")
+METRICS = ("pipeline_created_amount", "sourced_share", "mql_count", "win_rate", "sla_met_rate")
 
 # The same numbers from the marts, by month, with the definitions of the metrics' YAML.
 MART_QUERIES = {
     "pipeline_created_amount": """
         select date_trunc('month', created_date), sum(amount_corporate)
         from marts.fct_opportunities group by 1 having sum(amount_corporate) is not null
+    """,
+    "sourced_share": """
+        select date_trunc('month', created_date),
+            sum(case when is_marketing_sourced then amount_corporate else 0 end)
+            / sum(amount_corporate)
+        from marts.fct_opportunities group by 1 having sum(amount_corporate) > 0
     """,
     "mql_count": """
         select date_trunc('month', handed_at), count(*) from marts.fct_lead_handoffs group by 1
