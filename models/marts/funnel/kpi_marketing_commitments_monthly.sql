@@ -91,20 +91,26 @@ committed_months as (
 
 ),
 
-month_segments as (
+committed_and_handed_over as (
 
     -- union, then sum: a segment without a commitment (or null) keeps its own row
+    select * from committed_months
+
+    union all
+
+    select * from handoff_months
+
+),
+
+month_segments as (
+
     select
         month_start,
         segment,
         sum(mql_count) as mql_count,
         sum(dispositioned_count) as dispositioned_count,
         sum(accepted_count) as accepted_count
-    from (
-        select * from committed_months
-        union all
-        select * from handoff_months
-    ) as unioned
+    from committed_and_handed_over
     group by 1, 2
 
 ),
