@@ -116,7 +116,7 @@ final as (
         cast(with_group_totals.owner_user_id as {{ dbt.type_string() }}) as owner_user_id,
         cast(with_group_totals.reason_code as {{ dbt.type_string() }}) as reason_code,
         cast(rejection_reasons.reason_name as {{ dbt.type_string() }}) as reason_name,
-        cast(rejection_reasons.breach_side as {{ dbt.type_string() }}) as breach_side,
+        rejection_reasons.is_marketing_quality_breach,
         cast(rejection_reasons.disposition as {{ dbt.type_string() }}) as reason_disposition,
         cast(with_group_totals.rejected_count as integer) as rejected_count,
         cast(with_group_totals.group_rejected_count as integer) as group_rejected_count,
