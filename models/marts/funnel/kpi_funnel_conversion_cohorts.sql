@@ -1,6 +1,9 @@
 -- Funnel conversion by cohort: the people who first entered a stage in a week or month, how
 -- many reached each later stage of the main path (lead -> won), how fast, and how many are
 -- still open. Reaching a later stage counts as reaching every stage skipped on the way.
+-- Stage entries are the lead lifecycle's, plus the close of each opportunity a person
+-- originated (fct_opportunities: the closed stage on the close date), since the lifecycle
+-- records won only where the CRM writes it on the person (HubSpot's customer stage).
 
 with
 
@@ -13,6 +16,12 @@ fct_lead_lifecycle as (
 fct_lead_handoffs as (
 
     select * from {{ ref('fct_lead_handoffs') }}
+
+),
+
+fct_opportunities as (
+
+    select * from {{ ref('fct_opportunities') }}
 
 ),
 
@@ -88,26 +97,49 @@ stage_pairs as (
 
 ),
 
+stage_entries as (
+
+    select
+        person_id,
+        stage_key,
+        entered_at
+    from fct_lead_lifecycle
+
+    union all
+
+    -- the close of each opportunity a person originated, on its close date
+    select
+        originating_person_id as person_id,
+        stage_key,
+        cast(closed_date as {{ dbt.type_timestamp() }}) as entered_at
+    from fct_opportunities
+    where is_closed and originating_person_id is not null
+
+),
+
 entries as (
 
     select
-        fct_lead_lifecycle.person_id,
-        fct_lead_lifecycle.stage_key,
-        fct_lead_lifecycle.entered_at,
-        fct_lead_lifecycle.is_first_entry,
+        stage_entries.person_id,
+        stage_entries.stage_key,
+        stage_entries.entered_at,
+        row_number() over (
+            partition by stage_entries.person_id, stage_entries.stage_key
+            order by stage_entries.entered_at
+        ) = 1 as is_first_entry,
         main_path_stages.stage_order as main_path_stage_order,
         coalesce(dim_funnel_stages.is_terminal, false) as is_terminal,
         coalesce(
             dim_funnel_stages.is_rejection_stage and not dim_funnel_stages.is_terminal, false
         ) as is_recycle
-    from fct_lead_lifecycle
+    from stage_entries
     cross join as_of
     left join dim_funnel_stages
-        on fct_lead_lifecycle.stage_key = dim_funnel_stages.stage_key
+        on stage_entries.stage_key = dim_funnel_stages.stage_key
     left join main_path_stages
-        on fct_lead_lifecycle.stage_key = main_path_stages.stage_key
+        on stage_entries.stage_key = main_path_stages.stage_key
     where
-        fct_lead_lifecycle.entered_at
+        stage_entries.entered_at
         < {{ dbt.dateadd('day', 1, 'cast(as_of.as_of_date as ' ~ dbt.type_timestamp() ~ ')') }}
 
 ),
@@ -183,7 +215,9 @@ person_dimensions as (
         dim_accounts.segment
     from dim_persons
     left join dim_accounts
-        on dim_persons.account_id = dim_accounts.account_id
+        on
+            dim_persons.account_source_system = dim_accounts.source_system
+            and dim_persons.account_id = dim_accounts.account_id
 
 ),
 

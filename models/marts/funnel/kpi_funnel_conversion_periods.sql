@@ -85,7 +85,9 @@ person_dimensions as (
         dim_accounts.segment
     from dim_persons
     left join dim_accounts
-        on dim_persons.account_id = dim_accounts.account_id
+        on
+            dim_persons.account_source_system = dim_accounts.source_system
+            and dim_persons.account_id = dim_accounts.account_id
 
 ),
 

@@ -43,7 +43,9 @@ rejected_handoffs as (
     left join dim_persons
         on fct_lead_handoffs.person_id = dim_persons.person_id
     left join dim_accounts
-        on dim_persons.account_id = dim_accounts.account_id
+        on
+            dim_persons.account_source_system = dim_accounts.source_system
+            and dim_persons.account_id = dim_accounts.account_id
     left join rejection_reasons
         on fct_lead_handoffs.rejection_reason_code = rejection_reasons.reason_code
     where fct_lead_handoffs.is_rejected

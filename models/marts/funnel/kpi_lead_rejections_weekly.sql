@@ -58,7 +58,9 @@ dispositioned_handoffs as (
     left join dim_persons
         on fct_lead_handoffs.person_id = dim_persons.person_id
     left join dim_accounts
-        on dim_persons.account_id = dim_accounts.account_id
+        on
+            dim_persons.account_source_system = dim_accounts.source_system
+            and dim_persons.account_id = dim_accounts.account_id
     left join dim_funnel_stages
         on fct_lead_handoffs.disposition_stage_key = dim_funnel_stages.stage_key
     left join rejection_reasons

@@ -69,7 +69,9 @@ handoff_months as (
     left join dim_persons
         on fct_lead_handoffs.person_id = dim_persons.person_id
     left join dim_accounts
-        on dim_persons.account_id = dim_accounts.account_id
+        on
+            dim_persons.account_source_system = dim_accounts.source_system
+            and dim_persons.account_id = dim_accounts.account_id
     group by 1, 2
 
 ),
