@@ -103,24 +103,6 @@ completed_visits as (
 
 ),
 
-stage_medians as (
-
-    -- per week and stage: the completed visits that exited within the trailing window up
-    -- to the week's last day
-    select
-        weeks_with_rules.week_start,
-        completed_visits.stage_key,
-        {{ percentile_cont('completed_visits.days_in_stage', 0.5) }} as stage_median_days,
-        count(*) as stage_median_visit_count
-    from weeks_with_rules
-    inner join completed_visits
-        on
-            weeks_with_rules.median_window_opens_after < completed_visits.exited_date
-            and weeks_with_rules.week_end_date >= completed_visits.exited_date
-    group by 1, 2
-
-),
-
 open_at_week_end as (
 
     select
@@ -136,27 +118,69 @@ open_at_week_end as (
 
 ),
 
+weeks_with_open_pipeline as (
+
+    select distinct
+        week_start,
+        week_end_date,
+        median_window_opens_after
+    from open_at_week_end
+
+),
+
+stage_medians as (
+
+    -- per week with open pipeline and stage: the completed visits that exited within the
+    -- trailing window up to the week's last day (a small table, joined on week and stage)
+    select
+        weeks_with_open_pipeline.week_start,
+        completed_visits.stage_key,
+        {{ percentile_cont('completed_visits.days_in_stage', 0.5) }} as stage_median_days,
+        count(*) as stage_median_visit_count
+    from weeks_with_open_pipeline
+    inner join completed_visits
+        on
+            weeks_with_open_pipeline.median_window_opens_after < completed_visits.exited_date
+            and weeks_with_open_pipeline.week_end_date >= completed_visits.exited_date
+    group by 1, 2
+
+),
+
+stage_visits as (
+
+    -- a visit still open runs to the end of the as-of date (one comparison instead of an
+    -- "exited_at is null or ..." that would turn the join below into a nested loop)
+    select
+        stage_history.source_system,
+        stage_history.opportunity_id,
+        stage_history.entered_at,
+        coalesce(
+            stage_history.exited_at,
+            cast({{ dbt.dateadd('day', 1, 'as_of.as_of_date') }} as timestamp)
+        ) as exited_or_open_until
+    from stage_history
+    cross join as_of
+
+),
+
 current_visits as (
 
     -- the stage visit in force at the end of the week's last day
     select
         open_at_week_end.*,
-        stage_history.entered_at as stage_entered_at,
+        stage_visits.entered_at as stage_entered_at,
         {{ dbt.datediff(
-            'cast(stage_history.entered_at as date)',
+            'cast(stage_visits.entered_at as date)',
             'open_at_week_end.week_end_date',
             'day',
         ) }} as days_in_stage
     from open_at_week_end
-    left join stage_history
+    left join stage_visits
         on
-            open_at_week_end.source_system = stage_history.source_system
-            and open_at_week_end.opportunity_id = stage_history.opportunity_id
-            and open_at_week_end.week_end_moment > stage_history.entered_at
-            and (
-                stage_history.exited_at is null
-                or open_at_week_end.week_end_moment <= stage_history.exited_at
-            )
+            open_at_week_end.source_system = stage_visits.source_system
+            and open_at_week_end.opportunity_id = stage_visits.opportunity_id
+            and open_at_week_end.week_end_moment > stage_visits.entered_at
+            and open_at_week_end.week_end_moment <= stage_visits.exited_or_open_until
 
 ),
 
