@@ -162,7 +162,7 @@ def test_pipeline_created_totals_are_the_opportunities(company: tuple) -> None:
         ).fetchone()
         assert ours == expected, period_type
     (unassigned_team,) = con.sql(
-        "select count(*) from marts.kpi_pipeline_created where owner_team is null"
+        "select count(*) from marts.kpi_pipeline_created where team is null"
     ).fetchone()
     assert unassigned_team == 0
 

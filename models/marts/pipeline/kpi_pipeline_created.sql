@@ -1,7 +1,7 @@
 -- Pipeline created per week and month: opportunities counted in the period of their
 -- creation date, with their amount_corporate (fct_opportunities), split by source, type,
--- segment, region and the owner's team as of the creation moment (dim_users version in
--- force then). Marketing-sourced = fct_opportunities.is_marketing_sourced.
+-- segment, region, owner and the owner's team (team: the dim_users version in force at
+-- the creation moment). Marketing-sourced = fct_opportunities.is_marketing_sourced.
 
 {%- set period_types = ['week', 'month'] %}
 
@@ -69,7 +69,7 @@ opportunities_created as (
         opportunities.segment,
         opportunities.region,
         opportunities.owner_user_id,
-        owner_teams_at_creation.team as owner_team,
+        owner_teams_at_creation.team,
         opportunities.is_marketing_sourced,
         opportunities.amount_corporate,
         dates.week_start_date,
@@ -98,7 +98,7 @@ created_by_period as (
         segment,
         region,
         owner_user_id,
-        owner_team,
+        team,
         count(*) as created_count,
         coalesce(sum(amount_corporate), 0) as created_amount,
         sum(case when is_marketing_sourced then 1 else 0 end) as sourced_count,
@@ -142,7 +142,7 @@ final as (
         cast(created_by_period.segment as {{ dbt.type_string() }}) as segment,
         cast(created_by_period.region as {{ dbt.type_string() }}) as region,
         cast(created_by_period.owner_user_id as {{ dbt.type_string() }}) as owner_user_id,
-        cast(created_by_period.owner_team as {{ dbt.type_string() }}) as owner_team,
+        cast(created_by_period.team as {{ dbt.type_string() }}) as team,
         cast(created_by_period.created_count as bigint) as created_count,
         cast(created_by_period.created_amount as decimal(18, 2)) as created_amount,
         cast(created_by_period.sourced_count as bigint) as sourced_count,
