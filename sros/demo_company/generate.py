@@ -61,7 +61,12 @@ def build_tables(config: DemoConfig) -> tuple[dict[tuple[str, str], dict], dict]
     tables[("finance", "gtm_expense_monthly")] = expense_table(world, spend)
     tables[("billing", "subscription_monthly")] = subscription_table(world, subs)
     tables[("intent", "intent_weekly")] = intent_table(world)
-    return tables, {"world": world, "subscriptions": subs}
+    return tables, {
+        "world": world,
+        "subscriptions": subs,
+        "campaigns": campaigns,
+        "touches": touches,
+    }
 
 
 def _config_key(config: DemoConfig) -> dict:
