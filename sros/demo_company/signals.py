@@ -27,10 +27,9 @@ from dataclasses import dataclass, field
 from datetime import date
 
 import numpy as np
-
-from sros.demo_company.arrays import DAY, NULL
 import pyarrow as pa
 
+from sros.demo_company.arrays import DAY, NULL
 from sros.demo_company.names import emails
 from sros.demo_company.population import CHANNEL_QUALITY, SENIORITY_ROLE, Accounts, Leads
 from sros.demo_company.seeds import Definitions
@@ -66,8 +65,11 @@ TEST_RESPONSE_DAYS = (1, 14)
 
 def month_index(t: np.ndarray) -> np.ndarray:
     """Calendar month (UTC) of epoch seconds, as months since 1970-01."""
-    return np.asarray(t, dtype="int64").astype("datetime64[s]").astype("datetime64[M]").astype(
-        np.int64
+    return (
+        np.asarray(t, dtype="int64")
+        .astype("datetime64[s]")
+        .astype("datetime64[M]")
+        .astype(np.int64)
     )
 
 
@@ -185,7 +187,11 @@ def plant_trade_show(
 
 
 def burst_touches(
-    definitions: Definitions, touches: Touches, leads: Leads, burst: np.ndarray, rng: np.random.Generator
+    definitions: Definitions,
+    touches: Touches,
+    leads: Leads,
+    burst: np.ndarray,
+    rng: np.random.Generator,
 ) -> Touches:
     """A booth demo as the creation touch, then a pricing-page view and the event follow-up
     form, so each badge scan reaches the MQL score within days."""
@@ -208,12 +214,15 @@ def burst_touches(
             np.full(len(burst), kinds.index("form_fill")),
         ]
     )
-    return add_touches(Touches(touches.lead, touches.time, kind, touches.known, touches.creation), extra_lead, extra_time, extra_kind)
+    return add_touches(
+        Touches(touches.lead, touches.time, kind, touches.known, touches.creation),
+        extra_lead,
+        extra_time,
+        extra_kind,
+    )
 
 
-def add_touches(
-    touches: Touches, lead: np.ndarray, time: np.ndarray, kind: np.ndarray
-) -> Touches:
+def add_touches(touches: Touches, lead: np.ndarray, time: np.ndarray, kind: np.ndarray) -> Touches:
     """Known, non-creation touches added and the arrays re-sorted by (lead, time)."""
     all_lead = np.concatenate([touches.lead, lead])
     all_time = np.concatenate([touches.time, time])
@@ -266,9 +275,7 @@ class RejectionPlan:
         else:
             targets = None
         in_ramp = np.isin(week, self.ramp_weeks)
-        p = np.minimum(
-            np.array(BASE_REJECTION)[priority] / self.quality[lead], MAX_BASE_REJECTION
-        )
+        p = np.minimum(np.array(BASE_REJECTION)[priority] / self.quality[lead], MAX_BASE_REJECTION)
         p = np.where(planted, PLANTED_REJECTION, p)
         p = np.where(in_ramp, 0.0, p)  # the ramp's rejections are set exactly, below
         out = self._quota(source, month, visible, in_ramp, p, rng)

@@ -301,7 +301,7 @@ def _pause_truth(world: World) -> dict:
             "source_system": signals.PLANTED_SOURCE[0],
             "lead_source": signals.PLANTED_SOURCE[1],
             "months": [signals.month_start(m).isoformat() for m in months] if months else [],
-            "burst_leads": int(len(world.trade_show_leads)),
+            "burst_leads": len(world.trade_show_leads),
         },
         "flagged": flagged,
         "source_months": rows,
@@ -316,7 +316,9 @@ def _rising_truth(world: World) -> dict:
     rejected = h.outcome[disposed] != handoff_model.ACCEPTED
     weeks = np.unique(week)
     n = {int(k): int(c) for k, c in zip(*np.unique(week, return_counts=True), strict=True)}
-    r = {int(k): int(c) for k, c in zip(*np.unique(week[rejected], return_counts=True), strict=True)}
+    r = {
+        int(k): int(c) for k, c in zip(*np.unique(week[rejected], return_counts=True), strict=True)
+    }
     rate = {k: r.get(k, 0) / n[k] for k in n}
     length = signals.RISING_CONSECUTIVE_WEEKS
     flagged = [
@@ -406,18 +408,14 @@ def _experiment_truth(world: World, campaigns: Campaigns, touches: TouchRows) ->
             converted = len(np.unique(mql_lead[match])) if len(lead) else 0
             arms[arm] = {
                 "campaign_id": f"701{campaign:015d}",
-                "persons_touched": int(len(lead)),
+                "persons_touched": len(lead),
                 "persons_converted": int(converted),
                 "conversion_rate": _rate(converted, len(lead)),
             }
         t, c = arms["test"], arms["control"]
-        lift = (
-            round(t["conversion_rate"] / c["conversion_rate"] - 1, 6)
-            if t["conversion_rate"] is not None and c["conversion_rate"]
-            else None
-        )
         n1, n2 = t["persons_touched"], c["persons_touched"]
         x1, x2 = t["persons_converted"], c["persons_converted"]
+        lift = round((x1 / n1) / (x2 / n2) - 1, 6) if n1 and n2 and x2 else None
         pooled = (x1 + x2) / (n1 + n2) if n1 + n2 else 0.0
         se = (pooled * (1 - pooled) * (1 / n1 + 1 / n2)) ** 0.5 if n1 and n2 else 0.0
         out.append(
