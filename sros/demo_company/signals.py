@@ -250,8 +250,10 @@ class RejectionPlan:
     planted_source: int
     months: tuple[int, int] | None
     ramp_weeks: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
-    expected: dict = field(default_factory=dict)
-    rejected: dict = field(default_factory=dict)
+    offset: dict = field(default_factory=dict)  # per sequence: random start in [0, 1)
+    cumulative: dict = field(default_factory=dict)  # per sequence: running probability sum
+    count: dict = field(default_factory=dict)  # per month cell: handoffs so far
+    rejected: dict = field(default_factory=dict)  # per month cell: rejections so far
 
     def decide(
         self,
@@ -278,7 +280,7 @@ class RejectionPlan:
         p = np.minimum(np.array(BASE_REJECTION)[priority] / self.quality[lead], MAX_BASE_REJECTION)
         p = np.where(planted, PLANTED_REJECTION, p)
         p = np.where(in_ramp, 0.0, p)  # the ramp's rejections are set exactly, below
-        out = self._quota(source, month, visible, in_ramp, p, rng)
+        out = self._quota(source, month, visible, in_ramp, planted, disposition_time, p, rng)
         if targets is not None:
             for k, target in zip(self.ramp_weeks, targets, strict=True):
                 rows = np.flatnonzero(planted & (week == k))
@@ -320,27 +322,45 @@ class RejectionPlan:
         month: np.ndarray,
         visible: np.ndarray,
         in_ramp: np.ndarray,
+        planted: np.ndarray,
+        time: np.ndarray,
         p: np.ndarray,
         rng: np.random.Generator,
     ) -> np.ndarray:
-        """Each cell rejects round(its cumulative expected rejections) minus what earlier
-        cycles rejected there; rows are picked with probability weights p."""
+        """Systematic sampling along each lead source's handoffs in disposition order (a row
+        is rejected when the running sum of probabilities, from a random start, crosses an
+        integer), continued across cycles; then no month cell of an unplanted source with at
+        least PAUSE_MIN_DISPOSITIONED handoffs rejects more than the pause threshold's share
+        (the aligned company: only the planted source breaches)."""
         out = np.zeros(len(p), dtype=bool)
-        cells = np.stack([source, month, visible.astype(np.int64), in_ramp.astype(np.int64)], 1)
+        flags = [visible.astype(np.int64), in_ramp.astype(np.int64), planted.astype(np.int64)]
+        sequences = np.stack([source, *flags], 1)
+        unique, sequence = np.unique(sequences, axis=0, return_inverse=True)
+        sequence = sequence.reshape(-1)
+        for index, key in enumerate(map(tuple, unique.tolist())):
+            rows = np.flatnonzero(sequence == index)
+            rows = rows[np.argsort(time[rows], kind="stable")]
+            offset = self.offset.setdefault(key, float(rng.random()))
+            start = self.cumulative.get(key, 0.0)
+            total = start + np.cumsum(p[rows])
+            before = np.concatenate([[start], total[:-1]])
+            out[rows] = np.floor(total + offset) > np.floor(before + offset)
+            self.cumulative[key] = float(total[-1])
+        cells = np.stack([source, month, *flags], 1)
         unique, cell = np.unique(cells, axis=0, return_inverse=True)
         cell = cell.reshape(-1)
-        key = np.where(p > 0, rng.random(len(p)) ** (1.0 / np.maximum(p, 1e-12)), -1.0)
-        order = np.lexsort((-key, cell))
-        rank = np.arange(len(p)) - np.searchsorted(cell[order], cell[order])
-        quota = np.zeros(len(unique), dtype=np.int64)
-        for index, row in enumerate(map(tuple, unique.tolist())):
-            rows = cell == index
-            expected = self.expected.get(row, 0.0) + float(p[rows].sum())
-            target = int(np.floor(expected + 0.5)) - self.rejected.get(row, 0)
-            quota[index] = min(max(target, 0), int((rows & (p > 0)).sum()))
-            self.expected[row] = expected
-            self.rejected[row] = self.rejected.get(row, 0) + int(quota[index])
-        out[order[rank < quota[cell[order]]]] = True
+        for index, key in enumerate(map(tuple, unique.tolist())):
+            rows = np.flatnonzero(cell == index)
+            count = self.count.get(key, 0) + len(rows)
+            rejected = rows[out[rows]]
+            if not key[-1] and count >= PAUSE_MIN_DISPOSITIONED:
+                allowed = int(np.floor(PAUSE_REJECTION_THRESHOLD * count + 1e-9))
+                allowed = max(allowed - self.rejected.get(key, 0), 0)
+                rejected = rejected[np.argsort(time[rejected], kind="stable")]
+                out[rejected[allowed:]] = False
+                rejected = rejected[:allowed]
+            self.count[key] = count
+            self.rejected[key] = self.rejected.get(key, 0) + len(rejected)
         return out
 
 
@@ -441,14 +461,22 @@ def plant_stuck_deals(
     chosen: list[int] = []
     planted_stage = [stages.index(s) for s in STUCK_STAGES if s in stages[:n_open]]
     for index in range(STUCK_DEALS):
-        s = planted_stage[index % len(planted_stage)]
-        if np.isnan(medians[s]):
-            continue
-        past = rng.uniform(*STUCK_PAST_MEDIAN_DAYS)
-        low, high = day - medians[s] - past - 5, day - medians[s] - past + 5
-        candidates = np.flatnonzero(
-            (st == s) & (entered >= low) & (entered <= high) & (exited >= 0) & ~np.isin(opp, chosen)
-        )
+        candidates = np.zeros(0, dtype=np.int64)
+        for turn in range(len(planted_stage)):
+            s = planted_stage[(index + turn) % len(planted_stage)]
+            if np.isnan(medians[s]):
+                continue
+            low = day - medians[s] - STUCK_PAST_MEDIAN_DAYS[1]
+            high = day - medians[s] - STUCK_PAST_MEDIAN_DAYS[0]
+            candidates = np.flatnonzero(
+                (st == s)
+                & (entered >= low)
+                & (entered <= high)
+                & (exited >= 0)
+                & ~np.isin(opp, chosen)
+            )
+            if len(candidates):
+                break
         if not len(candidates):
             continue
         visit = int(candidates[rng.integers(0, len(candidates))])
