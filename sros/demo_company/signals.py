@@ -15,10 +15,16 @@ them, computed from the generator's arrays with the rules below (independently o
   some touched persons ask for a demo, which lifts the share who become MQL within the
   `campaign_experiment_rules` window.
 
-Rejections are assigned by quota within each (lead source, disposition month) cell rather than
-by independent coin flips: the cell rejects round(sum of its rows' rejection probabilities),
-so a source whose rows' probabilities stay at or below MAX_BASE_REJECTION (0.15) can never
-exceed the pause threshold (0.20) in a month with at least five dispositions.
+Rejections are not independent coin flips, which at a few handoffs per source and month would
+flag sources by chance. Along each lead source's handoffs in disposition order, a handoff is
+rejected when the running sum of the rejection probabilities (from a random start in [0, 1))
+crosses an integer (systematic sampling), so any month holds round-ish(sum of its
+probabilities) rejections, off by less than one. The probabilities of unplanted sources stay
+at or below MAX_BASE_REJECTION (0.15, company rate ~7%), and a month of an unplanted source
+with at least PAUSE_MIN_DISPOSITIONED handoffs never rejects more than the pause threshold's
+share (the few rejections past it are turned into acceptances): only the planted source-months
+breach. In the five ramp weeks the unplanted handoffs are all accepted and the burst's
+rejections are set per week so that the company-wide rate rises strictly.
 """
 
 from __future__ import annotations
@@ -237,7 +243,7 @@ def add_touches(touches: Touches, lead: np.ndarray, time: np.ndarray, kind: np.n
 
 
 # --------------------------------------------------------------------------------------------
-# Rejections by quota, the planted source-months and the rising ramp
+# Rejections by systematic sampling, the planted source-months and the rising ramp
 
 
 @dataclass
@@ -295,7 +301,7 @@ class RejectionPlan:
         assert self.months is not None
         first_day = (month_start(self.months[0]) - date(1970, 1, 1)).days
         last_day = (month_start(self.months[1] + 1) - date(1970, 1, 1)).days - 1
-        weeks = [k for k in range((first_day + 3) // 7, (last_day + 3) // 7 + 1)]
+        weeks = range((first_day + 3) // 7, (last_day + 3) // 7 + 1)
         inside = [k for k in weeks if k * 7 - 3 >= first_day and k * 7 + 3 <= last_day]
         length = RISING_CONSECUTIVE_WEEKS + 1
         for start in range(len(inside) - length + 1):
@@ -374,12 +380,11 @@ def experiment_arms(n_leads: int, rng: np.random.Generator) -> np.ndarray:
 
 
 def experiment_touch_mask(
-    touches: Touches, leads: Leads, first: date, last: date
+    touches: Touches, first: date, last: date
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Touches that belong to an experiment campaign (core email touches in an experiment
-    quarter) and their quarter number (-1 elsewhere). Email touches are email clicks and the
-    creation touch of leads whose source is on the email channel (as marketing.touch_rows
-    assigns channels)."""
+    """Touches in an experiment quarter, and their quarter number (-1 elsewhere). The caller
+    keeps the core email ones (email clicks and the creation touch of leads whose source is on
+    the email channel: the touches marketing.touch_rows gives the email campaign)."""
     spans = quarters(first, last)
     starts = np.array([(s - date(1970, 1, 1)).days * DAY for s, _ in spans])
     quarter = np.searchsorted(starts, touches.time, side="right") - 1

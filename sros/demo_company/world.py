@@ -4,7 +4,10 @@
 touches, MQL handoffs (and second handoffs of recycled leads that re-qualify), conversions to
 contacts and opportunities, sales-sourced and customer (expansion/renewal) opportunities, and
 the opportunity lifecycles. Every event is generated in full and cut at the export time
-(`as_of`), so whatever is exported is exactly what had happened by then.
+(`as_of`), so whatever is exported is exactly what had happened by then. The known signals of
+signals.py are planted along the way: the trade-show burst (leads, their touches, and the
+rejection plan), the experiment responses (touches before qualification) and the stuck deals
+(first opportunity lifecycles, before expansions and renewals are derived from them).
 """
 
 from __future__ import annotations
@@ -257,7 +260,7 @@ def build_world(config: DemoConfig) -> World:
     touches = build_touches(definitions, accounts, leads, rng_for(config.seed, "touches"))
     touches = burst_touches(definitions, touches, leads, trade_show, signal_rng)
     arm_test = experiment_arms(leads.n, rng_for(config.seed, "experiment-arms"))
-    in_experiment, _ = experiment_touch_mask(touches, leads, config.start_date, config.end_date)
+    in_experiment, _ = experiment_touch_mask(touches, config.start_date, config.end_date)
     email_source = np.array([row[2] == "email" for row in leads.sources])[leads.source]
     kinds = [kind for kind, _, _ in definitions.touch_types]
     email_touch = in_experiment & (
