@@ -144,3 +144,70 @@ def test_kpi_campaign_experiments_recovers_the_truth_exactly(built_company: Call
         else:
             assert row[12] == pytest.approx(truth["lift"], abs=1e-6)
         assert row[13] == pytest.approx(truth["z_score"], abs=1e-6)
+
+
+def test_the_marts_see_the_same_counts_the_truth_records(built_company: Callable) -> None:
+    """The truth's per source-month and per week counts and its stuck set, recomputed from
+    fct_lead_handoffs, dim_persons and fct_opportunity_stage_history: what the KPI marts on
+    other branches read, so their flags can be checked against the truth's."""
+    built = built_company(leads=2000, seed=42)
+    truth = built.truth["signals"]
+    con = duckdb.connect(str(built.warehouse), read_only=True)
+    cells = con.sql(
+        """
+        select
+            handoffs.source_system,
+            persons.lead_source,
+            cast(date_trunc('month', handoffs.dispositioned_at) as date),
+            count(*),
+            count(*) filter (where handoffs.is_rejected)
+        from marts.fct_lead_handoffs as handoffs
+        inner join marts.dim_persons as persons using (person_id)
+        where handoffs.is_dispositioned
+        group by 1, 2, 3
+        """
+    ).fetchall()
+    weeks = con.sql(
+        """
+        select
+            cast(date_trunc('week', dispositioned_at) as date),
+            count(*),
+            count(*) filter (where is_rejected)
+        from marts.fct_lead_handoffs
+        where is_dispositioned
+        group by 1
+        """
+    ).fetchall()
+    as_of = truth["stuck"]["as_of_date"]
+    stuck = con.sql(
+        f"""
+        with medians as (
+            select stage_key, quantile_cont(days_in_stage, 0.5) as median_days
+            from marts.fct_opportunity_stage_history
+            where is_open_stage and exited_at is not null
+                and cast(exited_at as date) > date '{as_of}' - {signals.STUCK_TRAILING_DAYS}
+                and cast(exited_at as date) <= date '{as_of}'
+            group by 1
+        )
+        select history.opportunity_id
+        from marts.fct_opportunity_stage_history as history
+        inner join medians using (stage_key)
+        where history.is_current and history.is_open_stage
+            and history.days_in_stage - medians.median_days >= {signals.STUCK_DAYS_PAST_MEDIAN}
+        """
+    ).fetchall()
+    con.close()
+    assert {(s, ls, m.isoformat()): (n, r) for s, ls, m, n, r in cells} == {
+        (row["source_system"], row["lead_source"], row["month_start"]): (
+            row["dispositioned"],
+            row["rejected"],
+        )
+        for row in truth["pause"]["source_months"]
+    }
+    assert {w.isoformat(): (n, r) for w, n, r in weeks} == {
+        row["week_start"]: (row["dispositioned"], row["rejected"])
+        for row in truth["rising"]["weeks"]
+    }
+    assert sorted(row[0] for row in stuck) == sorted(
+        row["opportunity_crm_id"] for row in truth["stuck"]["stuck"]
+    )
