@@ -179,9 +179,7 @@ def load_definitions(seeds_dir: Path = SEEDS_DIR) -> Definitions:
     )
 
 
-def campaign_experiment_window_days(
-    definitions: Definitions | None = None, seeds_dir: Path = SEEDS_DIR
-) -> int:
+def campaign_experiment_window_days(seeds_dir: Path = SEEDS_DIR) -> int:
     """conversion_window_days of the campaign_experiment_rules row in force now (the seed has
     one open-ended row; experiments are judged by it)."""
     rows = [r for r in _rows("campaign_experiment_rules", seeds_dir) if r["valid_to"] >= "9999"]

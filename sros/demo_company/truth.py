@@ -386,7 +386,7 @@ def _stuck_truth(world: World) -> dict:
 def _experiment_truth(world: World, campaigns: Campaigns, touches: TouchRows) -> dict:
     """Per campaign experiment and arm: persons touched, persons who became MQL within the
     window after their first touch of the arm, the rate, lift and a two-proportion z."""
-    window = campaign_experiment_window_days(world.definitions)
+    window = campaign_experiment_window_days()
     h = world.handoffs
     handed = world.visible(h.time)
     mql_lead, mql_time = h.lead[handed], h.time[handed]
