@@ -38,7 +38,7 @@ from sros.demo_company.world import build_world
 MANIFEST = "_manifest.json"
 GROUND_TRUTH = "ground_truth.json"
 FIRST_FILE, LATE_FILE = "export_0001.csv", "export_0002.csv"
-GENERATOR_VERSION = 1
+GENERATOR_VERSION = 2
 
 
 def build_tables(config: DemoConfig) -> tuple[dict[tuple[str, str], dict], dict]:
@@ -61,7 +61,12 @@ def build_tables(config: DemoConfig) -> tuple[dict[tuple[str, str], dict], dict]
     tables[("finance", "gtm_expense_monthly")] = expense_table(world, spend)
     tables[("billing", "subscription_monthly")] = subscription_table(world, subs)
     tables[("intent", "intent_weekly")] = intent_table(world)
-    return tables, {"world": world, "subscriptions": subs}
+    return tables, {
+        "world": world,
+        "subscriptions": subs,
+        "campaigns": campaigns,
+        "touches": touches,
+    }
 
 
 def _config_key(config: DemoConfig) -> dict:

@@ -177,3 +177,14 @@ def load_definitions(seeds_dir: Path = SEEDS_DIR) -> Definitions:
             (r["category"], _bool(r["is_advertising_cac"])) for r in rows("expense_categories")
         ),
     )
+
+
+def campaign_experiment_window_days(seeds_dir: Path = SEEDS_DIR) -> int:
+    """conversion_window_days of the campaign_experiment_rules row in force now (the seed has
+    one open-ended row; experiments are judged by it)."""
+    rows = [r for r in _rows("campaign_experiment_rules", seeds_dir) if r["valid_to"] >= "9999"]
+    if len(rows) != 1:
+        raise ValueError(
+            f"campaign_experiment_rules.csv must have exactly one open-ended row, got {len(rows)}"
+        )
+    return int(rows[0]["conversion_window_days"])
