@@ -38,17 +38,20 @@ import pyarrow as pa
 from sros.demo_company.arrays import DAY, NULL
 from sros.demo_company.names import emails
 from sros.demo_company.population import CHANNEL_QUALITY, SENIORITY_ROLE, Accounts, Leads
-from sros.demo_company.seeds import Definitions
+from sros.demo_company.seeds import Definitions, open_rule
 from sros.demo_company.touches import Touches
 
-# --- Rule parameters. They mirror seeds other branches create; the lead wires them to the
-# seeds at merge. Defined here only, read everywhere else from this module.
-PAUSE_REJECTION_THRESHOLD = 0.20  # seed alarm_rules, column rejection_rate_threshold
-PAUSE_MIN_DISPOSITIONED = 5  # seed alarm_rules, column min_dispositioned_handoffs
-PAUSE_CONSECUTIVE_MONTHS = 2  # seed alarm_rules, column consecutive_months
-RISING_CONSECUTIVE_WEEKS = 4  # seed alarm_rules, column consecutive_rising_weeks
-STUCK_DAYS_PAST_MEDIAN = 14  # seed pipeline_kpi_rules, column stuck_days_past_median
-STUCK_TRAILING_DAYS = 365  # seed pipeline_kpi_rules, column median_trailing_days
+# --- Rule parameters: read from the seeds the marts are judged by (the version in force at
+# the end of the seed's history, valid_to 9999-12-31), never written here a second time.
+_PAUSE = open_rule("alarm_rules", rule_key="source_pause")
+_RISE = open_rule("alarm_rules", rule_key="rejection_rate_rise")
+_PIPELINE = open_rule("pipeline_kpi_rules")
+PAUSE_REJECTION_THRESHOLD = float(_PAUSE["threshold"])
+PAUSE_MIN_DISPOSITIONED = int(_PAUSE["min_count"])
+PAUSE_CONSECUTIVE_MONTHS = int(_PAUSE["consecutive_periods"])
+RISING_CONSECUTIVE_WEEKS = int(_RISE["consecutive_periods"])
+STUCK_DAYS_PAST_MEDIAN = int(_PIPELINE["stuck_days_past_median"])
+STUCK_TRAILING_DAYS = int(_PIPELINE["stage_median_trailing_days"])
 
 # --- Generation parameters (not rules: how the company behaves).
 # Rejection probability of a handoff: by priority (high_intent, warm), divided by the lead
