@@ -244,7 +244,8 @@ credited_paths as (
         source_system,
         opportunity_id,
         attribution_model,
-        max(path_weight) as path_weight
+        max(path_weight) as path_weight,
+        count(*) as path_touches_count
     from normalised
     group by 1, 2, 3
 
@@ -255,6 +256,7 @@ unattributed as (
     -- no touch in the path, or none holding any of the model's weight
     select
         opportunity_models.*,
+        coalesce(credited_paths.path_touches_count, 0) as path_touches_count,
         true as is_unattributed
     from opportunity_models
     left join credited_paths
@@ -317,7 +319,7 @@ unioned as (
         cast(null as {{ dbt.type_string() }}) as campaign_id,
         is_unattributed,
         cast(null as bigint) as path_touch_number,
-        cast(0 as bigint) as path_touches_count,
+        path_touches_count,
         false as is_first_touch,
         false as is_lead_creation_touch,
         false as is_opportunity_creation_touch,
