@@ -171,13 +171,25 @@ opportunity_credit_rules as (
 ),
 
 {% if var('marketing_enabled', true) %}
-influenced_opportunities as (
+opportunity_person_windows as (
 
-    -- equi-joins on the opportunity and the person; the window is a filter after them
+    -- each person of the opportunity with the days and the team whose touches influence
+    -- it; grouped, so the touch join below is one hash join on (person, team): joined to
+    -- the rules separately, DuckDB paired every touch with every opportunity on the team
     select
-        converted.source_system,
-        converted.opportunity_id,
-        count(*) as influencing_touches_count
+        opportunity_persons.source_system,
+        opportunity_persons.opportunity_id,
+        opportunity_persons.person_id,
+        opportunity_credit_rules.marketing_team,
+        {{ dbt.dateadd(
+            'day',
+            '-1 * opportunity_credit_rules.influence_lookback_days',
+            'converted.created_date'
+        ) }} as window_start_date,
+        case
+            when converted.is_closed then converted.close_date
+            else as_of.as_of_date
+        end as window_end_date
     from converted
     cross join as_of
     inner join opportunity_credit_rules
@@ -188,21 +200,27 @@ influenced_opportunities as (
         on
             converted.source_system = opportunity_persons.source_system
             and converted.opportunity_id = opportunity_persons.opportunity_id
+    group by 1, 2, 3, 4, 5, 6
+
+),
+
+influenced_opportunities as (
+
+    select
+        opportunity_person_windows.source_system,
+        opportunity_person_windows.opportunity_id,
+        count(*) as influencing_touches_count
+    from opportunity_person_windows
     inner join person_touchpoints
         on
-            opportunity_persons.person_id = person_touchpoints.person_id
-            and opportunity_credit_rules.marketing_team = person_touchpoints.channel_team
+            opportunity_person_windows.person_id = person_touchpoints.person_id
+            and opportunity_person_windows.marketing_team = person_touchpoints.channel_team
     where
         person_touchpoints.is_attribution_touch
-        and cast(person_touchpoints.occurred_at as date) >= {{ dbt.dateadd(
-            'day',
-            '-1 * opportunity_credit_rules.influence_lookback_days',
-            'converted.created_date'
-        ) }}
-        and cast(person_touchpoints.occurred_at as date) <= case
-            when converted.is_closed then converted.close_date
-            else as_of.as_of_date
-        end
+        and cast(person_touchpoints.occurred_at as date)
+        >= opportunity_person_windows.window_start_date
+        and cast(person_touchpoints.occurred_at as date)
+        <= opportunity_person_windows.window_end_date
     group by 1, 2
 
 ),
