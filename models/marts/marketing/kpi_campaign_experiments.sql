@@ -4,8 +4,8 @@
 -- a touchpoint of theirs carries the arm's campaign; they convert when an MQL handoff of
 -- theirs falls at or after their first touch of the arm and at most the seed's
 -- conversion_window_days later (the campaign_experiment_rules row in force on the
--- experiment's start date). Touches come from int_person_touchpoints until
--- fct_marketing_touchpoints is merged (see the yml).
+-- experiment's start date). Touches of visitors never identified belong to nobody and are
+-- left out.
 
 with
 
@@ -17,7 +17,8 @@ dim_campaigns as (
 
 person_touchpoints as (
 
-    select * from {{ ref('int_person_touchpoints') }}
+    select * from {{ ref('fct_marketing_touchpoints') }}
+    where person_id is not null
 
 ),
 
