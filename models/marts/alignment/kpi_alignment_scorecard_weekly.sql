@@ -1,6 +1,6 @@
 -- The alignment scorecard: the four numbers both teams are paid on, per ISO week, for the
 -- company and per channel, each beside its prior week and its trailing average (ratio of
--- sums over the scorecard_rules window, 4 weeks by default; medians over the window's
+-- sums over the weekly_review_rules window, 4 weeks by default; medians over the window's
 -- handoffs). 1) marketing-sourced pipeline as a share of pipeline created; 2) lead-to-
 -- opportunity conversion: opportunities created from leads / leads created, in the week;
 -- 3) sales response to inbound MQLs: median and p90 business minutes to first touch, share
@@ -45,9 +45,9 @@ dim_dates as (
 
 ),
 
-scorecard_rules as (
+weekly_review_rules as (
 
-    select * from {{ ref('scorecard_rules') }}
+    select * from {{ ref('weekly_review_rules') }}
 
 ),
 
@@ -142,13 +142,13 @@ weeks as (
     -- start, so the prior week and the trailing window are calendar weeks, not rows
     select distinct
         dim_dates.week_start_date as week_start,
-        scorecard_rules.trailing_weeks
+        weekly_review_rules.trailing_weeks
     from dim_dates
     cross join as_of
-    inner join scorecard_rules
+    inner join weekly_review_rules
         on
-            dim_dates.week_start_date >= scorecard_rules.valid_from
-            and dim_dates.week_start_date < scorecard_rules.valid_to
+            dim_dates.week_start_date >= weekly_review_rules.valid_from
+            and dim_dates.week_start_date < weekly_review_rules.valid_to
     cross join first_activity
     where
         dim_dates.date_day >= first_activity.week_start
