@@ -1,7 +1,8 @@
 -- Pipeline created per week and month: opportunities counted in the period of their
 -- creation date, with their amount_corporate (fct_opportunities), split by source, type,
 -- segment, region, owner and the owner's team (team: the dim_users version in force at
--- the creation moment). Marketing-sourced = fct_opportunities.is_marketing_sourced.
+-- the creation moment). Marketing-sourced = fct_opportunities.is_marketing_sourced;
+-- marketing-influenced = fct_opportunities.is_marketing_influenced.
 
 {%- set period_types = ['week', 'month'] %}
 
@@ -71,6 +72,7 @@ opportunities_created as (
         opportunities.owner_user_id,
         owner_teams_at_creation.team,
         opportunities.is_marketing_sourced,
+        opportunities.is_marketing_influenced,
         opportunities.amount_corporate,
         dates.week_start_date,
         dates.month_start_date
@@ -104,7 +106,11 @@ created_by_period as (
         sum(case when is_marketing_sourced then 1 else 0 end) as sourced_count,
         coalesce(
             sum(case when is_marketing_sourced then amount_corporate end), 0
-        ) as sourced_amount
+        ) as sourced_amount,
+        sum(case when is_marketing_influenced then 1 else 0 end) as influenced_count,
+        coalesce(
+            sum(case when is_marketing_influenced then amount_corporate end), 0
+        ) as influenced_amount
     from opportunities_created
     group by 1, 2, 3, 4, 5, 6, 7, 8, 9
     {% if not loop.last %}union all{% endif %}
@@ -156,7 +162,9 @@ final as (
                 when created_by_period.created_amount != 0
                     then created_by_period.sourced_amount / created_by_period.created_amount
             end as double
-        ) as sourced_amount_share
+        ) as sourced_amount_share,
+        cast(created_by_period.influenced_count as bigint) as influenced_count,
+        cast(created_by_period.influenced_amount as decimal(18, 2)) as influenced_amount
     from created_by_period
     cross join as_of
     inner join period_ends
