@@ -58,10 +58,11 @@ def build_tables(config: DemoConfig) -> tuple[dict[tuple[str, str], dict], dict]
     tables[("marketing", "touchpoint")] = touchpoint_table(world, campaigns, touches)
     tables[("marketing", "identity")] = identity_table(world, touches)
     tables[("ads", "ad_spend_daily")] = spend
-    tables[("finance", "gtm_expense_monthly")] = expense_table(world, spend)
+    expenses = expense_table(world, spend)
+    tables[("finance", "gtm_expense_monthly")] = expenses
     tables[("billing", "subscription_monthly")] = subscription_table(world, subs)
     tables[("intent", "intent_weekly")] = intent_table(world)
-    return tables, {"world": world, "subscriptions": subs}
+    return tables, {"world": world, "subscriptions": subs, "expenses": expenses}
 
 
 def _config_key(config: DemoConfig) -> dict:
