@@ -18,12 +18,12 @@ from sros.demo_company.rates import BASE_RATES, month_starts
 from sros.demo_company.world import World
 
 COST_PER_LEAD = {
-    "marketing_programs": 20.0,
-    "marketing_salaries": 25.0,
-    "sales_salaries": 30.0,
-    "tools": 6.0,
-    "travel": 6.0,
-    "recruiting": 3.0,
+    "marketing_programs": 60.0,
+    "marketing_salaries": 75.0,
+    "sales_salaries": 90.0,
+    "tools": 18.0,
+    "travel": 18.0,
+    "recruiting": 9.0,
 }
 MIN_LEADS_BUDGETED = 5  # a month with fewer leads still carries this many leads' budget
 COMMISSION_RATE = 0.1
@@ -65,7 +65,7 @@ def expense_table(world: World, ad_spend: dict) -> dict:
                     mask = (won_month == m) & (world.specs.crm[won] == bu)
                     amount = COMMISSION_RATE * float(usd[mask].sum())
                 else:
-                    amount = COST_PER_LEAD.get(category, 3.0) * max(leads, MIN_LEADS_BUDGETED)
+                    amount = COST_PER_LEAD.get(category, 9.0) * max(leads, MIN_LEADS_BUDGETED)
                     amount *= rng.uniform(0.9, 1.1)
                 rows["expense_id"].append(f"{month:%Y%m}-{category}-{name}")
                 rows["month_start"].append(epoch_day(month))
