@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Callable
-from pathlib import Path
 
 import duckdb
 import pytest
@@ -94,7 +93,7 @@ def test_nrr_and_grr_of_the_last_month_match_the_generator(company: tuple) -> No
         if expected is None:
             assert key not in marts or marts[key][0] is None, key
             continue
-        nrr, grr, n, lookback = marts[key]
+        nrr, grr, _, lookback = marts[key]
         assert lookback == truth["retention_lookback_months"]
         assert grr <= 1
         assert nrr == pytest.approx(expected, abs=1e-5), key

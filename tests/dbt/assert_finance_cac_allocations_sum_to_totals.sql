@@ -15,7 +15,8 @@ cac as (
 
 company as (
 
-    select * from cac where breakdown = 'company'
+    select * from cac
+    where breakdown = 'company'
 
 ),
 
@@ -30,7 +31,7 @@ allocated as (
         sum(marketing_expense) as marketing_expense,
         sum(advertising_expense) as advertising_expense
     from cac
-    where breakdown <> 'company'
+    where breakdown != 'company'
     group by 1, 2
 
 ),
@@ -75,11 +76,14 @@ final as (
         ]) }} as problem
     from compared
     where
-        company_new_customers is null
-        or new_customers <> company_new_customers
-        or abs(fully_loaded_expense - company_fully_loaded_expense) > 0.01 * allocated_rows
-        or abs(marketing_expense - company_marketing_expense) > 0.01 * allocated_rows
-        or abs(advertising_expense - company_advertising_expense) > 0.01 * allocated_rows
+        compared.company_new_customers is null
+        or compared.new_customers != compared.company_new_customers
+        or abs(compared.fully_loaded_expense - compared.company_fully_loaded_expense)
+        > 0.01 * compared.allocated_rows
+        or abs(compared.marketing_expense - compared.company_marketing_expense)
+        > 0.01 * compared.allocated_rows
+        or abs(compared.advertising_expense - compared.company_advertising_expense)
+        > 0.01 * compared.allocated_rows
 
 )
 

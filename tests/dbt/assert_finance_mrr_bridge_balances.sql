@@ -100,11 +100,14 @@ final as (
         ]) }} as problem
     from checked
     where
-        computed_ending_mrr <> ending_mrr
-        or (previous_ending_mrr is not null and previous_ending_mrr <> starting_mrr)
-        or coalesce(segments_ending_mrr, -1) <> ending_mrr
-        or coalesce(segments_computed_ending_mrr, -1) <> ending_mrr
-        or coalesce(facts_ending_mrr, -1) <> ending_mrr
+        checked.computed_ending_mrr != checked.ending_mrr
+        or (
+            checked.previous_ending_mrr is not null
+            and checked.previous_ending_mrr != checked.starting_mrr
+        )
+        or coalesce(checked.segments_ending_mrr, -1) != checked.ending_mrr
+        or coalesce(checked.segments_computed_ending_mrr, -1) != checked.ending_mrr
+        or coalesce(checked.facts_ending_mrr, -1) != checked.ending_mrr
 
 )
 

@@ -78,7 +78,7 @@ account_months as (
         subscriptions.mrr_movement as billing_movement
     from account_currencies
     inner join billed_months
-        on billed_months.month_start_date >= account_currencies.first_billed_month
+        on account_currencies.first_billed_month <= billed_months.month_start_date
     left join subscriptions
         on
             account_currencies.source_system = subscriptions.source_system

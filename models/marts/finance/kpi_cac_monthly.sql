@@ -57,22 +57,26 @@ month_expenses as (
     select
         months.month_start,
         coalesce(sum(case
-            when expense_categories.is_fully_loaded_cac
+            when
+                expense_categories.is_fully_loaded_cac
                 and expense_categories.is_advertising_cac
                 then gtm_expenses.amount_corporate
         end), 0) as fully_loaded_direct,
         coalesce(sum(case
-            when expense_categories.is_fully_loaded_cac
+            when
+                expense_categories.is_fully_loaded_cac
                 and not expense_categories.is_advertising_cac
                 then gtm_expenses.amount_corporate
         end), 0) as fully_loaded_shared,
         coalesce(sum(case
-            when expense_categories.is_marketing_cac
+            when
+                expense_categories.is_marketing_cac
                 and expense_categories.is_advertising_cac
                 then gtm_expenses.amount_corporate
         end), 0) as marketing_direct,
         coalesce(sum(case
-            when expense_categories.is_marketing_cac
+            when
+                expense_categories.is_marketing_cac
                 and not expense_categories.is_advertising_cac
                 then gtm_expenses.amount_corporate
         end), 0) as marketing_shared,
@@ -147,9 +151,15 @@ channel_spend as (
 
 channel_keys as (
 
-    select month_start, channel from channel_customers
+    select
+        month_start,
+        channel
+    from channel_customers
     union
-    select month_start, channel from channel_spend
+    select
+        month_start,
+        channel
+    from channel_spend
     union
     select
         month_start,
@@ -172,7 +182,10 @@ segment_customers as (
 
 segment_keys as (
 
-    select month_start, segment from segment_customers
+    select
+        month_start,
+        segment
+    from segment_customers
     union
     select
         month_start,

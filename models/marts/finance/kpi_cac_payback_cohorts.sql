@@ -115,7 +115,7 @@ cohort_months as (
             as active_customers
     from member_breakdowns
     inner join months
-        on months.month_number >= member_breakdowns.cohort_month_number
+        on member_breakdowns.cohort_month_number <= months.month_number
     left join account_months
         on
             member_breakdowns.source_system = account_months.source_system

@@ -27,7 +27,9 @@ cac_numbered as (
 
 company_months as (
 
-    select month_number from cac_numbered where breakdown = 'company'
+    select month_number
+    from cac_numbered
+    where breakdown = 'company'
 
 ),
 
@@ -42,18 +44,18 @@ with_prior as (
         cac_numbered.new_mrr_corporate,
         cac_numbered.as_of_date,
         company_months.month_number is not null as has_prior_month,
-        coalesce(prior.fully_loaded_expense, 0) as prior_month_expense
+        coalesce(previous_month.fully_loaded_expense, 0) as prior_month_expense
     from cac_numbered
     left join company_months
         on cac_numbered.month_number - 1 = company_months.month_number
-    left join cac_numbered as prior
+    left join cac_numbered as previous_month
         on
-            cac_numbered.breakdown = prior.breakdown
-            and cac_numbered.month_number - 1 = prior.month_number
-            and coalesce(cac_numbered.channel, '') = coalesce(prior.channel, '')
-            and (cac_numbered.channel is null) = (prior.channel is null)
-            and coalesce(cac_numbered.segment, '') = coalesce(prior.segment, '')
-            and (cac_numbered.segment is null) = (prior.segment is null)
+            cac_numbered.breakdown = previous_month.breakdown
+            and cac_numbered.month_number - 1 = previous_month.month_number
+            and coalesce(cac_numbered.channel, '') = coalesce(previous_month.channel, '')
+            and (cac_numbered.channel is null) = (previous_month.channel is null)
+            and coalesce(cac_numbered.segment, '') = coalesce(previous_month.segment, '')
+            and (cac_numbered.segment is null) = (previous_month.segment is null)
 
 ),
 

@@ -60,8 +60,8 @@ quarterly_numbered as (
         {{ month_index('quarter_start') }} as quarter_month_number,
         months_with_revenue = 3
         and months_with_expense = 3
-        and {{ dbt.dateadd('month', 3, 'quarter_start') }} <= {{ dbt.dateadd('day', 1, 'as_of_date') }}
-            as is_complete
+        and {{ dbt.dateadd('month', 3, 'quarter_start') }}
+        <= {{ dbt.dateadd('day', 1, 'as_of_date') }} as is_complete
     from quarterly
 
 ),
@@ -72,32 +72,37 @@ final as (
         quarterly_numbered.quarter_start,
         quarterly_numbered.is_complete as is_complete_quarter,
         cast(quarterly_numbered.quarterly_revenue as decimal(18, 2)) as quarterly_revenue,
-        cast(prior.quarterly_revenue as decimal(18, 2)) as prior_quarter_revenue,
-        cast(quarterly_numbered.quarterly_revenue - prior.quarterly_revenue as decimal(18, 2))
+        cast(previous_quarter.quarterly_revenue as decimal(18, 2)) as prior_quarter_revenue,
+        cast(
+            quarterly_numbered.quarterly_revenue
+            - previous_quarter.quarterly_revenue as decimal(18, 2)
+        )
             as revenue_change,
         cast(quarterly_numbered.sales_and_marketing_expense as decimal(18, 2))
             as sales_and_marketing_expense,
-        cast(prior.sales_and_marketing_expense as decimal(18, 2))
+        cast(previous_quarter.sales_and_marketing_expense as decimal(18, 2))
             as prior_quarter_sales_and_marketing_expense,
         cast(case
-            when quarterly_numbered.is_complete and prior.is_complete
-                and prior.sales_and_marketing_expense > 0
+            when
+                quarterly_numbered.is_complete and previous_quarter.is_complete
+                and previous_quarter.sales_and_marketing_expense > 0
                 then
-                    (quarterly_numbered.quarterly_revenue - prior.quarterly_revenue) * 4
-                    / prior.sales_and_marketing_expense
+                    (quarterly_numbered.quarterly_revenue - previous_quarter.quarterly_revenue)
+                    * 4
+                    / previous_quarter.sales_and_marketing_expense
         end as double) as magic_number,
         case
             when not quarterly_numbered.is_complete then 'quarter not complete'
-            when prior.quarter_start is null or not prior.is_complete
+            when previous_quarter.quarter_start is null or not previous_quarter.is_complete
                 then 'prior quarter not complete'
-            when prior.sales_and_marketing_expense = 0
+            when previous_quarter.sales_and_marketing_expense = 0
                 then 'no prior-quarter sales and marketing expense'
         end as magic_number_null_reason,
         '{{ var("corporate_currency") }}' as corporate_currency_code,
         quarterly_numbered.as_of_date
     from quarterly_numbered
-    left join quarterly_numbered as prior
-        on quarterly_numbered.quarter_month_number - 3 = prior.quarter_month_number
+    left join quarterly_numbered as previous_quarter
+        on quarterly_numbered.quarter_month_number - 3 = previous_quarter.quarter_month_number
 
 )
 

@@ -64,7 +64,8 @@ targets as (
         unit_economics_windows.reverse_funnel_window_months,
         as_of.as_of_date,
         case
-            when {{ month_index('bookings_targets.month_start') }}
+            when
+                {{ month_index('bookings_targets.month_start') }}
                 < {{ month_index('as_of.as_of_date') }}
                 then {{ month_index('bookings_targets.month_start') }}
             else {{ month_index('as_of.as_of_date') }}
@@ -133,35 +134,45 @@ opportunity_rates as (
         targets_windowed.segment,
         targets_windowed.opportunity_type,
         sum(case
-            when opportunities_numbered.is_won
+            when
+                opportunities_numbered.is_won
                 and opportunities_numbered.closed_number
                 >= targets_windowed.window_start_number
                 and opportunities_numbered.closed_number < targets_windowed.window_end_number
-                then 1 else 0
+                then 1
+            else 0
         end) as trailing_won_count,
         sum(case
-            when opportunities_numbered.is_won
+            when
+                opportunities_numbered.is_won
                 and opportunities_numbered.closed_number
                 >= targets_windowed.window_start_number
                 and opportunities_numbered.closed_number < targets_windowed.window_end_number
-                then opportunities_numbered.amount_corporate else 0
+                then opportunities_numbered.amount_corporate
+            else 0
         end) as trailing_won_amount,
         sum(case
-            when opportunities_numbered.closed_number >= targets_windowed.window_start_number
+            when
+                opportunities_numbered.closed_number >= targets_windowed.window_start_number
                 and opportunities_numbered.closed_number < targets_windowed.window_end_number
-                then 1 else 0
+                then 1
+            else 0
         end) as trailing_closed_count,
         sum(case
-            when opportunities_numbered.created_number >= targets_windowed.window_start_number
+            when
+                opportunities_numbered.created_number >= targets_windowed.window_start_number
                 and opportunities_numbered.created_number < targets_windowed.window_end_number
-                then 1 else 0
+                then 1
+            else 0
         end) as trailing_opportunities_created,
         sum(case
-            when opportunities_numbered.is_from_handoff
+            when
+                opportunities_numbered.is_from_handoff
                 and opportunities_numbered.created_number
                 >= targets_windowed.window_start_number
                 and opportunities_numbered.created_number < targets_windowed.window_end_number
-                then 1 else 0
+                then 1
+            else 0
         end) as trailing_opportunities_from_sqls
     from targets_windowed
     left join opportunities_numbered
@@ -179,14 +190,18 @@ handoff_rates as (
         targets_windowed.segment,
         targets_windowed.opportunity_type,
         sum(case
-            when handoffs_numbered.handed_number >= targets_windowed.window_start_number
+            when
+                handoffs_numbered.handed_number >= targets_windowed.window_start_number
                 and handoffs_numbered.handed_number < targets_windowed.window_end_number
-                then 1 else 0
+                then 1
+            else 0
         end) as trailing_mqls,
         sum(case
-            when handoffs_numbered.qualified_number >= targets_windowed.window_start_number
+            when
+                handoffs_numbered.qualified_number >= targets_windowed.window_start_number
                 and handoffs_numbered.qualified_number < targets_windowed.window_end_number
-                then 1 else 0
+                then 1
+            else 0
         end) as trailing_sqls
     from targets_windowed
     left join handoffs_numbered

@@ -36,7 +36,8 @@ accounts as (
 
 plan_months as (
 
-    select * from reverse_funnel where not is_future_month
+    select * from reverse_funnel
+    where not is_future_month
 
 ),
 
@@ -101,8 +102,10 @@ final as (
             as pipeline_created_amount,
         cast(coalesce(pipeline_created.opportunities_created, 0) as bigint)
             as opportunities_created,
-        cast(plan_months.opportunities_needed * plan_months.average_deal_size
-            as decimal(18, 2)) as pipeline_needed_amount,
+        cast(
+            plan_months.opportunities_needed * plan_months.average_deal_size
+            as decimal(18, 2)
+        ) as pipeline_needed_amount,
         plan_months.opportunities_needed,
         cast(coalesce(mqls.mqls, 0) as bigint) as mqls,
         plan_months.monthly_mql_commitment,

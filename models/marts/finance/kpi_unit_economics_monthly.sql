@@ -138,7 +138,7 @@ trailing_window as (
             and coalesce(windowed.segment, '') = coalesce(past.segment, '')
             and (windowed.segment is null) = (past.segment is null)
             and past.month_number >= windowed.month_number - windowed.churn_window_months
-            and past.month_number < windowed.month_number
+            and windowed.month_number > past.month_number
     group by 1, 2, 3
 
 ),
