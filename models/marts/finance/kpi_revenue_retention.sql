@@ -24,6 +24,24 @@ account_months as (
 
 ),
 
+account_months_by_breakdown as (
+
+    -- each account-month once for the company and once for its segment, so every join
+    -- below is on equalities
+    select
+        'company' as breakdown,
+        cast(null as {{ dbt.type_string() }}) as breakdown_segment,
+        account_months.*
+    from account_months
+    union all
+    select
+        'segment' as breakdown,
+        account_months.segment as breakdown_segment,
+        account_months.*
+    from account_months
+
+),
+
 months as (
 
     select distinct
@@ -98,16 +116,13 @@ bridge as (
         sum(case when account_months.is_active_customer then 1 else 0 end)
             as customers_at_end
     from keys_windowed
-    left join account_months
+    left join account_months_by_breakdown as account_months
         on
             keys_windowed.month_start = account_months.month_start
-            and (
-                keys_windowed.breakdown = 'company'
-                or (
-                    coalesce(keys_windowed.segment, '') = coalesce(account_months.segment, '')
-                    and (keys_windowed.segment is null) = (account_months.segment is null)
-                )
-            )
+            and keys_windowed.breakdown = account_months.breakdown
+            and coalesce(keys_windowed.segment, '')
+            = coalesce(account_months.breakdown_segment, '')
+            and (keys_windowed.segment is null) = (account_months.breakdown_segment is null)
     group by 1, 2, 3
 
 ),
@@ -122,17 +137,13 @@ cohort_accounts as (
         cohort.ending_mrr_corporate as cohort_starting_mrr,
         coalesce(today.ending_mrr_corporate, 0) as cohort_ending_mrr
     from keys_windowed
-    inner join account_months as cohort
+    inner join account_months_by_breakdown as cohort
         on
             keys_windowed.cohort_month_number = cohort.month_number
+            and keys_windowed.breakdown = cohort.breakdown
+            and coalesce(keys_windowed.segment, '') = coalesce(cohort.breakdown_segment, '')
+            and (keys_windowed.segment is null) = (cohort.breakdown_segment is null)
             and cohort.is_active_customer
-            and (
-                keys_windowed.breakdown = 'company'
-                or (
-                    coalesce(keys_windowed.segment, '') = coalesce(cohort.segment, '')
-                    and (keys_windowed.segment is null) = (cohort.segment is null)
-                )
-            )
     left join account_months as today
         on
             cohort.source_system = today.source_system

@@ -41,6 +41,24 @@ account_months as (
 
 ),
 
+account_months_by_breakdown as (
+
+    -- each account-month once for the company and once for its segment, so every join
+    -- below is on equalities
+    select
+        'company' as breakdown,
+        cast(null as {{ dbt.type_string() }}) as breakdown_segment,
+        account_months.*
+    from account_months
+    union all
+    select
+        'segment' as breakdown,
+        account_months.segment as breakdown_segment,
+        account_months.*
+    from account_months
+
+),
+
 months as (
 
     select distinct
@@ -94,16 +112,12 @@ monthly as (
             as active_customers,
         coalesce(sum(account_months.ending_mrr_corporate), 0) as ending_mrr
     from keys
-    left join account_months
+    left join account_months_by_breakdown as account_months
         on
             keys.month_start = account_months.month_start
-            and (
-                keys.breakdown = 'company'
-                or (
-                    coalesce(keys.segment, '') = coalesce(account_months.segment, '')
-                    and (keys.segment is null) = (account_months.segment is null)
-                )
-            )
+            and keys.breakdown = account_months.breakdown
+            and coalesce(keys.segment, '') = coalesce(account_months.breakdown_segment, '')
+            and (keys.segment is null) = (account_months.breakdown_segment is null)
     group by 1, 2, 3, 4, 5
 
 ),
