@@ -7,6 +7,7 @@ can rebuild them from the marts. Ratios are ratios of sums.
 
 from __future__ import annotations
 
+import csv
 from datetime import date, timedelta
 
 import numpy as np
@@ -25,6 +26,7 @@ from sros.demo_company.revenue import Subscriptions
 from sros.demo_company.seeds import campaign_experiment_window_days
 from sros.demo_company.users import SALESFORCE
 from sros.demo_company.world import World
+from sros.paths import SEEDS_DIR
 
 
 def _rate(numerator: float, denominator: float) -> float | None:
@@ -244,6 +246,7 @@ def ground_truth(config: DemoConfig, facts: dict, exports: dict[tuple[str, str],
         "funnel": _funnel_truth(world),
         "billing": _billing_truth(world, facts["subscriptions"]),
         "signals": signals_truth(world, facts["campaigns"], facts["touches"]),
+        "unit_economics": _unit_economics_truth(world, facts["subscriptions"], facts["expenses"]),
         "clean_row_counts": {f"{s}.{t}": e.first.num_rows for (s, t), e in sorted(exports.items())},
     }
 
@@ -485,3 +488,136 @@ def signals_truth(world: World, campaigns: Campaigns, touches: TouchRows) -> dic
         "stuck": _stuck_truth(world),
         "campaign_experiments": _experiment_truth(world, campaigns, touches),
     }
+
+
+def _dated_seed(name: str, column: str) -> list[tuple[date, date, float]]:
+    with (SEEDS_DIR / f"{name}.csv").open(newline="", encoding="utf-8") as handle:
+        return [
+            (
+                date.fromisoformat(r["valid_from"]),
+                date.fromisoformat(r["valid_to"]),
+                float(r[column]),
+            )
+            for r in csv.DictReader(handle)
+        ]
+
+
+def _in_force(rules: list[tuple[date, date, float]], day: date) -> float:
+    return next(value for start, end, value in rules if start <= day < end)
+
+
+def _unit_economics_truth(world: World, subs: Subscriptions, expenses: dict) -> dict:
+    """CAC by segment, NRR/GRR and cohort paybacks from the generator's own arrays."""
+    months = subs.months
+    n_months, last = len(months), len(months) - 1
+    segments = [key for key, _, _ in world.definitions.segments]
+    day = np.array([epoch_day(m) for m in months])
+    usd = np.zeros((world.accounts.n, n_months))
+    usd[subs.account, subs.month] = _usd(world, subs.mrr, subs.account, day[subs.month])
+    margin = np.array([_in_force(_dated_seed("gross_margins", "gross_margin"), m) for m in months])
+    window = int(
+        _in_force(_dated_seed("unit_economics_windows", "retention_lookback_months"), months[last])
+    )
+    paying = usd > 0
+    ever = paying.cumsum(axis=1) > 0
+    first = np.where(ever.any(axis=1), ever.argmax(axis=1), n_months)
+    new = (first > 0) & (
+        first < n_months
+    )  # the first month of billing history is the opening balance
+    segment = world.accounts.segment
+    categories = {key: flag for key, flag in _category_flags().items()}
+    month_of = np.searchsorted(day, np.asarray(expenses["month_start"]), "right") - 1
+    amount = np.asarray(expenses["amount"])
+    category = np.asarray(expenses["category"].to_pylist())
+    expense = {
+        kind: np.bincount(
+            month_of[np.array([categories[c][kind] for c in category])],
+            weights=amount[np.array([categories[c][kind] for c in category])],
+            minlength=n_months,
+        )
+        for kind in ("fully_loaded", "marketing", "advertising")
+    }
+    new_count = np.bincount(first[new], minlength=n_months + 1)[:n_months]
+    by_segment = np.zeros((len(segments), n_months))
+    for s in range(len(segments)):
+        by_segment[s] = np.bincount(first[new & (segment == s)], minlength=n_months + 1)[:n_months]
+    share = np.divide(by_segment, new_count, out=np.zeros_like(by_segment), where=new_count > 0)
+    allocated = share * expense["fully_loaded"]
+    period = slice(last - 11, last + 1)
+    cac_by_segment = {
+        name: _rate(allocated[s, period].sum(), by_segment[s, period].sum())
+        for s, name in enumerate(segments)
+    }
+    cohort = paying[:, last - window] if last >= window else np.zeros(world.accounts.n, bool)
+    then, now = usd[cohort, last - window], usd[cohort, last]
+    retention = {"company": (now.sum(), np.minimum(now, then).sum(), then.sum())}
+    for s, name in enumerate(segments):
+        mask = segment[cohort] == s
+        retention[name] = (
+            now[mask].sum(),
+            np.minimum(now[mask], then[mask]).sum(),
+            then[mask].sum(),
+        )
+
+    def payback(members: np.ndarray, cost: float, start: int) -> int | None:
+        gross = (usd[members, start:].sum(axis=0) * margin[start:]).cumsum()
+        reached = np.flatnonzero(gross >= cost)
+        return int(reached[0]) + 1 if len(reached) else None
+
+    cohorts = {}
+    for m in range(1, n_months):
+        members = new & (first == m)
+        if members.any():
+            cohorts[f"{months[m].isoformat()}|all"] = payback(
+                members, expense["fully_loaded"][m], m
+            )
+        for s, name in enumerate(segments):
+            if (members & (segment == s)).any():
+                cohorts[f"{months[m].isoformat()}|{name}"] = payback(
+                    members & (segment == s), allocated[s, m], m
+                )
+    return {
+        "definitions": {
+            "new_customer": "an account counted once, in its first month of MRR > 0 after the "
+            "first month of billing history (which is the opening balance)",
+            "cac": "go-to-market expense (USD) of the period in the expense_categories flagged "
+            "for the kind / new customers of the period; by segment, each month's fully "
+            "loaded expense is allocated by the segment's share of that month's new customers "
+            "(a month without new customers allocates nothing)",
+            "cac_period": "the twelve months ending with ending_month",
+            "nrr/grr": "accounts with MRR > 0 retention_lookback_months before ending_month: "
+            "their MRR (USD at each month's rate) in ending_month / their MRR then; GRR caps each "
+            "account at its MRR then",
+            "cohort_payback_month": "key cohort month|segment ('all' = every segment): the first "
+            "month (1 = the cohort's first billed month) in which the cohort's cumulative MRR x "
+            "gross margin (gross_margins seed of each month) reaches its acquisition cost (the "
+            "cohort month's fully loaded expense allocated to it); null while it has not",
+        },
+        "ending_month": months[last].isoformat(),
+        "cac_period": [months[last - 11].isoformat(), months[last].isoformat()],
+        "new_customers_in_cac_period": int(new_count[period].sum()),
+        "new_customers_by_segment_in_cac_period": {
+            name: int(by_segment[s, period].sum()) for s, name in enumerate(segments)
+        },
+        "cac_fully_loaded": _rate(expense["fully_loaded"][period].sum(), new_count[period].sum()),
+        "cac_marketing": _rate(expense["marketing"][period].sum(), new_count[period].sum()),
+        "cac_advertising": _rate(expense["advertising"][period].sum(), new_count[period].sum()),
+        "cac_fully_loaded_by_segment": cac_by_segment,
+        "retention_lookback_months": window,
+        "retention_start_month": months[last - window].isoformat() if last >= window else None,
+        "nrr": {key: _rate(v[0], v[2]) for key, v in retention.items()},
+        "grr": {key: _rate(v[1], v[2]) for key, v in retention.items()},
+        "cohort_payback_month": cohorts,
+    }
+
+
+def _category_flags() -> dict[str, dict[str, bool]]:
+    with (SEEDS_DIR / "expense_categories.csv").open(newline="", encoding="utf-8") as handle:
+        return {
+            r["category"]: {
+                "fully_loaded": r["is_fully_loaded_cac"] == "true",
+                "marketing": r["is_marketing_cac"] == "true",
+                "advertising": r["is_advertising_cac"] == "true",
+            }
+            for r in csv.DictReader(handle)
+        }
