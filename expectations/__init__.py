@@ -1,6 +1,6 @@
 """Great Expectations suites for the marts, written as code.
 
-One module per mart family (core, funnel, pipeline; sources for freshness); each suite is a
+One module per mart family (core, funnel, pipeline, finance; sources for freshness); each suite is a
 `MartSuite`: a batch query that puts the definition in force beside every mart row, and
 expectations built from
 the definition seeds. `SUITES` is every suite; Dagster runs each as an asset check on its
@@ -11,7 +11,7 @@ query=..., key=..., expectations=...)` in the family's module and add it to that
 SUITES. It becomes a blocking asset check (unless blocking=False) and a Data Docs page.
 """
 
-from expectations import core, funnel, pipeline, sources
+from expectations import core, finance, funnel, pipeline, sources
 from expectations.suite import Definitions, MartSuite
 
 SUITES: tuple[MartSuite, ...] = (
@@ -19,6 +19,7 @@ SUITES: tuple[MartSuite, ...] = (
     *core.SUITES,
     *funnel.SUITES,
     *pipeline.SUITES,
+    *finance.SUITES,
 )
 
 __all__ = ["SUITES", "Definitions", "MartSuite"]

@@ -1,8 +1,9 @@
 """Go-to-market expenses by month, category and business unit, and third-party intent.
 
 Expense categories come from the expense_categories seed. Advertising equals the month's ad
-platform spend, commissions follow the month's won amounts, salaries follow headcount; the other
-categories scale with the size of the team.
+platform spend, commissions follow the month's won amounts; the other categories (salaries,
+programs, tools, travel, recruiting) are budgeted per lead the business unit takes in that month
+(COST_PER_LEAD, +-10% noise), so the cost of acquiring a customer stays the same at any scale.
 """
 
 from __future__ import annotations
@@ -14,17 +15,17 @@ from sros.demo_company.arrays import DAY, NULL, epoch, epoch_day
 from sros.demo_company.marketing import BUSINESS_UNITS
 from sros.demo_company.population import CURRENCIES
 from sros.demo_company.rates import BASE_RATES, month_starts
-from sros.demo_company.users import AE, HUBSPOT, SALESFORCE, SDR
 from sros.demo_company.world import World
 
-MONTHLY_COST_PER_HEAD = {
-    "marketing_salaries": 9_500.0,
-    "sales_salaries": 9_000.0,
-    "tools": 450.0,
-    "travel": 600.0,
-    "recruiting": 350.0,
-    "marketing_programs": 4_000.0,
+COST_PER_LEAD = {
+    "marketing_programs": 60.0,
+    "marketing_salaries": 75.0,
+    "sales_salaries": 90.0,
+    "tools": 18.0,
+    "travel": 18.0,
+    "recruiting": 9.0,
 }
+MIN_LEADS_BUDGETED = 5  # a month with fewer leads still carries this many leads' budget
 COMMISSION_RATE = 0.1
 INTENT_TOPICS = ["revenue operations", "sales engagement", "marketing attribution"]
 INTENT_SHARE = 0.3  # share of account domains the intent provider covers
@@ -35,13 +36,8 @@ def expense_table(world: World, ad_spend: dict) -> dict:
     rng = np.random.default_rng([world.config.seed, 31])
     months = month_starts(world.config.start_date, world.config.end_date)
     month_days = np.array([epoch_day(m) for m in months])
-    reps = world.org.reps
-    assert reps is not None
-    heads = {}
-    for crm in (SALESFORCE, HUBSPOT):
-        sellers = int(((reps.crm == crm) & np.isin(reps.function, [SDR, AE])).sum())
-        marketers = world.org.headcount(crm, world.definitions.departments["marketing"])
-        heads[crm] = (marketers, sellers)
+    lead_month = np.searchsorted(month_days, world.leads.created // DAY, "right") - 1
+    leads_seen = world.visible(world.leads.created)
     spend_month = np.searchsorted(month_days, np.asarray(ad_spend["spend_date"]), "right") - 1
     unit = np.array([0 if "core" in a else 1 for a in ad_spend["ad_account_id"].to_pylist()])
     won = world.state.is_won & world.visible(world.state.closed_time)
@@ -59,7 +55,7 @@ def expense_table(world: World, ad_spend: dict) -> dict:
         if epoch(month) > world.as_of:
             break
         for bu, name in enumerate(BUSINESS_UNITS):
-            marketers, sellers = heads[bu]
+            leads = int(((lead_month == m) & leads_seen & (world.leads.crm == bu)).sum())
             for category, _ in world.definitions.expense_categories:
                 if category == "advertising":
                     amount = float(
@@ -69,8 +65,7 @@ def expense_table(world: World, ad_spend: dict) -> dict:
                     mask = (won_month == m) & (world.specs.crm[won] == bu)
                     amount = COMMISSION_RATE * float(usd[mask].sum())
                 else:
-                    people = marketers if category.startswith("marketing") else sellers
-                    amount = MONTHLY_COST_PER_HEAD.get(category, 300.0) * max(people, 1)
+                    amount = COST_PER_LEAD.get(category, 9.0) * max(leads, MIN_LEADS_BUDGETED)
                     amount *= rng.uniform(0.9, 1.1)
                 rows["expense_id"].append(f"{month:%Y%m}-{category}-{name}")
                 rows["month_start"].append(epoch_day(month))

@@ -38,7 +38,7 @@ from sros.demo_company.world import build_world
 MANIFEST = "_manifest.json"
 GROUND_TRUTH = "ground_truth.json"
 FIRST_FILE, LATE_FILE = "export_0001.csv", "export_0002.csv"
-GENERATOR_VERSION = 1
+GENERATOR_VERSION = 3
 
 
 def build_tables(config: DemoConfig) -> tuple[dict[tuple[str, str], dict], dict]:
@@ -58,10 +58,17 @@ def build_tables(config: DemoConfig) -> tuple[dict[tuple[str, str], dict], dict]
     tables[("marketing", "touchpoint")] = touchpoint_table(world, campaigns, touches)
     tables[("marketing", "identity")] = identity_table(world, touches)
     tables[("ads", "ad_spend_daily")] = spend
-    tables[("finance", "gtm_expense_monthly")] = expense_table(world, spend)
+    expenses = expense_table(world, spend)
+    tables[("finance", "gtm_expense_monthly")] = expenses
     tables[("billing", "subscription_monthly")] = subscription_table(world, subs)
     tables[("intent", "intent_weekly")] = intent_table(world)
-    return tables, {"world": world, "subscriptions": subs}
+    return tables, {
+        "world": world,
+        "subscriptions": subs,
+        "expenses": expenses,
+        "campaigns": campaigns,
+        "touches": touches,
+    }
 
 
 def _config_key(config: DemoConfig) -> dict:

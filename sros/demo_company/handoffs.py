@@ -5,8 +5,10 @@ Delays to the first touch are drawn in business minutes (each rep has a typical 
 intent leads are worked faster) and turned into wall-clock times by walking the region's
 business calendar, so a lead arriving on Friday night is touched on Monday morning. A handoff
 still untouched when the SLA term's reassignment window ends is reassigned to another SDR of
-the region, who then touches it. Acceptance and the rejection reason mix depend on the lead
-source's quality; the status a rejection leads to (disqualified or recycled) is the reason
+the region, who then touches it. Which handoffs sales rejects is decided by quota per lead
+source and disposition month (signals.RejectionPlan: the rate depends on the lead source's
+quality; the planted trade-show burst is rejected far more); the reason mix depends on the
+lead source's quality; the status a rejection leads to (disqualified or recycled) is the reason
 code's `disposition` in the rejection_reasons seed.
 """
 
@@ -20,13 +22,13 @@ from sros.demo_company.arrays import DAY, NULL, choice_rows
 from sros.demo_company.calendar import RegionCalendars
 from sros.demo_company.population import Accounts, Leads, rule_in_force, rule_starts
 from sros.demo_company.seeds import Definitions
+from sros.demo_company.signals import RejectionPlan
 from sros.demo_company.users import SDR, Org
 
 HIGH_INTENT, WARM = 0, 1
 PRIORITIES = ["high_intent", "warm"]
 ACCEPTED, DISQUALIFIED, RECYCLED = 0, 1, 2
 HIGH_INTENT_SPEEDUP = 0.35  # high-intent leads are worked about three times faster
-BASE_ACCEPTANCE = (0.62, 0.45)  # by priority, before the lead source's quality factor
 SQL_RATE = 0.6  # accepted leads that qualify to an opportunity
 # Rejection reason weights for the poorest and the best lead sources.
 REASONS_POOR_SOURCE = {
@@ -111,6 +113,7 @@ def simulate_handoffs(
     high_intent: np.ndarray,
     cycle: int,
     rng: np.random.Generator,
+    plan: RejectionPlan,
 ) -> Handoffs:
     reps = org.reps
     assert reps is not None
@@ -158,9 +161,7 @@ def simulate_handoffs(
         rng.random(n) < 0.1, rng.uniform(48, 200, n), 0.0
     )
     disposition_time = first_touch + (hours * 3600).astype(np.int64)
-    acceptance = np.array(BASE_ACCEPTANCE)[priority] * leads.quality[lead]
-    acceptance = np.clip(acceptance * (0.9 if cycle > 1 else 1.0), 0.05, 0.95)
-    accepted = rng.random(n) < acceptance
+    accepted = ~plan.decide(lead, disposition_time, priority, cycle, rng)
 
     codes = [code for code, _ in definitions.rejection_reasons]
     poor = np.array([REASONS_POOR_SOURCE.get(code, 0.1) for code in codes])

@@ -8,7 +8,7 @@ the quarter, whose utm_campaign the touch, the CRM campaign and the ad platform 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 import numpy as np
@@ -16,6 +16,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from sros.demo_company.arrays import DAY, NULL, cat, choice, epoch, epoch_day, ids, join
+from sros.demo_company.signals import EXPERIMENT_CHANNEL, experiment_quarters, quarters
 from sros.demo_company.users import SALESFORCE
 from sros.demo_company.world import World
 
@@ -85,17 +86,11 @@ class Campaigns:
     quarter_end: list[date]
     utm_campaign: list[str]
     index: dict[tuple[int, str, int], int]  # (bu, channel, quarter number) -> campaign
-
-
-def quarters(first: date, last: date) -> list[tuple[date, date]]:
-    out = []
-    year, q = first.year, (first.month - 1) // 3
-    while date(year, 3 * q + 1, 1) <= last:
-        start = date(year, 3 * q + 1, 1)
-        year_next, q_next = (year + 1, 0) if q == 3 else (year, q + 1)
-        out.append((start, date(year_next, 3 * q_next + 1, 1)))
-        year, q = year_next, q_next
-    return out
+    # Campaign experiments: per campaign its experiment id and arm (None outside one), and
+    # the test-arm campaign of each control campaign.
+    experiment: list[str | None] = field(default_factory=list)
+    arm: list[str | None] = field(default_factory=list)
+    test_of_control: dict[int, int] = field(default_factory=dict)
 
 
 def build_campaigns(world: World) -> Campaigns:
@@ -112,6 +107,25 @@ def build_campaigns(world: World) -> Campaigns:
                 campaigns.quarter_end.append(end)
                 quarter = (start.month - 1) // 3 + 1
                 campaigns.utm_campaign.append(f"{unit}_{channel}_{start.year}q{quarter}")
+                campaigns.experiment.append(None)
+                campaigns.arm.append(None)
+    # Each experiment's control is the quarter's core campaign of the experiment channel; the
+    # test arm is a new campaign (appended, so the other campaigns keep their ids).
+    for number in experiment_quarters(world.config.start_date, world.config.end_date):
+        control = campaigns.index[(0, EXPERIMENT_CHANNEL, number)]
+        start = spans[number][0]
+        label = f"{start.year}q{(start.month - 1) // 3 + 1}"
+        experiment = f"exp_{BUSINESS_UNITS[0]}_{EXPERIMENT_CHANNEL}_{label}"
+        campaigns.experiment[control] = experiment
+        campaigns.arm[control] = "control"
+        campaigns.test_of_control[control] = len(campaigns.bu)
+        campaigns.bu.append(0)
+        campaigns.channel.append(EXPERIMENT_CHANNEL)
+        campaigns.quarter_start.append(start)
+        campaigns.quarter_end.append(spans[number][1])
+        campaigns.utm_campaign.append(f"{campaigns.utm_campaign[control]}_test")
+        campaigns.experiment.append(experiment)
+        campaigns.arm.append("test")
     return campaigns
 
 
@@ -177,6 +191,13 @@ def touch_rows(world: World, campaigns: Campaigns) -> TouchRows:
         lookup[b, channels.index(c), q] = index
     in_range = (quarter >= 0) & (quarter < len(spans))
     campaign = np.where(in_range, lookup[bu, channel, np.clip(quarter, 0, len(spans) - 1)], NULL)
+    # Persons of the test arm get the experiment's test campaign instead of its control.
+    test_of = np.arange(len(campaigns.bu))
+    for control, test in campaigns.test_of_control.items():
+        test_of[control] = test
+    lead_all = np.concatenate([t.lead, np.full(len(v_id), NULL)])
+    arm_test = np.concatenate([world.experiment_arm_test, [False]])[lead_all]
+    campaign = np.where((campaign >= 0) & arm_test, test_of[np.maximum(campaign, 0)], campaign)
     keep = world.visible(time)
     order = np.argsort(time[keep], kind="stable")
 
@@ -267,8 +288,11 @@ def campaign_table(world: World, campaigns: Campaigns, spend: dict[int, float]) 
     actual = np.array([spend.get(i, 0.0) for i in range(n)])
     budget = np.round(np.maximum(actual, 1000.0) * 1.1, -2)
     names = [
-        f"{BUSINESS_UNITS[b].title()} {CAMPAIGN_TYPES[c]} {u.split('_')[-1].upper()}"
-        for b, c, u in zip(campaigns.bu, campaigns.channel, campaigns.utm_campaign, strict=True)
+        f"{BUSINESS_UNITS[b].title()} {CAMPAIGN_TYPES[c]} {start.year}Q{(start.month - 1) // 3 + 1}"
+        + (f" ({arm})" if arm else "")
+        for b, c, start, arm in zip(
+            campaigns.bu, campaigns.channel, campaigns.quarter_start, campaigns.arm, strict=True
+        )
     ]
     visible = np.array([epoch(d) for d in campaigns.quarter_start]) - 30 * DAY <= world.as_of
     rows = np.flatnonzero(visible)
@@ -285,6 +309,8 @@ def campaign_table(world: World, campaigns: Campaigns, spend: dict[int, float]) 
         "actual_cost": np.round(actual[rows], 2),
         "is_active": end[rows] >= as_of_day,
         "utm_campaign_c": pa.array([campaigns.utm_campaign[i] for i in rows]),
+        "experiment_id_c": pa.array([campaigns.experiment[i] for i in rows], type=pa.string()),
+        "experiment_arm_c": pa.array([campaigns.arm[i] for i in rows], type=pa.string()),
         "created_date": np.array([epoch(campaigns.quarter_start[i]) for i in rows]) - 30 * DAY,
     }
 

@@ -2,8 +2,13 @@
 
 A won new-business deal starts the subscription the month after it closes (MRR = amount / 12);
 later won new-business or expansion deals add their amount / 12 (expansion); a lost renewal
-churns the account the month after it closes (MRR 0 in the churn month, no rows after); now and
-then a customer trims seats (contraction).
+churns the account the month after it closes (MRR 0 in the churn month, no rows after).
+
+Beyond the CRM deals, customers move by segment every month after their first: they cancel
+(churn), add seats (expansion) or trim seats (contraction) with the probabilities of
+MONTHLY_MOVES. The company also has an installed base: some accounts were customers before
+the data starts; they have MRR from the first month with movement flat (an opening balance,
+not a new customer) and move like the others.
 """
 
 from __future__ import annotations
@@ -18,11 +23,8 @@ from sros.demo_company.arrays import (
     DAY,
     NULL,
     cat,
-    cumsum_in_group,
     epoch_day,
-    group_starts,
     numeric_ids,
-    position_in_group,
 )
 from sros.demo_company.arrays import ids as make_ids
 from sros.demo_company.opportunities import EXPANSION, NEW_BUSINESS, RENEWAL
@@ -35,6 +37,22 @@ MOVEMENTS = ["new", "expansion", "contraction", "churn", "flat"]
 NEW, EXPANDED, CONTRACTED, CHURNED, FLAT = range(len(MOVEMENTS))
 PLANS = ["starter", "growth", "enterprise"]
 COMPANY_ID_OFFSET = 3_000_001
+# Per segment: monthly probability of (churn, expansion, contraction) of a customer in a month
+# without a CRM deal, and the relative size of an expansion and of a contraction.
+MONTHLY_MOVES = {
+    "smb": (0.030, 0.020, 0.015),
+    "mid_market": (0.015, 0.035, 0.015),
+    "enterprise": (0.008, 0.045, 0.010),
+}
+EXPANSION_SIZE, CONTRACTION_SIZE = 0.20, 0.15
+# Share of exported accounts never won in the CRM that were customers before the data starts,
+# and their opening MRR range (account currency) by segment.
+INSTALLED_BASE_SHARE = 0.06
+OPENING_MRR = {
+    "smb": (400.0, 1_500.0),
+    "mid_market": (1_500.0, 6_000.0),
+    "enterprise": (6_000.0, 20_000.0),
+}
 
 
 @dataclass
@@ -45,6 +63,7 @@ class Subscriptions:
     movement: np.ndarray
     months: list
     status: np.ndarray  # per account: 0 never a customer, 1 customer, 2 former customer
+    installed: np.ndarray  # per account: a customer before the data starts (opening balance)
 
 
 def account_ids(world: World, account: np.ndarray) -> pa.Array:
@@ -56,8 +75,9 @@ def account_ids(world: World, account: np.ndarray) -> pa.Array:
 def build_subscriptions(world: World) -> Subscriptions:
     rng = np.random.default_rng([world.config.seed, 17])
     months = month_starts(world.config.start_date, world.config.end_date)
+    n_months = len(months)
     month_days = np.array([epoch_day(m) for m in months])
-    state, specs = world.state, world.specs
+    state, specs, accounts = world.state, world.specs, world.accounts
 
     def month_after(time: np.ndarray) -> np.ndarray:
         return np.searchsorted(month_days, time // DAY, side="right")
@@ -66,43 +86,74 @@ def build_subscriptions(world: World) -> Subscriptions:
     churns = state.is_closed & ~state.is_won & (specs.kind == RENEWAL)
     g_acc, g_month = specs.account[grows], month_after(state.closed_time[grows])
     g_delta = specs.amount[grows] / 12.0
-    first_month = np.full(world.accounts.n, len(months), dtype=np.int64)
+    first_month = np.full(accounts.n, n_months, dtype=np.int64)
     np.minimum.at(first_month, g_acc, g_month)
+    candidates = np.flatnonzero((first_month == n_months) & world.visible(accounts.created))
+    installed = np.zeros(accounts.n, bool)
+    installed[candidates[rng.random(len(candidates)) < INSTALLED_BASE_SHARE]] = True
+    first_month[installed] = 0
     c_acc, c_month = specs.account[churns], month_after(state.closed_time[churns])
-    churn_month = np.full(world.accounts.n, len(months), dtype=np.int64)
+    churn_month = np.full(accounts.n, n_months, dtype=np.int64)
     valid = c_month >= first_month[c_acc]
     np.minimum.at(churn_month, c_acc[valid], c_month[valid])
 
-    customer = np.flatnonzero(first_month < len(months))
-    last = np.minimum(churn_month[customer], len(months) - 1)
-    sizes = last - first_month[customer] + 1
-    slot = np.full(world.accounts.n, NULL, dtype=np.int64)
+    customer = np.flatnonzero(first_month < n_months)
+    slot = np.full(accounts.n, NULL, dtype=np.int64)
     slot[customer] = np.arange(len(customer))
-    starts = group_starts(sizes)
-    total = int(sizes.sum())
-    delta = np.zeros(total)
-    keep = (g_month <= last[slot[g_acc]]) if len(g_acc) else np.zeros(0, bool)
-    np.add.at(
-        delta, starts[slot[g_acc[keep]]] + g_month[keep] - first_month[g_acc[keep]], g_delta[keep]
+    deals = np.zeros((len(customer), n_months + 1))
+    np.add.at(deals, (slot[g_acc], np.minimum(g_month, n_months)), g_delta)
+    segment_keys = [key for key, _, _ in world.definitions.segments]
+    moves = np.array([MONTHLY_MOVES.get(key, (0.0, 0.0, 0.0)) for key in segment_keys])
+    segment = accounts.segment[customer]
+    p_churn, p_expand, p_contract = (moves[segment, i][:, None] for i in range(3))
+    low, high = (
+        np.array([OPENING_MRR.get(key, (1_000.0, 1_000.0))[i] for key in segment_keys])[segment]
+        for i in range(2)
     )
-    account = np.repeat(customer, sizes)
-    position = position_in_group(sizes)
-    base = np.repeat(delta[starts], sizes)
-    contract = (position > 2) & (delta == 0) & (rng.random(total) < 0.02)
-    delta = delta - np.where(contract, 0.15 * base, 0.0)
-    mrr = np.round(np.maximum(cumsum_in_group(delta, sizes), 0.0), 2)
-    month = first_month[account] + position
-    churned = month == churn_month[account]
-    mrr = np.where(churned, 0.0, mrr)
-    movement = np.select(
-        [position == 0, churned, delta > 0, delta < 0],
-        [NEW, CHURNED, EXPANDED, CONTRACTED],
-        FLAT,
-    )
-    status = np.zeros(world.accounts.n, dtype=np.int64)
-    status[customer] = np.where(churn_month[customer] < len(months), 2, 1)
+    opening = np.round(low + (high - low) * rng.random(len(customer)), 2)
+    draw = rng.random((len(customer), n_months))
+    first, own_churn = first_month[customer], churn_month[customer]
+    mrr = np.zeros((len(customer), n_months))
+    movement = np.full((len(customer), n_months), FLAT)
+    alive = np.zeros(len(customer), bool)
+    gone = np.zeros(len(customer), bool)
+    for m in range(n_months):
+        previous = mrr[:, m - 1] if m else np.zeros(len(customer))
+        starts = (first == m) & ~gone
+        running = alive & ~starts
+        deal = deals[:, m]
+        random = running & (deal == 0)
+        churned = running & ((own_churn == m) | (random & (draw[:, m] < p_churn[:, 0])))
+        expand = random & ~churned & (draw[:, m] >= p_churn[:, 0])
+        expand &= draw[:, m] < p_churn[:, 0] + p_expand[:, 0]
+        contract = random & ~churned & ~expand & (draw[:, m] >= 1 - p_contract[:, 0])
+        value = previous + deal
+        value = np.where(expand, previous * (1 + EXPANSION_SIZE), value)
+        value = np.where(contract, previous * (1 - CONTRACTION_SIZE), value)
+        value = np.where(starts, np.where(installed[customer], opening, deal), value)
+        value = np.where(churned | ~(alive | starts), 0.0, np.round(value, 2))
+        mrr[:, m] = value
+        movement[:, m] = np.select(
+            [starts & installed[customer], starts, churned, value > previous, value < previous],
+            [FLAT, NEW, CHURNED, EXPANDED, CONTRACTED],
+            FLAT,
+        )
+        gone |= churned
+        alive = (alive | starts) & ~churned
+    shown = np.zeros_like(mrr, dtype=bool)
+    for m in range(n_months):
+        shown[:, m] = (first <= m) & ((mrr[:, m] > 0) | (movement[:, m] == CHURNED))
+    row, month = np.nonzero(shown)
+    status = np.zeros(accounts.n, dtype=np.int64)
+    status[customer] = np.where(mrr[:, -1] > 0, 1, 2)
     return Subscriptions(
-        account=account, month=month, mrr=mrr, movement=movement, months=months, status=status
+        account=customer[row],
+        month=month.astype(np.int64),
+        mrr=mrr[row, month],
+        movement=movement[row, month],
+        months=months,
+        status=status,
+        installed=installed,
     )
 
 

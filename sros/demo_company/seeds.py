@@ -177,3 +177,21 @@ def load_definitions(seeds_dir: Path = SEEDS_DIR) -> Definitions:
             (r["category"], _bool(r["is_advertising_cac"])) for r in rows("expense_categories")
         ),
     )
+
+
+def open_rule(name: str, seeds_dir: Path = SEEDS_DIR, **match: str) -> dict[str, str]:
+    """The row of an effective-dated rule seed in force now (valid_to 9999-12-31) whose
+    columns equal `match`: the version the generator plants its signals by."""
+    rows = [
+        row
+        for row in _rows(name, seeds_dir)
+        if row["valid_to"] >= "9999" and all(row[key] == value for key, value in match.items())
+    ]
+    if len(rows) != 1:
+        raise ValueError(f"seeds/{name}.csv must have exactly one open-ended row for {match}")
+    return rows[0]
+
+
+def campaign_experiment_window_days(seeds_dir: Path = SEEDS_DIR) -> int:
+    """conversion_window_days of the campaign_experiment_rules row in force now."""
+    return int(open_rule("campaign_experiment_rules", seeds_dir)["conversion_window_days"])

@@ -7,19 +7,26 @@ can rebuild them from the marts. Ratios are ratios of sums.
 
 from __future__ import annotations
 
-from datetime import date
+import csv
+from datetime import date, timedelta
 
 import numpy as np
 
 from sros.demo_company import handoffs as handoff_model
+from sros.demo_company import signals
 from sros.demo_company.arrays import DAY, epoch_day
 from sros.demo_company.config import DemoConfig
 from sros.demo_company.dirty import Export
+from sros.demo_company.hubspot import DEAL_ID_OFFSET
+from sros.demo_company.marketing import Campaigns, TouchRows
 from sros.demo_company.opportunities import OPPORTUNITY_TYPES
 from sros.demo_company.population import CURRENCIES
 from sros.demo_company.rates import month_starts, monthly_rates, rate_lookup
 from sros.demo_company.revenue import Subscriptions
+from sros.demo_company.seeds import campaign_experiment_window_days
+from sros.demo_company.users import SALESFORCE
 from sros.demo_company.world import World
+from sros.paths import SEEDS_DIR
 
 
 def _rate(numerator: float, denominator: float) -> float | None:
@@ -233,13 +240,384 @@ def ground_truth(config: DemoConfig, facts: dict, exports: dict[tuple[str, str],
             "config": config.as_dict(),
             "sla_terms": [dict(t.values) for t in d.sla_terms],
             "mql_rules": [dict(r.values) for r in d.mql_rules],
-            "base_acceptance_by_priority": dict(
-                zip(handoff_model.PRIORITIES, handoff_model.BASE_ACCEPTANCE, strict=True)
-            ),
             "sql_rate_of_accepted": handoff_model.SQL_RATE,
         },
         "handoffs": _handoff_truth(world),
         "funnel": _funnel_truth(world),
         "billing": _billing_truth(world, facts["subscriptions"]),
+        "signals": signals_truth(world, facts["campaigns"], facts["touches"]),
+        "unit_economics": _unit_economics_truth(world, facts["subscriptions"], facts["expenses"]),
         "clean_row_counts": {f"{s}.{t}": e.first.num_rows for (s, t), e in sorted(exports.items())},
     }
+
+
+def _opportunity_crm_id(world: World, index: int) -> str:
+    if world.specs.crm[index] == SALESFORCE:
+        return f"006{index:015d}"
+    return str(index + DEAL_ID_OFFSET)
+
+
+def _pause_truth(world: World) -> dict:
+    """Monthly rejection rate per (source_system, lead_source) and the pause rule."""
+    h, leads = world.handoffs, world.leads
+    disposed = world.visible(h.time) & world.visible(h.disposition_time)
+    source = leads.source[h.lead[disposed]]
+    month = signals.month_index(h.disposition_time[disposed])
+    rejected = h.outcome[disposed] != handoff_model.ACCEPTED
+    cells: dict[tuple[int, int], list[int]] = {}
+    for s, m, r in zip(source.tolist(), month.tolist(), rejected.tolist(), strict=True):
+        cell = cells.setdefault((s, m), [0, 0])
+        cell[0] += 1
+        cell[1] += int(r)
+    rows, flagged = [], []
+    for (s, m), (n, r) in sorted(cells.items()):
+        system, lead_source, _, _ = leads.sources[s]
+        rows.append(
+            {
+                "source_system": system,
+                "lead_source": lead_source,
+                "month_start": signals.month_start(m).isoformat(),
+                "dispositioned": n,
+                "rejected": r,
+                "rejection_rate": _rate(r, n),
+            }
+        )
+
+    def breaches(s: int, m: int) -> bool:
+        n, r = cells.get((s, m), (0, 0))
+        return n >= signals.PAUSE_MIN_DISPOSITIONED and r / n > signals.PAUSE_REJECTION_THRESHOLD
+
+    for s, m in sorted(cells):
+        run = range(m - signals.PAUSE_CONSECUTIVE_MONTHS + 1, m + 1)
+        if all(breaches(s, month) for month in run):
+            system, lead_source, _, _ = leads.sources[s]
+            flagged.append(
+                {
+                    "source_system": system,
+                    "lead_source": lead_source,
+                    "month_start": signals.month_start(m).isoformat(),
+                }
+            )
+    months = world.rejection_plan.months
+    return {
+        "planted_source": {
+            "source_system": signals.PLANTED_SOURCE[0],
+            "lead_source": signals.PLANTED_SOURCE[1],
+            "months": [signals.month_start(m).isoformat() for m in months] if months else [],
+            "burst_leads": len(world.trade_show_leads),
+        },
+        "flagged": flagged,
+        "source_months": rows,
+    }
+
+
+def _rising_truth(world: World) -> dict:
+    """Company-wide weekly rejection rate and the rising-rejections rule."""
+    h = world.handoffs
+    disposed = world.visible(h.time) & world.visible(h.disposition_time)
+    week = signals.week_index(h.disposition_time[disposed])
+    rejected = h.outcome[disposed] != handoff_model.ACCEPTED
+    weeks = np.unique(week)
+    n = {int(k): int(c) for k, c in zip(*np.unique(week, return_counts=True), strict=True)}
+    r = {
+        int(k): int(c) for k, c in zip(*np.unique(week[rejected], return_counts=True), strict=True)
+    }
+    rate = {k: r.get(k, 0) / n[k] for k in n}
+    length = signals.RISING_CONSECUTIVE_WEEKS
+    flagged = [
+        signals.week_start(k).isoformat()
+        for k in weeks.tolist()
+        if all(k - j in rate for j in range(length + 1))
+        and all(rate[k - j] > rate[k - j - 1] for j in range(length))
+    ]
+    ramp = world.rejection_plan.ramp_weeks
+    return {
+        "planted_week": signals.week_start(int(ramp[-1])).isoformat() if len(ramp) else None,
+        "planted_weeks": [signals.week_start(int(k)).isoformat() for k in ramp],
+        "flagged_weeks": flagged,
+        "weeks": [
+            {
+                "week_start": signals.week_start(k).isoformat(),
+                "dispositioned": n[k],
+                "rejected": r.get(k, 0),
+                "rejection_rate": _rate(r.get(k, 0), n[k]),
+            }
+            for k in sorted(n)
+        ],
+    }
+
+
+def _stuck_truth(world: World) -> dict:
+    """Open opportunities at the as-of date held in their stage at least
+    STUCK_DAYS_PAST_MEDIAN days past the stage's trailing median."""
+    hist = world.history
+    n_open = len(world.stages) - 2
+    opp, stage, entered, exited = signals.visit_days(
+        hist.opportunity, hist.time, hist.stage, world.as_of
+    )
+    day = epoch_day(world.config.end_date)
+    medians = signals.trailing_medians(stage, entered, exited, day, len(world.stages))
+    current = (exited < 0) & (stage < n_open)
+    days = day - entered
+    past = days - medians[stage]
+    stuck = current & ~np.isnan(past) & (past >= signals.STUCK_DAYS_PAST_MEDIAN)
+
+    def row(i: int) -> dict:
+        index = int(opp[i])
+        return {
+            "opportunity_crm_id": _opportunity_crm_id(world, index),
+            "source_system": "salesforce" if world.specs.crm[index] == SALESFORCE else "hubspot",
+            "stage_key": world.stages[int(stage[i])],
+            "entered_date": date.fromordinal(719163 + int(entered[i])).isoformat(),
+            "days_in_stage": int(days[i]),
+            "stage_median_days": float(medians[stage[i]]),
+            "days_past_median": float(past[i]),
+        }
+
+    planted = set(world.stuck_opportunities.tolist())
+    return {
+        "as_of_date": world.config.end_date.isoformat(),
+        "stage_median_days": {
+            key: (None if np.isnan(medians[i]) else float(medians[i]))
+            for i, key in enumerate(world.stages[:n_open])
+        },
+        "planted": [row(i) for i in np.flatnonzero(current & np.isin(opp, list(planted)))],
+        "stuck": [row(i) for i in np.flatnonzero(stuck)],
+    }
+
+
+def _experiment_truth(world: World, campaigns: Campaigns, touches: TouchRows) -> dict:
+    """Per campaign experiment and arm: persons touched, persons who became MQL within the
+    window after their first touch of the arm, the rate, lift and a two-proportion z."""
+    window = campaign_experiment_window_days()
+    h = world.handoffs
+    handed = world.visible(h.time)
+    mql_lead, mql_time = h.lead[handed], h.time[handed]
+    out = []
+    for control, test in sorted(campaigns.test_of_control.items()):
+        arms = {}
+        for arm, campaign in (("test", test), ("control", control)):
+            rows = (touches.campaign == campaign) & (touches.lead >= 0)
+            lead, first = np.unique(touches.lead[rows], return_index=True)
+            first_time = touches.time[rows][first]
+            position = np.searchsorted(lead, mql_lead)
+            position = np.minimum(position, max(len(lead) - 1, 0))
+            match = (
+                (len(lead) > 0)
+                & (lead[position] == mql_lead)
+                & (mql_time >= first_time[position])
+                & (mql_time <= first_time[position] + window * DAY)
+            )
+            converted = len(np.unique(mql_lead[match])) if len(lead) else 0
+            arms[arm] = {
+                "campaign_id": f"701{campaign:015d}",
+                "persons_touched": len(lead),
+                "persons_converted": int(converted),
+                "conversion_rate": _rate(converted, len(lead)),
+            }
+        t, c = arms["test"], arms["control"]
+        n1, n2 = t["persons_touched"], c["persons_touched"]
+        x1, x2 = t["persons_converted"], c["persons_converted"]
+        lift = round((x1 / n1) / (x2 / n2) - 1, 6) if n1 and n2 and x2 else None
+        pooled = (x1 + x2) / (n1 + n2) if n1 + n2 else 0.0
+        se = (pooled * (1 - pooled) * (1 / n1 + 1 / n2)) ** 0.5 if n1 and n2 else 0.0
+        out.append(
+            {
+                "experiment_id": campaigns.experiment[control],
+                "start_date": campaigns.quarter_start[control].isoformat(),
+                "end_date": (campaigns.quarter_end[control] - timedelta(days=1)).isoformat(),
+                "conversion_window_days": window,
+                "test": t,
+                "control": c,
+                "lift": lift,
+                "z_score": round((x1 / n1 - x2 / n2) / se, 6) if se else None,
+            }
+        )
+    return {
+        "planted": {
+            "test_response_rate": signals.TEST_RESPONSE_RATE,
+            "test_response_days": list(signals.TEST_RESPONSE_DAYS),
+            "test_arm_share": signals.TEST_ARM_SHARE,
+        },
+        "experiments": out,
+    }
+
+
+def signals_truth(world: World, campaigns: Campaigns, touches: TouchRows) -> dict:
+    return {
+        "definitions": {
+            "rejection_rate": "handoffs dispositioned by the export with a rejection "
+            "(disqualified or recycled) / handoffs dispositioned, counted in the UTC "
+            "calendar month (pause) or ISO week (rising) of the disposition",
+            "pause.flagged": "(source_system, lead_source, month) where the lead source's "
+            f"rejection rate was > {signals.PAUSE_REJECTION_THRESHOLD} with at least "
+            f"{signals.PAUSE_MIN_DISPOSITIONED} dispositioned handoffs in each of "
+            f"{signals.PAUSE_CONSECUTIVE_MONTHS} consecutive months ending in that month; "
+            "lead source = the person's lead source",
+            "rising.flagged_weeks": "ISO weeks (Monday) completing "
+            f"{signals.RISING_CONSECUTIVE_WEEKS} consecutive strict week-over-week rises of the "
+            "company-wide weekly rejection rate (consecutive calendar weeks, each with at least "
+            "one disposition); planted_week is the planted run's last week",
+            "stuck.stuck": "opportunities open at the as-of date whose days in the current "
+            "stage (as_of_date - date entered) minus the stage's median days in stage "
+            "(completed visits, exited date - entered date, exited in the "
+            f"{signals.STUCK_TRAILING_DAYS} days up to the as-of date: as_of_date - "
+            f"{signals.STUCK_TRAILING_DAYS} < exited date <= as_of_date) is >= "
+            f"{signals.STUCK_DAYS_PAST_MEDIAN}; a visit = a stage save until the next save",
+            "experiments": "persons_touched: persons with a touchpoint of the arm's campaign "
+            "by the export; persons_converted: of those, persons with an MQL handoff at or "
+            "after their first touch of the arm and at most conversion_window_days later "
+            "(campaign_experiment_rules); conversion_rate = converted / touched; lift = test "
+            "rate / control rate - 1; z_score = two-proportion z with the pooled rate",
+        },
+        "parameters": {
+            "pause_rejection_threshold": signals.PAUSE_REJECTION_THRESHOLD,
+            "pause_min_dispositioned": signals.PAUSE_MIN_DISPOSITIONED,
+            "pause_consecutive_months": signals.PAUSE_CONSECUTIVE_MONTHS,
+            "rising_consecutive_weeks": signals.RISING_CONSECUTIVE_WEEKS,
+            "stuck_days_past_median": signals.STUCK_DAYS_PAST_MEDIAN,
+            "stuck_trailing_days": signals.STUCK_TRAILING_DAYS,
+            "base_rejection_by_priority": dict(
+                zip(handoff_model.PRIORITIES, signals.BASE_REJECTION, strict=True)
+            ),
+            "max_base_rejection": signals.MAX_BASE_REJECTION,
+            "planted_rejection": signals.PLANTED_REJECTION,
+        },
+        "pause": _pause_truth(world),
+        "rising": _rising_truth(world),
+        "stuck": _stuck_truth(world),
+        "campaign_experiments": _experiment_truth(world, campaigns, touches),
+    }
+
+
+def _dated_seed(name: str, column: str) -> list[tuple[date, date, float]]:
+    with (SEEDS_DIR / f"{name}.csv").open(newline="", encoding="utf-8") as handle:
+        return [
+            (
+                date.fromisoformat(r["valid_from"]),
+                date.fromisoformat(r["valid_to"]),
+                float(r[column]),
+            )
+            for r in csv.DictReader(handle)
+        ]
+
+
+def _in_force(rules: list[tuple[date, date, float]], day: date) -> float:
+    return next(value for start, end, value in rules if start <= day < end)
+
+
+def _unit_economics_truth(world: World, subs: Subscriptions, expenses: dict) -> dict:
+    """CAC by segment, NRR/GRR and cohort paybacks from the generator's own arrays."""
+    months = subs.months
+    n_months, last = len(months), len(months) - 1
+    segments = [key for key, _, _ in world.definitions.segments]
+    day = np.array([epoch_day(m) for m in months])
+    usd = np.zeros((world.accounts.n, n_months))
+    usd[subs.account, subs.month] = _usd(world, subs.mrr, subs.account, day[subs.month])
+    margin = np.array([_in_force(_dated_seed("gross_margins", "gross_margin"), m) for m in months])
+    window = int(
+        _in_force(_dated_seed("unit_economics_windows", "retention_lookback_months"), months[last])
+    )
+    paying = usd > 0
+    ever = paying.cumsum(axis=1) > 0
+    first = np.where(ever.any(axis=1), ever.argmax(axis=1), n_months)
+    new = (first > 0) & (
+        first < n_months
+    )  # the first month of billing history is the opening balance
+    segment = world.accounts.segment
+    categories = {key: flag for key, flag in _category_flags().items()}
+    month_of = np.searchsorted(day, np.asarray(expenses["month_start"]), "right") - 1
+    amount = np.asarray(expenses["amount"])
+    category = np.asarray(expenses["category"].to_pylist())
+    expense = {
+        kind: np.bincount(
+            month_of[np.array([categories[c][kind] for c in category])],
+            weights=amount[np.array([categories[c][kind] for c in category])],
+            minlength=n_months,
+        )
+        for kind in ("fully_loaded", "marketing", "advertising")
+    }
+    new_count = np.bincount(first[new], minlength=n_months + 1)[:n_months]
+    by_segment = np.zeros((len(segments), n_months))
+    for s in range(len(segments)):
+        by_segment[s] = np.bincount(first[new & (segment == s)], minlength=n_months + 1)[:n_months]
+    share = np.divide(by_segment, new_count, out=np.zeros_like(by_segment), where=new_count > 0)
+    allocated = share * expense["fully_loaded"]
+    period = slice(last - 11, last + 1)
+    cac_by_segment = {
+        name: _rate(allocated[s, period].sum(), by_segment[s, period].sum())
+        for s, name in enumerate(segments)
+    }
+    cohort = paying[:, last - window] if last >= window else np.zeros(world.accounts.n, bool)
+    then, now = usd[cohort, last - window], usd[cohort, last]
+    retention = {"company": (now.sum(), np.minimum(now, then).sum(), then.sum())}
+    for s, name in enumerate(segments):
+        mask = segment[cohort] == s
+        retention[name] = (
+            now[mask].sum(),
+            np.minimum(now[mask], then[mask]).sum(),
+            then[mask].sum(),
+        )
+
+    def payback(members: np.ndarray, cost: float, start: int) -> int | None:
+        gross = (usd[members, start:].sum(axis=0) * margin[start:]).cumsum()
+        reached = np.flatnonzero(gross >= cost)
+        return int(reached[0]) + 1 if len(reached) else None
+
+    cohorts = {}
+    for m in range(1, n_months):
+        members = new & (first == m)
+        if members.any():
+            cohorts[f"{months[m].isoformat()}|all"] = payback(
+                members, expense["fully_loaded"][m], m
+            )
+        for s, name in enumerate(segments):
+            if (members & (segment == s)).any():
+                cohorts[f"{months[m].isoformat()}|{name}"] = payback(
+                    members & (segment == s), allocated[s, m], m
+                )
+    return {
+        "definitions": {
+            "new_customer": "an account counted once, in its first month of MRR > 0 after the "
+            "first month of billing history (which is the opening balance)",
+            "cac": "go-to-market expense (USD) of the period in the expense_categories flagged "
+            "for the kind / new customers of the period; by segment, each month's fully "
+            "loaded expense is allocated by the segment's share of that month's new customers "
+            "(a month without new customers allocates nothing)",
+            "cac_period": "the twelve months ending with ending_month",
+            "nrr/grr": "accounts with MRR > 0 retention_lookback_months before ending_month: "
+            "their MRR (USD at each month's rate) in ending_month / their MRR then; GRR caps each "
+            "account at its MRR then",
+            "cohort_payback_month": "key cohort month|segment ('all' = every segment): the first "
+            "month (1 = the cohort's first billed month) in which the cohort's cumulative MRR x "
+            "gross margin (gross_margins seed of each month) reaches its acquisition cost (the "
+            "cohort month's fully loaded expense allocated to it); null while it has not",
+        },
+        "ending_month": months[last].isoformat(),
+        "cac_period": [months[last - 11].isoformat(), months[last].isoformat()],
+        "new_customers_in_cac_period": int(new_count[period].sum()),
+        "new_customers_by_segment_in_cac_period": {
+            name: int(by_segment[s, period].sum()) for s, name in enumerate(segments)
+        },
+        "cac_fully_loaded": _rate(expense["fully_loaded"][period].sum(), new_count[period].sum()),
+        "cac_marketing": _rate(expense["marketing"][period].sum(), new_count[period].sum()),
+        "cac_advertising": _rate(expense["advertising"][period].sum(), new_count[period].sum()),
+        "cac_fully_loaded_by_segment": cac_by_segment,
+        "retention_lookback_months": window,
+        "retention_start_month": months[last - window].isoformat() if last >= window else None,
+        "nrr": {key: _rate(v[0], v[2]) for key, v in retention.items()},
+        "grr": {key: _rate(v[1], v[2]) for key, v in retention.items()},
+        "cohort_payback_month": cohorts,
+    }
+
+
+def _category_flags() -> dict[str, dict[str, bool]]:
+    with (SEEDS_DIR / "expense_categories.csv").open(newline="", encoding="utf-8") as handle:
+        return {
+            r["category"]: {
+                "fully_loaded": r["is_fully_loaded_cac"] == "true",
+                "marketing": r["is_marketing_cac"] == "true",
+                "advertising": r["is_advertising_cac"] == "true",
+            }
+            for r in csv.DictReader(handle)
+        }

@@ -4,7 +4,10 @@
 touches, MQL handoffs (and second handoffs of recycled leads that re-qualify), conversions to
 contacts and opportunities, sales-sourced and customer (expansion/renewal) opportunities, and
 the opportunity lifecycles. Every event is generated in full and cut at the export time
-(`as_of`), so whatever is exported is exactly what had happened by then.
+(`as_of`), so whatever is exported is exactly what had happened by then. The known signals of
+signals.py are planted along the way: the trade-show burst (leads, their touches, and the
+rejection plan), the experiment responses (touches before qualification) and the stuck deals
+(first opportunity lifecycles, before expansions and renewals are derived from them).
 """
 
 from __future__ import annotations
@@ -44,6 +47,17 @@ from sros.demo_company.population import (
 )
 from sros.demo_company.rates import BASE_RATES
 from sros.demo_company.seeds import Definitions, load_definitions
+from sros.demo_company.signals import (
+    RejectionPlan,
+    burst_touches,
+    experiment_arms,
+    experiment_response_touches,
+    experiment_touch_mask,
+    plant_stuck_deals,
+    plant_trade_show,
+    planted_months,
+    planted_source_index,
+)
 from sros.demo_company.touches import SCORE_CAP, Touches, build_touches, qualify
 from sros.demo_company.users import SALESFORCE, Org, build_org
 
@@ -93,6 +107,10 @@ class World:
     contact_of_lead: np.ndarray  # per lead: its contact index once converted, else -1
     opportunity_of_lead: np.ndarray  # per lead: the opportunity it converted into, else -1
     contact_roles: tuple[np.ndarray, np.ndarray, np.ndarray]  # opportunity, contact, is_primary
+    trade_show_leads: np.ndarray  # the planted trade-show burst (signals.plant_trade_show)
+    rejection_plan: RejectionPlan  # the planted months and rising ramp weeks
+    stuck_opportunities: np.ndarray  # opportunities planted as stuck deals
+    experiment_arm_test: np.ndarray  # per lead: in the test arm of campaign experiments
 
     def visible(self, t: np.ndarray) -> np.ndarray:
         return (t >= 0) & (t <= self.as_of)
@@ -235,8 +253,31 @@ def build_world(config: DemoConfig) -> World:
     )
     accounts = build_accounts(config, definitions, org, rng_for(config.seed, "accounts"))
     leads = build_leads(config, definitions, org, accounts, rng_for(config.seed, "leads"))
+    signal_rng = rng_for(config.seed, "signals")
+    trade_show = plant_trade_show(
+        config.start_date, config.end_date, config.n_leads, definitions, accounts, leads, signal_rng
+    )
     touches = build_touches(definitions, accounts, leads, rng_for(config.seed, "touches"))
+    touches = burst_touches(definitions, touches, leads, trade_show, signal_rng)
+    arm_test = experiment_arms(leads.n, rng_for(config.seed, "experiment-arms"))
+    in_experiment, _ = experiment_touch_mask(touches, config.start_date, config.end_date)
+    email_source = np.array([row[2] == "email" for row in leads.sources])[leads.source]
+    kinds = [kind for kind, _, _ in definitions.touch_types]
+    email_touch = in_experiment & (
+        (touches.kind == kinds.index("email_click"))
+        | (touches.creation & email_source[touches.lead])
+    )
+    touches = experiment_response_touches(
+        definitions, touches, leads, email_touch, arm_test, rng_for(config.seed, "experiments")
+    )
     qualification = qualify(definitions, accounts, leads, touches)
+    plan = RejectionPlan(
+        source=leads.source,
+        quality=leads.quality,
+        as_of=as_of,
+        planted_source=planted_source_index(leads),
+        months=planted_months(config.start_date, config.end_date),
+    )
 
     rng = rng_for(config.seed, "handoffs")
     mql = np.flatnonzero(qualification.mql_time >= 0)
@@ -251,6 +292,7 @@ def build_world(config: DemoConfig) -> World:
         qualification.high_intent[mql],
         1,
         rng,
+        plan,
     )
     touches, lead2, time2, high2 = _re_engage(definitions, accounts, leads, touches, first, rng)
     second = simulate_handoffs(
@@ -264,6 +306,7 @@ def build_world(config: DemoConfig) -> World:
         high2 | qualification.high_intent[lead2],
         2,
         rng,
+        plan,
     )
     handoffs = Handoffs.concat([first, second])
 
@@ -316,6 +359,16 @@ def build_world(config: DemoConfig) -> World:
     n_open = len(stages) - 2
     first_specs = OpportunitySpecs.concat([inbound, outbound])
     first_history = simulate_opportunities(first_specs, n_open, rng)
+    stuck = plant_stuck_deals(
+        first_history.opportunity,
+        first_history.time,
+        first_history.stage,
+        first_history.close_day,
+        stages,
+        n_open,
+        as_of,
+        rng_for(config.seed, "stuck-deals"),
+    )
     won = first_history.stage == n_open
     won_opp, won_time = first_history.opportunity[won], first_history.time[won]
     expands = rng.random(len(won_opp)) < 0.4
@@ -418,6 +471,10 @@ def build_world(config: DemoConfig) -> World:
         contact_of_lead=contact_of_lead,
         opportunity_of_lead=opportunity_of_lead,
         contact_roles=(role_opp, role_contact, role_primary),
+        trade_show_leads=trade_show,
+        rejection_plan=plan,
+        stuck_opportunities=stuck,
+        experiment_arm_test=arm_test,
     )
 
 

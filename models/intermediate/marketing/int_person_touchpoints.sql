@@ -1,9 +1,10 @@
 {{ config(enabled=var('marketing_enabled', true)) }}
 
--- Marketing touchpoints of known persons: a touch carries the person's email, or only a
+-- Marketing touchpoints, resolved to persons: a touch carries the person's email, or only a
 -- cookie (anonymous_id) that the marketing platform later identified (identity table).
 -- Emails are matched through the same hash as int_person_identities, so no email leaves
--- staging. Touches of visitors who never identified belong to nobody and are left out.
+-- staging. Touches of visitors who never identified belong to nobody: they are kept with a
+-- null person_id, so touch counts and channel volumes are complete.
 
 with
 
@@ -25,6 +26,12 @@ touch_types as (
 
 ),
 
+channel_teams as (
+
+    select * from {{ ref('int_channel_teams') }}
+
+),
+
 person_emails as (
 
     select distinct
@@ -43,6 +50,9 @@ touchpoints_with_email as (
         touchpoints.touch_type,
         touchpoints.campaign_id,
         touchpoints.channel,
+        touchpoints.utm_source,
+        touchpoints.utm_medium,
+        touchpoints.utm_campaign,
         touchpoints.email is null as is_identified_by_cookie,
         cast(
             {{ dbt.hash('coalesce(touchpoints.email, identities.email)') }}
@@ -66,14 +76,25 @@ final as (
         touchpoints_with_email.touch_type,
         touch_types.intent_level,
         touch_types.score_points,
+        coalesce(touch_types.is_attribution_touch, false) as is_attribution_touch,
         touchpoints_with_email.campaign_id,
+        touchpoints_with_email.utm_source,
+        touchpoints_with_email.utm_medium,
+        touchpoints_with_email.utm_campaign,
         touchpoints_with_email.channel,
-        touchpoints_with_email.is_identified_by_cookie
+        channel_teams.channel_team,
+        person_emails.person_id is not null as is_identified,
+        (
+            touchpoints_with_email.is_identified_by_cookie
+            and person_emails.person_id is not null
+        ) as is_identified_by_cookie
     from touchpoints_with_email
-    inner join person_emails
+    left join person_emails
         on touchpoints_with_email.email_hash = person_emails.email_hash
     left join touch_types
         on touchpoints_with_email.touch_type = touch_types.touch_type
+    left join channel_teams
+        on touchpoints_with_email.channel = channel_teams.channel
 
 )
 

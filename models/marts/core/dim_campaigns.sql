@@ -93,6 +93,8 @@ final as (
         campaigns.campaign_type,
         campaigns.campaign_status,
         campaigns.utm_campaign,
+        campaigns.experiment_id,
+        campaigns.experiment_arm,
         {% if var('marketing_enabled', true) -%}
         coalesce(
             campaign_main_channels.channel, lead_source_channels.channel

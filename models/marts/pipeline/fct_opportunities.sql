@@ -1,6 +1,12 @@
 -- Amounts convert at the dated rate in force on the close date for closed opportunities and
 -- on the as-of date for open ones (open pipeline is valued at the rate of the day it is
 -- reported). A lost opportunity carries its last open amount.
+-- Sourced and influenced follow the marketing_credit_rules version in force on the day the
+-- opportunity was created: sourced = its lead source's team is the rule's marketing team;
+-- influenced = a touch of its persons (int_opportunity_persons) of an attribution touch type
+-- on a channel of that team fell within the rule's lookback before its creation, or while it
+-- was open (up to its close date, or the as-of date while open). Computed from intermediate
+-- models, so fct_opportunities never reads a mart that reads it.
 
 with
 
@@ -57,6 +63,26 @@ lead_handoffs as (
     select * from {{ ref('fct_lead_handoffs') }}
 
 ),
+
+marketing_credit_rules as (
+
+    select * from {{ ref('marketing_credit_rules') }}
+
+),
+
+{% if var('marketing_enabled', true) %}
+opportunity_persons as (
+
+    select * from {{ ref('int_opportunity_persons') }}
+
+),
+
+person_touchpoints as (
+
+    select * from {{ ref('int_person_touchpoints') }}
+
+),
+{% endif %}
 
 last_open_versions as (
 
@@ -129,6 +155,77 @@ converted as (
 
 ),
 
+opportunity_credit_rules as (
+
+    select
+        converted.source_system,
+        converted.opportunity_id,
+        marketing_credit_rules.marketing_team,
+        marketing_credit_rules.influence_lookback_days
+    from converted
+    inner join marketing_credit_rules
+        on
+            converted.created_date >= marketing_credit_rules.valid_from
+            and converted.created_date < marketing_credit_rules.valid_to
+
+),
+
+{% if var('marketing_enabled', true) %}
+opportunity_person_windows as (
+
+    -- each person of the opportunity with the days and the team whose touches influence
+    -- it; grouped, so the touch join below is one hash join on (person, team): joined to
+    -- the rules separately, DuckDB paired every touch with every opportunity on the team
+    select
+        opportunity_persons.source_system,
+        opportunity_persons.opportunity_id,
+        opportunity_persons.person_id,
+        opportunity_credit_rules.marketing_team,
+        {{ dbt.dateadd(
+            'day',
+            '-1 * opportunity_credit_rules.influence_lookback_days',
+            'converted.created_date'
+        ) }} as window_start_date,
+        case
+            when converted.is_closed then converted.close_date
+            else as_of.as_of_date
+        end as window_end_date
+    from converted
+    cross join as_of
+    inner join opportunity_credit_rules
+        on
+            converted.source_system = opportunity_credit_rules.source_system
+            and converted.opportunity_id = opportunity_credit_rules.opportunity_id
+    inner join opportunity_persons
+        on
+            converted.source_system = opportunity_persons.source_system
+            and converted.opportunity_id = opportunity_persons.opportunity_id
+    group by 1, 2, 3, 4, 5, 6
+
+),
+
+influenced_opportunities as (
+
+    select
+        opportunity_person_windows.source_system,
+        opportunity_person_windows.opportunity_id,
+        count(*) as influencing_touches_count
+    from opportunity_person_windows
+    inner join person_touchpoints
+        on
+            opportunity_person_windows.person_id = person_touchpoints.person_id
+            and opportunity_person_windows.marketing_team = person_touchpoints.channel_team
+    where
+        person_touchpoints.is_attribution_touch
+        and cast(person_touchpoints.occurred_at as date)
+        >= opportunity_person_windows.window_start_date
+        and cast(person_touchpoints.occurred_at as date)
+        <= opportunity_person_windows.window_end_date
+    group by 1, 2
+
+),
+{% endif %}
+
 originating_handoffs as (
 
     -- the latest handoff of the originating person at or before the opportunity's creation
@@ -173,7 +270,14 @@ final as (
         converted.lead_source,
         lead_source_channels.channel as source_channel,
         lead_source_channels.team as source_team,
-        coalesce(lead_source_channels.team = 'marketing', false) as is_marketing_sourced,
+        coalesce(
+            lead_source_channels.team = opportunity_credit_rules.marketing_team, false
+        ) as is_marketing_sourced,
+        {% if var('marketing_enabled', true) -%}
+        influenced_opportunities.opportunity_id is not null as is_marketing_influenced,
+        {%- else -%}
+        false as is_marketing_influenced,
+        {%- endif %}
         converted.created_at,
         converted.created_date,
         converted.close_date,
@@ -218,6 +322,16 @@ final as (
             converted.source_system = originating_handoffs.source_system
             and converted.opportunity_id = originating_handoffs.opportunity_id
             and originating_handoffs.handoff_recency = 1
+    left join opportunity_credit_rules
+        on
+            converted.source_system = opportunity_credit_rules.source_system
+            and converted.opportunity_id = opportunity_credit_rules.opportunity_id
+    {% if var('marketing_enabled', true) -%}
+    left join influenced_opportunities
+        on
+            converted.source_system = influenced_opportunities.source_system
+            and converted.opportunity_id = influenced_opportunities.opportunity_id
+    {%- endif %}
 
 )
 

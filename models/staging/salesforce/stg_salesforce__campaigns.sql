@@ -26,6 +26,8 @@ renamed as (
         type as campaign_type,
         status as campaign_status,
         utm_campaign_c as utm_campaign,
+        experiment_id_c as experiment_id,
+        experiment_arm_c as experiment_arm,
 
         -- money: the raw table has no currency; costs are in the corporate currency
         budgeted_cost,

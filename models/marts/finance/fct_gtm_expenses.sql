@@ -1,0 +1,48 @@
+-- One row per general-ledger go-to-market expense line, converted to the corporate currency
+-- at the dated rate in force on the first day of its month.
+
+with
+
+expenses as (
+
+    select * from {{ ref('stg_finance__gtm_expenses_monthly') }}
+
+),
+
+conversion_rates as (
+
+    select * from {{ ref('int_currency_conversion_rates') }}
+
+),
+
+as_of as (
+
+    select * from {{ ref('int_as_of_date') }}
+
+),
+
+final as (
+
+    select
+        expenses.expense_id,
+        expenses.month_start_date as month_start,
+        expenses.expense_category,
+        expenses.business_unit,
+        cast(expenses.amount as decimal(18, 2)) as amount,
+        expenses.currency_code,
+        cast(conversion_rates.conversion_rate as double) as conversion_rate,
+        cast(expenses.amount / conversion_rates.conversion_rate as decimal(18, 2))
+            as amount_corporate,
+        '{{ var("corporate_currency") }}' as corporate_currency_code
+    from expenses
+    cross join as_of
+    left join conversion_rates
+        on
+            expenses.currency_code = conversion_rates.currency_code
+            and expenses.month_start_date >= conversion_rates.valid_from
+            and expenses.month_start_date < conversion_rates.valid_to
+    where expenses.month_start_date <= as_of.as_of_date
+
+)
+
+select * from final

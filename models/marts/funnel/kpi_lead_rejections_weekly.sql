@@ -1,0 +1,6 @@
+-- The rejection loop per ISO week (Monday) of disposition: dispositioned, accepted, rejected
+-- (recycled or disqualified) handoffs and the rejection rate, by source, channel, segment
+-- and rep. The SQL is shared with kpi_lead_rejections_monthly
+-- (macros/kpi/lead_rejections_by_period).
+
+{{ lead_rejections_by_period('week') }}

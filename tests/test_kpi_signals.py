@@ -1,0 +1,142 @@
+"""The KPI marts find what the demo company planted, and give back its rates, at two scales.
+
+ground_truth.json records the signals the generator planted and the flags its own arrays give
+under the rules of the seeds (sros/demo_company/signals.py): the lead source to pause, the
+week the rising-rejections alarm fires, the deals stuck past their stage median at the as-of
+date. The marts must report exactly those, no more. The alignment scorecard's company rows,
+the funnel conversion and the win rates must give back the truth's rates: counts exactly,
+rates within truth.py's 6-decimal rounding (ROUNDING), amounts within a cent per deal.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+import duckdb
+import pytest
+
+ROUNDING = 1e-6
+CENT = 0.005
+SCALES = [(2000, 42), (10000, 7)]
+
+
+@pytest.fixture(scope="module", params=SCALES, ids=[f"{n}-leads-seed-{s}" for n, s in SCALES])
+def company(request: pytest.FixtureRequest, built_company: Callable) -> Iterator[tuple]:
+    leads, seed = request.param
+    built = built_company(leads=leads, seed=seed)
+    con = duckdb.connect(str(built.warehouse), read_only=True)
+    yield con, built.truth
+    con.close()
+
+
+def test_the_pause_flag_fires_for_the_planted_source_only(company: tuple) -> None:
+    con, truth = company
+    expected = {
+        (f["source_system"], f["lead_source"], f["month_start"])
+        for f in truth["signals"]["pause"]["flagged"]
+    }
+    planted = truth["signals"]["pause"]["planted_source"]
+    flagged = {
+        (system, source, str(month))
+        for system, source, month in con.sql(
+            "select source_system, lead_source, month_start "
+            "from marts.kpi_lead_source_pause_flags_monthly where is_pause_flagged"
+        ).fetchall()
+    }
+    assert flagged == expected
+    assert {(s, src) for s, src, _ in flagged} == {
+        (planted["source_system"], planted["lead_source"])
+    }
+
+
+def test_the_rising_rejections_alarm_fires_in_the_planted_week(company: tuple) -> None:
+    con, truth = company
+    weeks = {
+        str(week)
+        for (week,) in con.sql(
+            "select week_start from marts.kpi_lead_rejection_alarms_weekly "
+            "where is_rejection_rise_alarm"
+        ).fetchall()
+    }
+    assert weeks == set(truth["signals"]["rising"]["flagged_weeks"])
+    assert truth["signals"]["rising"]["planted_week"] in weeks
+
+
+def test_the_stuck_deals_of_the_as_of_week_are_the_truth(company: tuple) -> None:
+    con, truth = company
+    stuck = {
+        opportunity
+        for (opportunity,) in con.sql(
+            "select opportunity_id from marts.kpi_stage_aging where is_stuck "
+            "and week_start = (select max(week_start) from marts.kpi_stage_aging)"
+        ).fetchall()
+    }
+    expected = {row["opportunity_crm_id"] for row in truth["signals"]["stuck"]["stuck"]}
+    planted = {row["opportunity_crm_id"] for row in truth["signals"]["stuck"]["planted"]}
+    assert stuck == expected
+    assert planted <= stuck
+
+
+def test_the_scorecard_gives_back_the_sla_and_pipeline_truth(company: tuple) -> None:
+    """Company rows summed over every week: handoffs and SLA-met rate of the truth's
+    handoffs block; pipeline created equals every opportunity in fct_opportunities."""
+    con, truth = company
+    handoffs, met, pipeline = con.sql(
+        "select sum(handoff_count), sum(response_sla_met_count), sum(pipeline_created_amount) "
+        "from marts.kpi_alignment_scorecard_weekly where scope = 'company'"
+    ).fetchone()
+    assert handoffs == truth["handoffs"]["count"]
+    assert abs(met / handoffs - truth["handoffs"]["sla_met_rate"]) <= ROUNDING
+    (total,) = con.sql("select sum(amount_corporate) from marts.fct_opportunities").fetchone()
+    assert pipeline == total
+    # every channel row adds up to the company row, week by week
+    (differing,) = con.sql(
+        """
+        select count(*) from (
+            select week_start, sum(handoff_count) as handoffs, sum(lead_count) as leads
+            from marts.kpi_alignment_scorecard_weekly where scope = 'channel' group by 1
+        ) as channels
+        inner join marts.kpi_alignment_scorecard_weekly as company
+            on company.week_start = channels.week_start and company.scope = 'company'
+        where company.handoff_count != channels.handoffs or company.lead_count != channels.leads
+        """
+    ).fetchone()
+    assert differing == 0
+
+
+def test_funnel_conversion_gives_back_the_truth(company: tuple) -> None:
+    """Cohorts of leads (monthly), how many reached MQL, SAL, SQL and won: the truth's funnel
+    counts, and its stage conversion rates as ratios of those counts."""
+    con, truth = company
+    reached = dict(
+        con.sql(
+            "select to_stage_key, sum(reached_count) from marts.kpi_funnel_conversion_cohorts "
+            "where period_type = 'month' and from_stage_key = 'lead' group by 1"
+        ).fetchall()
+    )
+    funnel = truth["funnel"]
+    assert (reached["mql"], reached["sal"], reached["sql"], reached["closed_won"]) == (
+        funnel["mql"],
+        funnel["sal"],
+        funnel["sql"],
+        funnel["won"],
+    )
+    assert abs(reached["sal"] / reached["mql"] - funnel["conversion"]["mql_to_sal"]) <= ROUNDING
+    assert abs(reached["sql"] / reached["sal"] - funnel["conversion"]["sal_to_sql"]) <= ROUNDING
+
+
+def test_win_rates_by_segment_give_back_the_truth(company: tuple) -> None:
+    con, truth = company
+    expected = truth["funnel"]["win_rate_by_segment"]
+    rows = con.sql(
+        "select segment, sum(won_count), sum(closed_count), sum(won_amount), sum(closed_amount) "
+        "from marts.kpi_win_rates where period_type = 'month' "
+        "and opportunity_type = 'new_business' group by 1"
+    ).fetchall()
+    assert rows
+    for segment, won, closed, won_amount, closed_amount in rows:
+        assert abs(won / closed - expected["by_count"][segment]) <= ROUNDING, segment
+        tolerance = ROUNDING + closed * CENT / float(closed_amount)
+        assert abs(float(won_amount / closed_amount) - expected["by_amount"][segment]) <= (
+            tolerance
+        ), segment

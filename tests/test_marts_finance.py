@@ -1,0 +1,194 @@
+"""The finance marts give back the demo generator's unit economics (ground_truth.json
+`unit_economics`, computed in sros/demo_company/truth.py from the generator's own arrays, not
+from SQL), at two scales and seeds; and the finance expectation suites block a warehouse whose
+retention, bridge, CAC or allocations are broken, naming the rows.
+
+Each number is rebuilt from the marts as truth.py defines it (ratios of sums). Counts are
+exact; money differs only by rounding: the marts store each converted amount to the cent, the
+generator sums unrounded floats, so a sum of n amounts may differ by n * 0.005.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+
+import duckdb
+import pytest
+
+from expectations import finance
+from expectations.runner import validate
+
+COMPANIES = [(2000, 42), (4000, 7)]
+ROUNDING = 1e-6  # truth.py rounds every rate to 6 decimals
+CENT = 0.005
+
+
+@pytest.fixture(scope="module", params=COMPANIES, ids=lambda c: f"{c[0]}-leads-seed-{c[1]}")
+def company(request: pytest.FixtureRequest, built_company: Callable) -> tuple:
+    leads, seed = request.param
+    built = built_company(leads=leads, seed=seed)
+    con = duckdb.connect(str(built.warehouse), read_only=True)
+    yield con, built.truth["unit_economics"]
+    con.close()
+
+
+def test_new_customers_and_cac_of_each_kind_match_the_generator(company: tuple) -> None:
+    con, truth = company
+    first, last = truth["cac_period"]
+    months, new, fully_loaded, marketing, advertising = con.execute(
+        """
+        select count(*), sum(new_customers), sum(fully_loaded_expense),
+            sum(marketing_expense), sum(advertising_expense)
+        from marts.kpi_cac_monthly
+        where breakdown = 'company' and month_start between ? and ?
+        """,
+        [first, last],
+    ).fetchone()
+    assert months == 12
+    assert new == truth["new_customers_in_cac_period"] > 0
+    tolerance = months * CENT / new + ROUNDING * 10
+    assert float(fully_loaded) / new == pytest.approx(truth["cac_fully_loaded"], abs=tolerance)
+    assert float(marketing) / new == pytest.approx(truth["cac_marketing"], abs=tolerance)
+    assert float(advertising) / new == pytest.approx(truth["cac_advertising"], abs=tolerance)
+
+
+def test_cac_by_segment_matches_the_generator(company: tuple) -> None:
+    con, truth = company
+    first, last = truth["cac_period"]
+    rows = con.execute(
+        """
+        select segment, sum(new_customers), sum(fully_loaded_expense), count(*)
+        from marts.kpi_cac_monthly
+        where breakdown = 'segment' and month_start between ? and ? and segment is not null
+        group by 1
+        """,
+        [first, last],
+    ).fetchall()
+    by_segment = {segment: (new, expense, n) for segment, new, expense, n in rows}
+    for segment, cac in truth["cac_fully_loaded_by_segment"].items():
+        expected_new = truth["new_customers_by_segment_in_cac_period"][segment]
+        new, expense, n = by_segment.get(segment, (0, 0, 0))
+        assert new == expected_new, segment
+        if cac is None:
+            assert new == 0, segment
+        else:
+            assert float(expense) / new == pytest.approx(cac, abs=n * CENT / new + 1e-5), segment
+
+
+def test_nrr_and_grr_of_the_last_month_match_the_generator(company: tuple) -> None:
+    con, truth = company
+    rows = con.execute(
+        """
+        select coalesce(segment, 'company'), net_revenue_retention, gross_revenue_retention,
+            cohort_customers, retention_lookback_months
+        from marts.kpi_revenue_retention
+        where month_start = ? and (breakdown = 'company' or segment is not null)
+        """,
+        [truth["ending_month"]],
+    ).fetchall()
+    marts = {key: (nrr, grr, n, lookback) for key, nrr, grr, n, lookback in rows}
+    assert truth["nrr"]["company"] is not None
+    for key, expected in truth["nrr"].items():
+        if expected is None:
+            assert key not in marts or marts[key][0] is None, key
+            continue
+        nrr, grr, _, lookback = marts[key]
+        assert lookback == truth["retention_lookback_months"]
+        assert grr <= 1
+        assert nrr == pytest.approx(expected, abs=1e-5), key
+        assert grr == pytest.approx(truth["grr"][key], abs=1e-5), key
+
+
+def test_cohort_payback_months_match_the_generator(company: tuple) -> None:
+    con, truth = company
+    rows = con.execute(
+        """
+        select distinct cohort_month, coalesce(segment, 'all'), payback_month
+        from marts.kpi_cac_payback_cohorts
+        where breakdown = 'company' or segment is not null
+        """
+    ).fetchall()
+    marts = {f"{month.isoformat()}|{key}": payback for month, key, payback in rows}
+    assert marts == truth["cohort_payback_month"]
+    # the generator's company has at least one cohort that has paid back
+    assert any(value is not None for value in truth["cohort_payback_month"].values())
+
+
+def test_the_mrr_bridge_balances_and_segments_add_up(company: tuple) -> None:
+    con, _ = company
+    unbalanced = con.sql(
+        """
+        select count(*) from marts.kpi_revenue_retention
+        where starting_mrr + fx_adjustment_mrr + new_mrr + reactivation_mrr + expansion_mrr
+            - contraction_mrr - churned_mrr <> ending_mrr
+        """
+    ).fetchone()[0]
+    assert unbalanced == 0
+    expansion, contraction, churn = con.sql(
+        "select sum(expansion_mrr), sum(contraction_mrr), sum(churned_mrr) "
+        "from marts.kpi_revenue_retention where breakdown = 'company'"
+    ).fetchone()
+    # the demo company has every movement
+    assert expansion > 0 and contraction > 0 and churn > 0
+
+
+@pytest.fixture(scope="module")
+def broken(built_company: Callable, tmp_path_factory: pytest.TempPathFactory) -> tuple:
+    """The finance suites on a copy of the 2000-lead warehouse with four rows tampered."""
+    folder = tmp_path_factory.mktemp("finance-broken")
+    warehouse = folder / "warehouse.duckdb"
+    shutil.copy(built_company(leads=2000, seed=42).warehouse, warehouse)
+    with duckdb.connect(str(warehouse)) as con:
+        month = con.sql(
+            "select max(month_start) from marts.kpi_revenue_retention "
+            "where gross_revenue_retention is not null"
+        ).fetchone()[0]
+        con.execute(
+            "update marts.kpi_revenue_retention set gross_revenue_retention = 1.2 "
+            "where breakdown = 'company' and month_start = ?",
+            [month],
+        )
+        con.execute(
+            "update marts.kpi_revenue_retention set expansion_mrr = expansion_mrr + 10 "
+            "where breakdown = 'segment' and segment = 'smb' and month_start = ?",
+            [month],
+        )
+        empty = con.sql(
+            "select min(month_start) from marts.kpi_cac_monthly "
+            "where breakdown = 'company' and new_customers = 0"
+        ).fetchone()[0]
+        con.execute(
+            "update marts.kpi_cac_monthly set cac_null_reason = null "
+            "where breakdown = 'company' and month_start = ?",
+            [empty],
+        )
+        con.execute(
+            "update marts.kpi_cac_monthly set fully_loaded_expense = fully_loaded_expense + 100 "
+            "where breakdown = 'channel' and channel is null and month_start = ?",
+            [empty],
+        )
+    outcomes = {o.suite.name: o for o in validate(finance.SUITES, warehouse, folder / "gx")}
+    return outcomes, month, empty
+
+
+def _failing(outcome, fragment: str) -> list[dict]:
+    [failure] = [item for item in outcome.failures if fragment in item.description]
+    return failure.failing_rows
+
+
+def test_finance_suites_block_and_name_the_broken_rows(broken: tuple) -> None:
+    outcomes, month, empty = broken
+    retention = outcomes["finance.kpi_revenue_retention"]
+    assert retention.blocking_failures
+    [grr] = _failing(retention, "GRR is in [0, 1]")
+    assert (grr["breakdown"], str(grr["month_start"])[:10]) == ("company", month.isoformat())
+    [bridge] = _failing(retention, "MRR bridge balances")
+    assert (bridge["segment"], str(bridge["month_start"])[:10]) == ("smb", month.isoformat())
+    [cac] = _failing(outcomes["finance.kpi_cac_monthly"], "cac_null_reason")
+    assert (cac["breakdown"], str(cac["month_start"])[:10]) == ("company", empty.isoformat())
+    [allocation] = _failing(outcomes["finance.cac_allocations"], "in full")
+    assert (allocation["breakdown"], str(allocation["month_start"])[:10]) == (
+        "channel",
+        empty.isoformat(),
+    )
