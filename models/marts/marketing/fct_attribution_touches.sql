@@ -204,12 +204,16 @@ raw_weights as (
 
     select
         *,
-        case
-            when weighting = 'time_decay'
-                then power(2, -1.0 * touch_age_days / half_life_days)
-            when position_weight > 0 then position_weight
-            else other_touches_weight / other_touches_count
-        end as raw_weight
+        -- decimal, so the sum per path below is exact and the same on every run and
+        -- engine (a sum of doubles depends on the order the rows arrive in)
+        cast(
+            case
+                when weighting = 'time_decay'
+                    then power(2, -1.0 * touch_age_days / half_life_days)
+                when position_weight > 0 then position_weight
+                else other_touches_weight / other_touches_count
+            end as decimal(38, 18)
+        ) as raw_weight
     from other_touches
 
 ),
@@ -232,7 +236,11 @@ touch_credits as (
 
     select
         *,
-        case when path_weight > 0 then raw_weight / path_weight else 0 end as credit,
+        case
+            when path_weight > 0
+                then cast(raw_weight as double) / cast(path_weight as double)
+            else 0
+        end as credit,
         false as is_unattributed
     from normalised
 
