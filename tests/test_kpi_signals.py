@@ -86,7 +86,15 @@ def test_the_scorecard_gives_back_the_sla_and_pipeline_truth(company: tuple) -> 
         "from marts.kpi_alignment_scorecard_weekly where scope = 'company'"
     ).fetchone()
     assert handoffs == truth["handoffs"]["count"]
-    assert abs(met / handoffs - truth["handoffs"]["sla_met_rate"]) <= ROUNDING
+    # The CRMs keep a lead's priority only for its latest handoff, so an earlier handoff of a
+    # recycled lead may be judged by the other priority's SLA term (tests/test_marts_funnel.py
+    # explains it): each such handoff can flip one verdict, and no more.
+    (misread,) = con.sql(
+        "select count(*) filter (where lead_priority = 'high_intent') from marts.fct_lead_handoffs"
+    ).fetchone()
+    misread -= truth["handoffs"]["count_by_priority"]["high_intent"]
+    truth_met = round(truth["handoffs"]["sla_met_rate"] * handoffs)
+    assert abs(met - truth_met) <= misread, (met, truth_met, misread)
     (total,) = con.sql("select sum(amount_corporate) from marts.fct_opportunities").fetchone()
     assert pipeline == total
     # every channel row adds up to the company row, week by week
