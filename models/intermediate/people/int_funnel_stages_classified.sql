@@ -3,7 +3,8 @@
 -- the handoff stage is the last lead-funnel stage owned by the team that owns the first
 -- stage (marketing hands over at MQL); the acceptance stage is the next lead-funnel stage
 -- (SAL); the qualification stage is the last lead-funnel stage (SQL); rejection stages are
--- the dispositions named in rejection_reasons (recycled, disqualified).
+-- the dispositions named in rejection_reasons (recycled, disqualified); the main path of
+-- the funnel KPIs is the lead funnel plus the first terminal stage (lead -> ... -> won).
 
 with
 
@@ -69,6 +70,15 @@ acceptance_bounds as (
 
 ),
 
+terminal_bounds as (
+
+    -- the first terminal stage by order (closed won): where the main path ends
+    select min(stage_order) as first_terminal_order
+    from funnel_stages
+    where is_terminal
+
+),
+
 rejection_stages as (
 
     select distinct disposition as stage_key
@@ -97,11 +107,15 @@ final as (
         funnel_stages.stage_group = first_stage.lead_funnel_group
         and funnel_stages.stage_order = handoff_bounds.qualification_order
             as is_qualification_stage,
-        rejection_stages.stage_key is not null as is_rejection_stage
+        rejection_stages.stage_key is not null as is_rejection_stage,
+        funnel_stages.stage_group = first_stage.lead_funnel_group
+        or funnel_stages.stage_order = terminal_bounds.first_terminal_order
+            as is_main_path_stage
     from funnel_stages
     cross join first_stage
     cross join handoff_bounds
     cross join acceptance_bounds
+    cross join terminal_bounds
     left join rejection_stages
         on funnel_stages.stage_key = rejection_stages.stage_key
 

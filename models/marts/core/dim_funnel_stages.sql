@@ -47,6 +47,7 @@ final as (
         int_funnel_stages_classified.is_handoff_stage,
         int_funnel_stages_classified.is_acceptance_stage,
         int_funnel_stages_classified.is_qualification_stage,
+        int_funnel_stages_classified.is_main_path_stage,
         int_funnel_stages_classified.is_rejection_stage,
         cast(coalesce(mapped_values.crm_value_count, 0) as integer) as crm_value_count,
         mapped_values.crm_values

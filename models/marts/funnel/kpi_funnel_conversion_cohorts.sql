@@ -50,31 +50,21 @@ as_of as (
 
 ),
 
-first_terminal_stage as (
-
-    select min(stage_order) as first_terminal_order
-    from dim_funnel_stages
-    where is_terminal
-
-),
-
 main_path_stages as (
 
-    -- the lead-funnel stages (lead, MQL, SAL, SQL) and the first terminal stage (won): the
-    -- stages the lead lifecycle records on the way to won. The opportunity stages between
-    -- SQL and won are not lifecycle entries (fct_opportunity_stage_history holds them);
-    -- side exits (recycled, disqualified) and closed lost are never targets.
+    -- dim_funnel_stages.is_main_path_stage: the lead-funnel stages (lead, MQL, SAL, SQL) and
+    -- the first terminal stage (won), the stages a person's entries record on the way to
+    -- won. The opportunity stages between SQL and won are not person entries
+    -- (fct_opportunity_stage_history holds them); side exits (recycled, disqualified) and
+    -- closed lost are never targets.
     select
-        dim_funnel_stages.stage_key,
-        dim_funnel_stages.stage_order,
-        dim_funnel_stages.is_handoff_stage,
-        dim_funnel_stages.is_acceptance_stage,
-        dim_funnel_stages.is_qualification_stage
+        stage_key,
+        stage_order,
+        is_handoff_stage,
+        is_acceptance_stage,
+        is_qualification_stage
     from dim_funnel_stages
-    cross join first_terminal_stage
-    where
-        dim_funnel_stages.is_lead_funnel_stage
-        or dim_funnel_stages.stage_order = first_terminal_stage.first_terminal_order
+    where is_main_path_stage
 
 ),
 

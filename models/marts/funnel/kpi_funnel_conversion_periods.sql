@@ -41,26 +41,14 @@ as_of as (
 
 ),
 
-first_terminal_stage as (
-
-    select min(stage_order) as first_terminal_order
-    from dim_funnel_stages
-    where is_terminal
-
-),
-
 main_path_stages as (
 
-    -- same main path as kpi_funnel_conversion_cohorts
     select
-        dim_funnel_stages.stage_key,
-        dim_funnel_stages.stage_order,
-        row_number() over (order by dim_funnel_stages.stage_order) as path_position
+        stage_key,
+        stage_order,
+        row_number() over (order by stage_order) as path_position
     from dim_funnel_stages
-    cross join first_terminal_stage
-    where
-        dim_funnel_stages.is_lead_funnel_stage
-        or dim_funnel_stages.stage_order = first_terminal_stage.first_terminal_order
+    where is_main_path_stage
 
 ),
 
