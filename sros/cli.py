@@ -1,5 +1,6 @@
 """The `sros` command: run the warehouse jobs without opening the Dagster UI.
 
+    sros init                          write $SROS_HOME/sros.yml and create the pseudonym key
     sros demo [--leads N] [--seed S]   generate the demo company, ingest it, dbt build
     sros run                           ingest what is in the landing zone, dbt build
     sros generate --out DIR [...]      only write a demo company's landing files
@@ -156,6 +157,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="sros", description=__doc__.split("\n\n")[0])
     commands = parser.add_subparsers(dest="command", required=True)
 
+    commands.add_parser(
+        "init", help="write a commented $SROS_HOME/sros.yml and create the pseudonym key"
+    )
     demo = commands.add_parser("demo", help="generate the demo company, ingest it, dbt build")
     demo.add_argument("--leads", type=int, default=10_000, help="scale (default 10,000)")
     demo.add_argument("--seed", type=int, default=42)
@@ -176,6 +180,14 @@ def main(argv: list[str] | None = None) -> int:
     generate.add_argument("--end", type=date.fromisoformat, default=None)
 
     args = parser.parse_args(argv)
+    if args.command in ("init", "demo"):
+        # The demo is one command: it initialises what is missing (nothing is overwritten).
+        from sros.config import init
+
+        for line in init():
+            print(line)
+        if args.command == "init":
+            return 0
     if args.command == "demo":
         config = {"ops": {"demo_company": {"config": {"n_leads": args.leads, "seed": args.seed}}}}
         ok = _run_job("demo_job", config)

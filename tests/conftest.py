@@ -23,8 +23,13 @@ _SESSION_HOME = tempfile.mkdtemp(prefix="sros-tests-")
 os.environ["SROS_HOME"] = _SESSION_HOME
 os.environ["DAGSTER_HOME"] = os.path.join(_SESSION_HOME, "dagster")
 os.makedirs(os.environ["DAGSTER_HOME"], exist_ok=True)
-for _variable in ("SROS_LANDING_DIR", "SROS_WAREHOUSE_PATH", "SROS_DLT_DIR"):
+for _variable in ("SROS_LANDING_DIR", "SROS_WAREHOUSE_PATH", "SROS_DLT_DIR", "SROS_CONFIG"):
     os.environ.pop(_variable, None)
+# One pseudonym key for the session, never the developer's own (~/.config/sros).
+os.environ["SROS_PSEUDONYM_KEY_FILE"] = os.path.join(_SESSION_HOME, "secrets", "pseudonym.key")
+from sros.config import init  # noqa: E402  (after the environment is set)
+
+init()
 
 
 @dataclass(frozen=True)
