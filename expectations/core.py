@@ -1,10 +1,6 @@
 """Core suites: the shared dimensions hold defined values and no personal data."""
 
-import great_expectations as gx
-
-from expectations.suite import Definitions, MartSuite
-
-E = gx.expectations
+from expectations.suite import Definitions, E, MartSuite
 
 
 def person_expectations(definitions: Definitions) -> list:

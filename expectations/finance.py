@@ -3,11 +3,7 @@ the MRR bridge balances (and each month starts where the last one ended), a CAC 
 over new customers and a null one says why, and every allocation sums to the company total.
 """
 
-import great_expectations as gx
-
-from expectations.suite import Definitions, MartSuite
-
-E = gx.expectations
+from expectations.suite import Definitions, E, MartSuite
 
 RETENTION_QUERY = """
 with

@@ -1,12 +1,7 @@
 """Funnel suites: fct_lead_lifecycle and fct_lead_handoffs against the stage definitions,
 the MQL rule, the SLA terms and the rejection reason codes in force."""
 
-import great_expectations as gx
-from great_expectations.expectations.row_conditions import Column
-
-from expectations.suite import Definitions, MartSuite
-
-E = gx.expectations
+from expectations.suite import Column, Definitions, E, MartSuite
 
 # The lead funnel and the handoff stage are the seed-derived roles of
 # int_funnel_stages_classified (lead, mql, sal, sql and mql by default), not literals.

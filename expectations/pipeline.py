@@ -1,12 +1,7 @@
 """Pipeline suites: opportunities, their stage history and the daily snapshots against the
 stage definitions (order, won or lost), the as-of date and staging totals."""
 
-import great_expectations as gx
-from great_expectations.expectations.row_conditions import Column
-
-from expectations.suite import AS_OF_DATE, Definitions, MartSuite
-
-E = gx.expectations
+from expectations.suite import AS_OF_DATE, Column, Definitions, E, MartSuite
 
 PIPELINE_STAGES = "stage_group in ('opportunity', 'closed')"
 

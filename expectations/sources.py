@@ -10,12 +10,8 @@ while the others went on is caught, in production and in the demo alike.
 import json
 from pathlib import Path
 
-import great_expectations as gx
-
-from expectations.suite import AS_OF_END_AT, Definitions, MartSuite
+from expectations.suite import AS_OF_END_AT, Definitions, E, MartSuite
 from sros.paths import PROJECT_DIR
-
-E = gx.expectations
 
 MANIFEST = PROJECT_DIR / "target" / "manifest.json"
 HOURS = {"minute": 1 / 60, "hour": 1, "day": 24}

@@ -1,16 +1,42 @@
 """What an expectation suite is here: a batch query over the warehouse and the expectations
 that judge it, built from the definition seeds of the same warehouse."""
 
+from __future__ import annotations
+
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import duckdb
-import great_expectations as gx
+
+if TYPE_CHECKING:
+    import great_expectations as gx
 
 # The warehouse's as-of date (int_as_of_date), for batch queries that judge dates by it.
 AS_OF_DATE = "(select max(as_of_date) from intermediate.int_as_of_date)"
 # The end of the as-of day (exclusive), as the build computed it.
 AS_OF_END_AT = "(select max(as_of_end_at) from intermediate.int_as_of_date)"
+
+
+class _Expectations:
+    """`gx.expectations`, imported on first use. Great Expectations takes seconds to import;
+    defining the suites (what Dagster needs to load its definitions) must not pay for it,
+    only validating them."""
+
+    def __getattr__(self, name: str) -> Any:
+        from great_expectations import expectations
+
+        return getattr(expectations, name)
+
+
+E = _Expectations()
+
+
+def Column(name: str) -> Any:
+    """A GX row-condition column (great_expectations...row_conditions.Column), imported on use."""
+    from great_expectations.expectations.row_conditions import Column as GxColumn
+
+    return GxColumn(name)
 
 
 class Definitions:
@@ -39,7 +65,7 @@ class Definitions:
         )
 
 
-ExpectationBuilder = Callable[[Definitions], Sequence[gx.expectations.Expectation]]
+ExpectationBuilder = Callable[[Definitions], Sequence["gx.expectations.Expectation"]]
 QueryBuilder = Callable[[Definitions], str]
 
 
