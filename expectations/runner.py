@@ -7,9 +7,12 @@ definition seeds of the warehouse being validated.
 
 Each run adds one validation result per suite. The Data Docs render only this run's pages
 and list the results of the last DATA_DOCS_RUNS_SHOWN runs (GX's `validation_results_limit`),
-so building them takes the same time on the hundredth run as on the first.
+so building them takes the same time on the hundredth run as on the first. The pages load
+their scripts and styles from the site's own folder, not from CDNs (expectations/offline_docs.py).
 """
 
+import logging
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,12 +28,15 @@ from great_expectations.data_context.types.resource_identifiers import (
 
 import expectations.gx_duckdb  # noqa: F401 (registers the duckdb datasource type)
 from expectations import SUITES
+from expectations.offline_docs import OfflineAssetsMissing, make_offline
 from expectations.suite import Definitions, MartSuite
 
 DATASOURCE = "warehouse"
 FAILING_ROWS_SHOWN = 5
 DATA_DOCS_SITE = "local_site"  # GX's default site: uncommitted/data_docs/local_site/
 DATA_DOCS_RUNS_SHOWN = 30
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -122,8 +128,17 @@ def validate(suites: Iterable[MartSuite], warehouse: Path, gx_root: Path) -> lis
         # used to test queries), so the warehouse can be opened again in this process.
         datasource.get_execution_engine().close()
         datasource.get_engine().dispose()
-    # Once per run: this run's pages and the index (all pages when the site is new).
+    # Once per run: this run's pages and the index (all pages when the site is new), then
+    # the same pages pointed at local copies of their scripts and styles.
+    rendering_started = time.time() - 1  # file times can be a little coarse
     context.build_data_docs(resource_identifiers=results if site_existed else None)
+    try:
+        left = make_offline(site_index.parent, changed_since=rendering_started)
+    except OfflineAssetsMissing as error:
+        logger.warning("%s; until then the Data Docs load them from public CDNs", error)
+    else:
+        if left:
+            logger.warning("Data Docs still load from the web: %s", ", ".join(left))
     return outcomes
 
 

@@ -12,8 +12,9 @@ if ! command -v "$python_bin" >/dev/null 2>&1; then
 fi
 
 lock=requirements/main.lock
+docs_assets=expectations/data_docs
 stamp=.venv/.sros-installed
-wanted=$(cat "$lock" pyproject.toml | sha256sum | cut -d' ' -f1)
+wanted=$(cat "$lock" pyproject.toml "$docs_assets/package-lock.json" | sha256sum | cut -d' ' -f1)
 if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$wanted" ]; then
     exit 0
 fi
@@ -24,4 +25,11 @@ echo "bootstrap: installing the locked dependencies into .venv (first run takes 
 .venv/bin/python -m pip install --quiet --disable-pip-version-check uv==0.13.8
 .venv/bin/uv pip sync --quiet --python .venv/bin/python "$lock"
 .venv/bin/uv pip install --quiet --python .venv/bin/python --no-deps --editable .
+# The scripts and styles of the Great Expectations Data Docs, so the site works offline
+# (expectations/offline_docs.py): exact versions from the npm registry's package-lock.json.
+if command -v npm >/dev/null 2>&1; then
+    npm ci --prefix "$docs_assets" --silent --no-audit --no-fund --ignore-scripts
+else
+    echo "bootstrap: npm not found: the Data Docs will load their scripts from public CDNs" >&2
+fi
 echo "$wanted" > "$stamp"

@@ -1,6 +1,7 @@
 """The expectation suites: silent on a correct warehouse, and each definition they guard
 fails when broken, naming the rows. Tampering happens on a copy of a built warehouse."""
 
+import re
 import shutil
 from collections.abc import Callable
 
@@ -8,6 +9,7 @@ import duckdb
 import pytest
 
 from expectations import SUITES, runner
+from expectations.offline_docs import REMOTE_RESOURCE
 from expectations.runner import SuiteOutcome, validate
 
 
@@ -42,6 +44,25 @@ def test_data_docs_list_every_suite(clean) -> None:
     index = gx_root / "gx" / "uncommitted" / "data_docs" / "local_site" / "index.html"
     html = index.read_text()
     assert all(suite.name in html for suite in SUITES)
+
+
+def test_data_docs_work_offline(clean) -> None:
+    """No page loads a script, style or image from the web: each points at a file of the
+    site's own static/vendor/ (or GX's static/images/), and that file is there."""
+    _, gx_root = clean
+    site = gx_root / "gx" / "uncommitted" / "data_docs" / "local_site"
+    pages = list(site.rglob("*.html"))
+    assert len(pages) > len(SUITES)
+    for page in pages:
+        html = page.read_text()
+        assert not REMOTE_RESOURCE.findall(html), page
+        local = re.findall(r'<(?:script|link|img)[^>]*\s(?:src|href)="([^"#]+)"', html)
+        assert any("static/vendor/jquery/" in path for path in local), page
+        for path in local:  # (GX's own favicon link is one folder off on deep pages)
+            if "static/vendor/" in path or path.endswith("logo-long.png"):
+                assert (page.parent / path).resolve().is_file(), (page, path)
+    fonts = site / "static/vendor/@fortawesome/fontawesome-free/webfonts"
+    assert any(fonts.glob("*.woff2"))  # what all.min.css loads by ../webfonts/
 
 
 def test_data_docs_render_each_run_and_list_the_latest_runs(
