@@ -215,3 +215,91 @@ def test_waterfall_balances_and_closes_on_the_snapshots(company: tuple) -> None:
         """,
     )
     assert won_months == won_weeks == won
+
+
+def test_opportunities_without_history_are_in_every_pipeline_mart(
+    built_company: Callable, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """A CRM export without OpportunityHistory rows for some deals (or deal_stage rows for
+    some HubSpot deals): those opportunities get one inferred version (their current state
+    since creation), so they are in the stage history and the daily snapshots, and open
+    pipeline agrees between fct_opportunities and the snapshot of the as-of day."""
+    import os
+    import shutil
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from sros.paths import PROJECT_DIR
+
+    built = built_company(leads=2000, seed=42)
+    home = tmp_path_factory.mktemp("no-history")
+    warehouse = home / built.warehouse.name  # views refer to the database by file name
+    shutil.copy(built.warehouse, warehouse)
+    with duckdb.connect(str(warehouse)) as con:
+        stripped = con.sql(
+            "(select 'salesforce', opportunity_id from marts.fct_opportunities "
+            " where source_system = 'salesforce' and status = 'open' order by 2 limit 4) "
+            "union all (select 'salesforce', opportunity_id from marts.fct_opportunities "
+            " where source_system = 'salesforce' and status = 'won' order by 2 limit 2) "
+            "union all (select 'hubspot', opportunity_id from marts.fct_opportunities "
+            " where source_system = 'hubspot' order by 2 limit 3)"
+        ).fetchall()
+        assert len(stripped) == 9
+        salesforce = [opportunity for system, opportunity in stripped if system == "salesforce"]
+        hubspot = [opportunity for system, opportunity in stripped if system == "hubspot"]
+        con.execute(
+            "delete from raw_salesforce.opportunity_history where opportunity_id in "
+            f"({', '.join('?' for _ in salesforce)})",
+            salesforce,
+        )
+        con.execute(
+            f"delete from raw_hubspot.deal_stage where deal_id in "
+            f"({', '.join('?' for _ in hubspot)})",
+            hubspot,
+        )
+    completed = subprocess.run(
+        [
+            str(Path(sys.executable).parent / "dbt"),
+            "run",
+            "--select",
+            "int_opportunity_versions+",
+            "--profiles-dir",
+            ".",
+            "--target-path",
+            str(home / "target"),
+        ],
+        cwd=PROJECT_DIR,
+        env={**os.environ, "SROS_HOME": str(home), "SROS_WAREHOUSE_PATH": str(warehouse)},
+        capture_output=True,
+        text=True,
+    )
+    assert completed.returncode == 0, completed.stdout[-5000:]
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        inferred = con.sql(
+            "select source_system, opportunity_id from marts.fct_opportunities "
+            "where is_history_inferred order by 1, 2"
+        ).fetchall()
+        assert inferred == sorted(stripped)
+        # every opportunity has a stage history; an inferred one has one visit since creation
+        assert _one(
+            con,
+            "select count(*) from marts.fct_opportunities as o where not exists (select 1 "
+            "from marts.fct_opportunity_stage_history as h where h.source_system = "
+            "o.source_system and h.opportunity_id = o.opportunity_id)",
+        ) == (0,)
+        assert con.sql(
+            "select count(*), count(*) filter (where h.entered_at = o.created_at and "
+            "h.stage_key = o.stage_key and h.is_current) from marts.fct_opportunities as o "
+            "join marts.fct_opportunity_stage_history as h using (source_system, "
+            "opportunity_id) where o.is_history_inferred"
+        ).fetchone() == (9, 9)
+        # open pipeline agrees: the facts now, and the snapshot of the as-of day
+        open_now, open_snapshot = con.sql(
+            "select (select sum(amount_corporate) from marts.fct_opportunities "
+            "where status = 'open' and created_date <= (select max(as_of_date) "
+            "from intermediate.int_as_of_date)), "
+            "(select sum(amount_corporate) from marts.fct_pipeline_snapshots_daily "
+            "where snapshot_date = (select max(as_of_date) from intermediate.int_as_of_date))"
+        ).fetchone()
+        assert open_now == open_snapshot

@@ -5,6 +5,10 @@
 -- snp_hubspot__deals snapshot recorded a new amount or close date; before the first
 -- snapshot version, the earliest recorded amount and close date are taken to have held
 -- since the deal was created (HubSpot keeps no history of them).
+-- An opportunity without any history row (an export without OpportunityHistory, a deal
+-- without deal_stage rows) gets one inferred version: its current state since its creation
+-- (is_history_inferred), so every opportunity is in the stage history, the daily snapshots
+-- and the waterfall, and open pipeline agrees across the marts.
 
 with
 
@@ -24,6 +28,29 @@ salesforce_opportunities as (
 salesforce_opportunity_history as (
 
     select * from {{ ref('stg_salesforce__opportunity_history') }}
+
+),
+
+salesforce_inferred_versions as (
+
+    select
+        salesforce_opportunities.opportunity_id,
+        salesforce_opportunities.source_system,
+        salesforce_opportunities.created_at as valid_from_at,
+        salesforce_opportunities.stage_name as crm_stage_value,
+        salesforce_opportunities.amount,
+        salesforce_opportunities.currency_code,
+        salesforce_opportunities.close_date,
+        salesforce_opportunities.forecast_category,
+        salesforce_opportunities.probability_pct / 100.0 as probability,
+        cast(null as {{ dbt.type_string() }}) as crm_version_id,
+        true as is_history_inferred
+    from salesforce_opportunities
+    left join salesforce_opportunity_history
+        on
+            salesforce_opportunities.opportunity_id
+            = salesforce_opportunity_history.opportunity_id
+    where salesforce_opportunity_history.opportunity_id is null
 
 ),
 {% endif %}
@@ -146,7 +173,8 @@ hubspot_versions as (
         ) as close_date,
         cast(null as {{ dbt.type_string() }}) as forecast_category,
         cast(null as {{ dbt.type_float() }}) as probability,
-        cast(null as {{ dbt.type_string() }}) as crm_version_id
+        cast(null as {{ dbt.type_string() }}) as crm_version_id,
+        false as is_history_inferred
     from deal_stage_at_change
     inner join hubspot_deals
         on deal_stage_at_change.deal_id = hubspot_deals.deal_id
@@ -156,6 +184,27 @@ hubspot_versions as (
             and deal_stage_at_change.changed_at >= deal_amount_versions.valid_from_at
             and deal_stage_at_change.changed_at < deal_amount_versions.valid_to_at
     where deal_stage_at_change.stage_recency = 1
+
+),
+
+hubspot_inferred_versions as (
+
+    select
+        hubspot_deals.deal_id as opportunity_id,
+        hubspot_deals.source_system,
+        hubspot_deals.created_at as valid_from_at,
+        hubspot_deals.deal_stage_id as crm_stage_value,
+        hubspot_deals.amount,
+        hubspot_deals.currency_code,
+        hubspot_deals.close_date,
+        cast(null as {{ dbt.type_string() }}) as forecast_category,
+        cast(null as {{ dbt.type_float() }}) as probability,
+        cast(null as {{ dbt.type_string() }}) as crm_version_id,
+        true as is_history_inferred
+    from hubspot_deals
+    left join deal_first_entries
+        on hubspot_deals.deal_id = deal_first_entries.deal_id
+    where deal_first_entries.deal_id is null
 
 ),
 {% endif %}
@@ -173,12 +222,17 @@ unioned as (
         salesforce_opportunity_history.close_date,
         salesforce_opportunity_history.forecast_category,
         salesforce_opportunity_history.probability_pct / 100.0 as probability,
-        salesforce_opportunity_history.opportunity_history_id as crm_version_id
+        salesforce_opportunity_history.opportunity_history_id as crm_version_id,
+        false as is_history_inferred
     from salesforce_opportunity_history
     inner join salesforce_opportunities
         on
             salesforce_opportunity_history.opportunity_id
             = salesforce_opportunities.opportunity_id
+
+    union all
+
+    select * from salesforce_inferred_versions
     {% endif %}
 
     {% if var('salesforce_enabled', true) and var('hubspot_enabled', true) %}
@@ -187,6 +241,10 @@ unioned as (
 
     {% if var('hubspot_enabled', true) %}
     select * from hubspot_versions
+
+    union all
+
+    select * from hubspot_inferred_versions
     {% endif %}
 
 ),
@@ -227,7 +285,8 @@ final as (
         sequenced.forecast_category,
         coalesce(
             sequenced.probability, opportunity_stages.default_probability
-        ) as probability
+        ) as probability,
+        sequenced.is_history_inferred
     from sequenced
     left join opportunity_stages
         on

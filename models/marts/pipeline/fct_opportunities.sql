@@ -106,6 +106,17 @@ last_open_versions as (
 
 ),
 
+history_inferred as (
+
+    -- opportunities the CRM gave no history for (int_opportunity_versions)
+    select distinct
+        source_system,
+        opportunity_id
+    from opportunity_versions
+    where is_history_inferred
+
+),
+
 opportunities_staged as (
 
     select
@@ -296,6 +307,7 @@ final as (
         converted.stage_key,
         converted.stage_order,
         converted.crm_stage_value,
+        history_inferred.opportunity_id is not null as is_history_inferred,
         converted.forecast_category,
         cast(converted.probability as double) as probability,
         cast(converted.reported_amount as decimal(18, 2)) as amount,
@@ -326,6 +338,10 @@ final as (
         on
             converted.source_system = opportunity_credit_rules.source_system
             and converted.opportunity_id = opportunity_credit_rules.opportunity_id
+    left join history_inferred
+        on
+            converted.source_system = history_inferred.source_system
+            and converted.opportunity_id = history_inferred.opportunity_id
     {% if var('marketing_enabled', true) -%}
     left join influenced_opportunities
         on

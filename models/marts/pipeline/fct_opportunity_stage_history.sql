@@ -52,6 +52,7 @@ visits as (
         min(stage_order) as stage_order,
         min(crm_stage_value) as crm_stage_value,
         {{ dbt.bool_or('is_open') }} as is_open_stage,
+        {{ dbt.bool_or('is_history_inferred') }} as is_history_inferred,
         min(valid_from_at) as entered_at
     from versions_numbered
     group by 1, 2, 3
@@ -114,7 +115,8 @@ final as (
         visits_linked.next_stage_key,
         coalesce(
             visits_linked.stage_order < visits_linked.previous_stage_order, false
-        ) as is_regression
+        ) as is_regression,
+        visits_linked.is_history_inferred
     from visits_linked
     cross join as_of
 
