@@ -339,3 +339,34 @@ def test_no_mart_column_holds_a_raw_email_or_name(company: tuple) -> None:
         if emails or names:
             offenders.append((table, column, emails, names))
     assert not offenders, offenders
+
+
+def test_a_corrected_user_created_date_takes_effect(
+    built_company: Callable, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """The user snapshot versions a user's place in the organisation (manager, role, ...),
+    not their creation time: a created_date corrected in the CRM after the first load is
+    what the users' versions show at the next build, not the snapshot's first value."""
+    import shutil
+
+    built = built_company(leads=2000, seed=42)
+    warehouse = tmp_path_factory.mktemp("user-fix") / built.warehouse.name
+    shutil.copy(built.warehouse, warehouse)
+    corrected = datetime(2019, 3, 4, 5, 6, 7)
+    with duckdb.connect(str(warehouse)) as con:
+        [(user_id, snapshot_created)] = con.sql(
+            "select user_id, created_at from snapshots.snp_salesforce__users "
+            "where dbt_valid_to is null order by user_id limit 1"
+        ).fetchall()
+        assert snapshot_created != corrected
+        con.execute(
+            "update raw_salesforce.user set created_date = ? where id = ?", [corrected, user_id]
+        )
+        # int_users_versioned is a view over staging and the snapshot: no rebuild needed
+        versions = con.execute(
+            "select created_at, valid_from from intermediate.int_users_versioned "
+            "where source_system = 'salesforce' and user_id = ? order by valid_from",
+            [user_id],
+        ).fetchall()
+    assert versions and all(created == corrected for created, _ in versions)
+    assert versions[0][1] == corrected  # the first version is valid from the creation

@@ -2,7 +2,10 @@
 -- their place in the organisation. Salesforce versions come from the snapshot
 -- snp_salesforce__users: its first version is valid from the user's creation (a single
 -- snapshot run gives the current manager since the user was created), later versions from
--- when the build saw the change. HubSpot owners have one version (no manager hierarchy).
+-- when the build saw the change. A user's creation time is not part of their place in the
+-- organisation: it comes from the current user row, so a corrected created_date takes effect
+-- at the next build (the snapshot keeps the value of the version it first saw).
+-- HubSpot owners have one version (no manager hierarchy).
 -- Team and region come from the seeds (salesforce_departments, hubspot_teams).
 
 {%- set salesforce = var('salesforce_enabled', true) %}
@@ -14,6 +17,12 @@ with
 snp_salesforce__users as (
 
     select * from {{ ref('snp_salesforce__users') }}
+
+),
+
+stg_salesforce__users as (
+
+    select * from {{ ref('stg_salesforce__users') }}
 
 ),
 
@@ -70,17 +79,24 @@ versions as (
         salesforce_departments.team_function as team,
         snp_salesforce__users.region,
         snp_salesforce__users.is_active,
-        snp_salesforce__users.created_at,
+        coalesce(
+            stg_salesforce__users.created_at, snp_salesforce__users.created_at
+        ) as created_at,
         case
             when
                 row_number() over (
                     partition by snp_salesforce__users.user_id
                     order by snp_salesforce__users.dbt_valid_from
                 ) = 1
-                then snp_salesforce__users.created_at
+                then
+                    coalesce(
+                        stg_salesforce__users.created_at, snp_salesforce__users.created_at
+                    )
             else snp_salesforce__users.dbt_valid_from
         end as valid_from
     from snp_salesforce__users
+    left join stg_salesforce__users
+        on snp_salesforce__users.user_id = stg_salesforce__users.user_id
     left join stg_salesforce__user_roles
         on snp_salesforce__users.user_role_id = stg_salesforce__user_roles.user_role_id
     left join salesforce_departments
