@@ -1,6 +1,8 @@
 -- The date the warehouse reports "as of". A KPI never reads the machine clock: pass
 -- --vars '{as_of_date: "2026-09-30"}' to pin it; otherwise it is the day of the latest CRM
--- sync in the data, so rebuilding the same data gives the same numbers.
+-- sync of any CRM object table in the data (leads, contacts, accounts, opportunities; HubSpot
+-- contacts, companies, deals), so rebuilding the same data gives the same numbers, and a CRM
+-- export with only some of those tables still has an as-of date.
 -- A one-row table, not a view: marts, tests and the expectation suites read it many times,
 -- and as a view each read would rescan the deduplicated CRM staging models.
 
@@ -12,9 +14,14 @@
 {% set synced_models = [] %}
 {% if var('salesforce_enabled', true) %}
 {% do synced_models.append(ref('stg_salesforce__leads')) %}
+{% do synced_models.append(ref('stg_salesforce__contacts')) %}
+{% do synced_models.append(ref('stg_salesforce__accounts')) %}
+{% do synced_models.append(ref('stg_salesforce__opportunities')) %}
 {% endif %}
 {% if var('hubspot_enabled', true) %}
 {% do synced_models.append(ref('stg_hubspot__contacts')) %}
+{% do synced_models.append(ref('stg_hubspot__companies')) %}
+{% do synced_models.append(ref('stg_hubspot__deals')) %}
 {% endif %}
 
 with
