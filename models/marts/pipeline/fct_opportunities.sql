@@ -70,13 +70,13 @@ marketing_credit_rules as (
 
 ),
 
-{% if var('marketing_enabled', true) %}
 opportunity_persons as (
 
     select * from {{ ref('int_opportunity_persons') }}
 
 ),
 
+{% if var('marketing_enabled', true) %}
 person_touchpoints as (
 
     select * from {{ ref('int_person_touchpoints') }}
@@ -278,6 +278,7 @@ final as (
         converted.originating_crm_record_id,
         originating_handoffs.person_id as originating_person_id,
         originating_handoffs.handoff_id as originating_handoff_id,
+        primary_persons.person_id as primary_person_id,
         converted.lead_source,
         lead_source_channels.channel as source_channel,
         lead_source_channels.team as source_team,
@@ -338,6 +339,11 @@ final as (
         on
             converted.source_system = opportunity_credit_rules.source_system
             and converted.opportunity_id = opportunity_credit_rules.opportunity_id
+    left join opportunity_persons as primary_persons
+        on
+            converted.source_system = primary_persons.source_system
+            and converted.opportunity_id = primary_persons.opportunity_id
+            and primary_persons.is_primary_person
     left join history_inferred
         on
             converted.source_system = history_inferred.source_system
