@@ -3,6 +3,7 @@
 import dagster as dg
 from dagster_dlt import DagsterDltResource
 
+from orchestration.defs.completeness import marts_not_silently_empty
 from orchestration.defs.dbt import dbt_resource, sros_dbt_assets
 from orchestration.defs.expectations import great_expectations_checks
 from orchestration.defs.exports import finance_exports
@@ -24,7 +25,7 @@ defs = dg.Definitions(
         published_warehouse,
         finance_exports,
     ],
-    asset_checks=[*LOAD_CHECKS, great_expectations_checks],
+    asset_checks=[*LOAD_CHECKS, great_expectations_checks, marts_not_silently_empty],
     jobs=[demo_job, warehouse_job],
     schedules=[daily_warehouse_schedule],
     sensors=[landing_zone_sensor],

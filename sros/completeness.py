@@ -1,0 +1,124 @@
+"""No silently empty marts: a mart with no rows while the models it is built from have rows.
+
+Every dbt test and expectation passes on an empty table, so a setting that filters everything
+away (a calendar that starts after the data, an as-of date before it, a source switched off
+in one place and not another) would publish empty marts with every gate green. This check
+reads the dbt manifest: for each mart (a model in schema `marts`), its direct inputs (models,
+snapshots and sources; not the seeds, which hold definitions) are counted, and a mart that
+is empty while any input is not is a failure naming the inputs with their row counts, and
+the calendar's range when the mart is built on it (the usual cause).
+
+A mart that may legitimately be empty says so, with the reason, in its model config:
+`meta: {may_be_empty: "no campaign is marked as an experiment"}`.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+
+MART_SCHEMA = "marts"
+CALENDAR_MODELS = ("model.sros.int_calendar_days", "model.sros.dim_dates")
+
+
+@dataclass(frozen=True)
+class EmptyMart:
+    mart: str
+    inputs: dict[str, int] = field(default_factory=dict)  # non-empty inputs -> rows
+    calendar: tuple[str, str] | None = None  # (first day, last day) when built on it
+
+    def message(self) -> str:
+        inputs = ", ".join(f"{name} ({rows:,} rows)" for name, rows in self.inputs.items())
+        text = f"{self.mart} is empty although its inputs are not: {inputs}"
+        if self.calendar:
+            text += (
+                f"; its calendar runs from {self.calendar[0]} to {self.calendar[1]}: if the "
+                "data is older or newer, set calendar_start_date / calendar_end_date"
+            )
+        return text
+
+
+def mart_nodes(manifest: dict) -> list[dict]:
+    """The manifest's enabled models in schema `marts`, by name."""
+    return sorted(
+        (
+            node
+            for node in manifest["nodes"].values()
+            if node["resource_type"] == "model" and node["schema"] == MART_SCHEMA
+        ),
+        key=lambda node: node["name"],
+    )
+
+
+def find_silent_empties(
+    warehouse: Path, manifest_path: Path, marts: list[str] | None = None
+) -> list[EmptyMart]:
+    """The marts (all, or those named) that are empty while one of their inputs is not."""
+    manifest = json.loads(manifest_path.read_text())
+    resources = {**manifest["nodes"], **manifest["sources"]}
+    ancestors = _ancestors(manifest["parent_map"])
+    empties = []
+    with duckdb.connect(str(warehouse), read_only=True) as connection:
+        existing = {
+            (schema, table)
+            for schema, table in connection.execute(
+                "select table_schema, table_name from information_schema.tables"
+            ).fetchall()
+        }
+
+        def rows(node: dict) -> int | None:
+            schema, table = node["schema"], node.get("alias") or node.get("identifier")
+            if (schema, table) not in existing:
+                return None
+            return connection.execute(f'select count(*) from "{schema}"."{table}"').fetchone()[0]
+
+        for node in mart_nodes(manifest):
+            if marts is not None and node["name"] not in marts:
+                continue
+            if node["config"].get("meta", {}).get("may_be_empty") or rows(node) != 0:
+                continue
+            inputs = {}
+            for parent in manifest["parent_map"].get(node["unique_id"], []):
+                resource = resources.get(parent)
+                if resource is None or resource["resource_type"] == "seed":
+                    continue
+                count = rows(resource)
+                if count:
+                    inputs[resource["name"]] = count
+            if not inputs:
+                continue
+            calendar = None
+            if any(model in ancestors[node["unique_id"]] for model in CALENDAR_MODELS):
+                calendar = _calendar_range(connection, resources, existing)
+            empties.append(EmptyMart(node["name"], inputs, calendar))
+    return empties
+
+
+def _ancestors(parent_map: dict[str, list[str]]) -> dict[str, set[str]]:
+    found: dict[str, set[str]] = {}
+
+    def visit(node: str) -> set[str]:
+        if node not in found:
+            found[node] = set()
+            for parent in parent_map.get(node, []):
+                found[node] |= {parent} | visit(parent)
+        return found[node]
+
+    for node in parent_map:
+        visit(node)
+    return found
+
+
+def _calendar_range(
+    connection: duckdb.DuckDBPyConnection, resources: dict, existing: set
+) -> tuple[str, str] | None:
+    calendar = resources.get(CALENDAR_MODELS[0])
+    if calendar is None or (calendar["schema"], calendar["alias"]) not in existing:
+        return None
+    first, last = connection.execute(
+        f'select min(date_day), max(date_day) from "{calendar["schema"]}"."{calendar["alias"]}"'
+    ).fetchone()
+    return (str(first), str(last)) if first else None

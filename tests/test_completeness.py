@@ -1,0 +1,83 @@
+"""No silently empty marts (sros/completeness.py).
+
+The case from a real first run: data older than the calendar. Rebuilt on a copy of a demo
+warehouse with a calendar that starts after every date in the data, the marts built on the
+calendar come out empty with every dbt test green; the check names each of them, its
+non-empty inputs and the calendar's range. On the normal build it finds nothing.
+"""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from sros.completeness import find_silent_empties, mart_nodes
+from sros.paths import PROJECT_DIR
+
+MANIFEST = PROJECT_DIR / "target" / "manifest.json"
+
+
+def test_a_complete_build_has_no_silent_empties(built_company: Callable) -> None:
+    assert find_silent_empties(built_company(leads=2000, seed=42).warehouse, MANIFEST) == []
+
+
+def test_a_calendar_that_misses_the_data_is_named(
+    built_company: Callable, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    built = built_company(leads=2000, seed=42)
+    home = tmp_path_factory.mktemp("late-calendar")
+    warehouse = home / built.warehouse.name  # views refer to the database by file name
+    shutil.copy(built.warehouse, warehouse)
+    completed = subprocess.run(
+        [
+            str(Path(sys.executable).parent / "dbt"),
+            "run",
+            "--select",
+            "int_calendar_days+",
+            "--exclude",
+            "resource_type:snapshot",
+            "--full-refresh",
+            "--vars",
+            json.dumps({"calendar_start_date": "2030-01-01"}),
+            "--profiles-dir",
+            ".",
+            "--target-path",
+            str(home / "target"),
+        ],
+        cwd=PROJECT_DIR,
+        env={**os.environ, "SROS_HOME": str(home), "SROS_WAREHOUSE_PATH": str(warehouse)},
+        capture_output=True,
+        text=True,
+    )
+    assert completed.returncode == 0, completed.stdout[-5000:]
+    with duckdb.connect(str(warehouse), read_only=True) as connection:
+        empty_now = {
+            name
+            for (name,) in connection.execute(
+                "select table_name from duckdb_tables() where schema_name = 'marts' "
+                "and estimated_size = 0"
+            ).fetchall()
+        }
+    assert "fct_pipeline_snapshots_daily" in empty_now  # the case: silently empty
+
+    found = {empty.mart: empty for empty in find_silent_empties(warehouse, MANIFEST)}
+    assert "fct_pipeline_snapshots_daily" in found
+    snapshots = found["fct_pipeline_snapshots_daily"]
+    assert snapshots.inputs["int_opportunity_versions"] > 0
+    assert snapshots.calendar == ("2030-01-01", "2030-12-31")
+    message = snapshots.message()
+    assert "calendar runs from 2030-01-01" in message and "calendar_start_date" in message
+    # every mart found is really empty, and opted-out marts are never reported
+    assert set(found) <= empty_now
+    may_be_empty = {
+        node["name"]
+        for node in mart_nodes(json.loads(MANIFEST.read_text()))
+        if node["config"].get("meta", {}).get("may_be_empty")
+    }
+    assert may_be_empty and not may_be_empty & set(found)
