@@ -1,4 +1,9 @@
-{{ config(store_failures=true, severity=var('unmapped_value_severity', 'error')) }}
+{{ config(
+    store_failures=true,
+    severity=var('unmapped_value_severity', 'error'),
+    tags=['unmapped_values'],
+    meta={'seed': 'crm_stage_mappings'},
+) }}
 
 -- Every CRM value that places a record in the funnel (Salesforce lead status and opportunity
 -- stage, HubSpot lifecycle stage, lead status and deal stage), current or historical, has

@@ -1,4 +1,9 @@
-{{ config(store_failures=true, severity=var('unmapped_value_severity', 'error')) }}
+{{ config(
+    store_failures=true,
+    severity=var('unmapped_value_severity', 'error'),
+    tags=['unmapped_values'],
+    meta={'seed': 'lead_source_channels'},
+) }}
 
 -- Every lead source value on a lead, contact or opportunity/deal has a channel and team in
 -- seeds/lead_source_channels.csv: sourced vs influenced pipeline depends on it. Returns one

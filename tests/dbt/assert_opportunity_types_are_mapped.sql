@@ -1,4 +1,9 @@
-{{ config(store_failures=true, severity=var('unmapped_value_severity', 'error')) }}
+{{ config(
+    store_failures=true,
+    severity=var('unmapped_value_severity', 'error'),
+    tags=['unmapped_values'],
+    meta={'seed': 'opportunity_types'},
+) }}
 
 -- Every opportunity type value on a Salesforce opportunity (Type) or HubSpot deal
 -- (dealtype) has a row in seeds/opportunity_types.csv: new business, expansion and renewal
@@ -17,13 +22,14 @@ unmapped as (
 
     select
         source_system,
-        crm_opportunity_type,
+        crm_opportunity_type as crm_value,
+        'int_opportunities_unioned.crm_opportunity_type' as seen_in,
         count(*) as rows_seen
     from opportunities
     where
         crm_opportunity_type is not null
         and opportunity_type is null
-    group by 1, 2
+    group by 1, 2, 3
 
 ),
 
@@ -35,9 +41,10 @@ final as (
             "'unmapped opportunity type '",
             "source_system",
             "' \"'",
-            "crm_opportunity_type",
-            "'\" (seen in int_opportunities_unioned.crm_opportunity_type): '",
-            "'add it to seeds/opportunity_types.csv'",
+            "crm_value",
+            "'\" (seen in '",
+            "seen_in",
+            "'): add it to seeds/opportunity_types.csv'",
         ]) }} as problem
     from unmapped
 

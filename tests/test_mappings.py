@@ -1,0 +1,108 @@
+"""`sros mappings`: the CRM values not in the mapping seeds, with counts, as rows to fill in.
+
+On a copy of a built demo warehouse, three new picklist values appear in the raw data (a
+touch type, an opportunity type, an opportunity stage). The mapping checks name each with
+its seed, where it was seen and how many rows carry it; the fill-in files have the seed's
+header with the key filled and the definition columns blank; with the values mapped, the
+next run finds nothing and removes the stale files.
+"""
+
+import csv
+import shutil
+from collections.abc import Callable
+
+import duckdb
+import pytest
+
+from sros.mappings import find_unmapped, write_fill_in_files
+
+
+@pytest.fixture(scope="module")
+def warehouse_with_new_values(built_company: Callable, tmp_path_factory: pytest.TempPathFactory):
+    built = built_company(leads=2000, seed=42)
+    home = tmp_path_factory.mktemp("mappings")
+    warehouse = home / built.warehouse.name  # views refer to the database by file name
+    shutil.copy(built.warehouse, warehouse)
+    with duckdb.connect(str(warehouse)) as connection:
+        connection.execute(
+            "insert into raw_marketing.touchpoint by name select * replace "
+            "('webinar_replay' as touch_type, touchpoint_id || '-replay' as touchpoint_id) "
+            "from raw_marketing.touchpoint order by touchpoint_id limit 3"
+        )
+        connection.execute(
+            "update raw_salesforce.opportunity set type = 'Upsell', stage_name = 'Legal Review' "
+            "where id = (select min(id) from raw_salesforce.opportunity where not is_closed)"
+        )
+    return home, warehouse
+
+
+def test_new_values_are_named_with_their_seed_and_counts(warehouse_with_new_values) -> None:
+    home, warehouse = warehouse_with_new_values
+    unmapped = find_unmapped(warehouse, home / "target")
+    found = {(item.seed, tuple(sorted(item.key.items())), item.seen_in): item for item in unmapped}
+    seen_in = "stg_marketing__touchpoints.touch_type"
+    touch = found[("touch_types", (("touch_type", "webinar_replay"),), seen_in)]
+    assert touch.rows_seen == 3
+    assert "seeds/touch_types.csv" in touch.problem
+    opportunity_type = found[
+        (
+            "opportunity_types",
+            (("crm_value", "Upsell"), ("source_system", "salesforce")),
+            "int_opportunities_unioned.crm_opportunity_type",
+        )
+    ]
+    assert opportunity_type.rows_seen == 1
+    stage = [
+        item
+        for item in unmapped
+        if item.seed == "crm_stage_mappings" and item.key["crm_value"] == "Legal Review"
+    ]
+    assert stage and stage[0].key == {
+        "source_system": "salesforce",
+        "crm_object": "opportunity",
+        "crm_field": "stage_name",
+        "crm_value": "Legal Review",
+    }
+    assert {item.seed for item in unmapped} == {
+        "touch_types",
+        "opportunity_types",
+        "crm_stage_mappings",
+    }
+
+    files = {path.name: path for path in write_fill_in_files(unmapped, home / "mappings")}
+    with files["touch_types.csv"].open(newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert rows == [
+        {
+            "touch_type": "webinar_replay",
+            "intent_level": "",
+            "routes_to": "",
+            "score_points": "",
+            "is_attribution_touch": "",
+            "description": "",
+        }
+    ]
+    with files["crm_stage_mappings.csv"].open(newline="") as handle:
+        assert list(csv.DictReader(handle)) == [
+            {
+                "source_system": "salesforce",
+                "crm_object": "opportunity",
+                "crm_field": "stage_name",
+                "crm_value": "Legal Review",
+                "stage_key": "",
+            }
+        ]
+
+    # once mapped (here: the values corrected in the CRM), nothing is left and the stale
+    # fill-in files are removed
+    with duckdb.connect(str(warehouse)) as connection:
+        connection.execute(
+            "delete from raw_marketing.touchpoint where touch_type = 'webinar_replay'"
+        )
+        connection.execute(
+            "update raw_salesforce.opportunity set type = 'New Business', "
+            "stage_name = 'Discovery' where type = 'Upsell'"
+        )
+    assert find_unmapped(warehouse, home / "target") == []
+    assert write_fill_in_files([], home / "mappings") == []
+    assert not list((home / "mappings").glob("*.csv"))
