@@ -759,7 +759,10 @@ def _rejection_reason(error: Exception, encoding: str) -> str:
         what = f"it could not be read: {str(error).splitlines()[0]}"
     else:
         what = f"the reader failed on it ({type(error).__name__}: {error})"
-    return f"file rejected: {what}. Nothing of it was loaded; fix the file and land it again"
+    return (
+        f"file rejected: {what.rstrip('.')}. Nothing of it was loaded; fix the file and land "
+        "it again"
+    )
 
 
 def _rejected_file(
@@ -1055,8 +1058,9 @@ def _case_conflicts(
     """Row -> the reason of each row whose key differs only by case from another row's (in
     case-insensitive key columns), naming the other rows and their spellings."""
     rows = connection.execute(
-        f"select {ROW_NUMBER_COLUMN}, {', '.join(keys.values())} from checked "
-        f"join numbered using ({ROW_NUMBER_COLUMN}) where case_conflict order by 1"
+        f"select {ROW_NUMBER_COLUMN}, {', '.join(keys.values())} from numbered "
+        f"where {ROW_NUMBER_COLUMN} in (select {ROW_NUMBER_COLUMN} from checked "
+        "where case_conflict) order by 1"
     ).fetchall()
     insensitive = [c for c in contract.primary_key if not contract.column(c).case_sensitive]
     groups: dict[tuple, list[tuple[int, tuple]]] = {}
@@ -1069,16 +1073,18 @@ def _case_conflicts(
     reasons = {}
     for members in groups.values():
         for row, key in members:
-            others = ", ".join(
-                f"row {other} ({', '.join(repr(v) for v in other_key)})"
-                for other, other_key in members
-                if other != row
+            others = _join(
+                [
+                    f"row {other} ({', '.join(repr(value) for value in other_key)})"
+                    for other, other_key in members
+                    if other != row
+                ]
             )
             reasons[row] = (
-                f"primary key ({', '.join(repr(v) for v in key)}) differs only by case from "
-                f"{others}: {_join(insensitive)} {'is' if len(insensitive) == 1 else 'are'} "
-                "case-insensitive (contract meta case_sensitive: false, e.g. Salesforce "
-                "18-character ids), so these rows are one record spelled differently and it "
-                "cannot be told which is right; none of them is loaded"
+                f"primary key ({', '.join(repr(value) for value in key)}) conflicts with "
+                f"{others}: the keys differ only by case and {_join(insensitive)} "
+                f"{'is' if len(insensitive) == 1 else 'are'} case-insensitive (contract meta "
+                "case_sensitive: false, e.g. Salesforce 18-character ids), so the rows are one "
+                "record spelled differently; which is right cannot be told, so none is loaded"
             )
     return reasons
