@@ -447,8 +447,9 @@ def _check_header(header: list[str], encoding: str) -> None:
     unnamed = [position for position, name in enumerate(header, 1) if not name.strip()]
     if unnamed:
         raise LandingFileError(
-            f"header column(s) {unnamed} of {len(header)} have no name (a trailing comma on "
-            "every line?); every column needs a name: remove the empty column or name it"
+            f"header column {_join([str(position) for position in unnamed])} of {len(header)} "
+            f"{'has' if len(unnamed) == 1 else 'have'} no name (a trailing comma on every "
+            "line?); every column needs a name: remove the empty column or name it"
         )
     duplicated = sorted({column for column in header if header.count(column) > 1})
     if duplicated:
@@ -589,23 +590,25 @@ def _read_csv_text(
         select line - 1 as row_number, min(error_type) as error_type,
                min(error_message) as message, min(csv_line) as raw_record,
                bool_or(error_type in ({", ".join(map(_literal, _LOSSY_REJECTS))})) as lossy,
-               bool_or(error_type = 'INVALID ENCODING') as undecodable
+               bool_or(error_type = 'INVALID ENCODING') as undecodable,
+               min(column_name) filter (where error_type = 'INVALID ENCODING') as field
         from reject_errors group by line order by line
         """
     ).fetchall()
     lossy = {int(row[0]) for row in structural if row[4]}
     exact = dict(_record_bytes(view, lossy)) if lossy else {}
+    columns = {text_field: column for column, text_field in fields.items()}
     quarantine = []
-    for row_number, error_type, message, raw_record, _, undecodable in structural:
+    for row_number, error_type, message, raw_record, _, undecodable, field_ in structural:
         number, raw_bytes = int(row_number), exact.get(int(row_number))
-        reason = f"malformed row ({error_type.lower()}): {message}"
+        reason, column = f"malformed row ({error_type.lower()}): {message}", None
         if undecodable:
-            reason = _undecodable_reason(raw_bytes, view.encoding)
+            reason, column = _undecodable_reason(raw_bytes, view.encoding), columns.get(field_)
         if raw_bytes is not None:
             raw_record = raw_bytes.decode(view.encoding, "replace")
         quarantine.append(
             _quarantine_row(
-                report, number, None, None, reason, (raw_record or "").strip("\r\n"), raw_bytes
+                report, number, column, None, reason, (raw_record or "").strip("\r\n"), raw_bytes
             )
         )
     return quarantine
