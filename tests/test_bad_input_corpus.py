@@ -1159,3 +1159,32 @@ def test_a_corrupt_parquet_file_is_quarantined_whole(tmp_path: Path) -> None:
         b"PAR1 not really",
         "rejected",
     )
+
+
+def test_the_no_load_warnings_check_shows_the_warning(
+    load_case: Callable[[str], Loaded], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The Dagster asset check `no_load_warnings` (WARN) of the raw table names the file and
+    what was seen; the tables whose files raised no warning pass."""
+    import dagster as dg
+
+    from orchestration.defs.ingestion import _warning_checks
+
+    file = "salesforce/opportunity/probability_as_fraction.csv"
+    loaded = load_case(file)
+    monkeypatch.setenv("SROS_WAREHOUSE_PATH", str(loaded.warehouse))
+    results = {
+        result.asset_key.path[-1]: result
+        for result in _warning_checks("salesforce")(dg.build_asset_check_context())
+    }
+    opportunity = results.pop("opportunity")
+    assert (opportunity.check_name, opportunity.passed, opportunity.severity) == (
+        "no_load_warnings",
+        False,
+        dg.AssetCheckSeverity.WARN,
+    )
+    assert opportunity.metadata["files_with_warnings"].value == 1
+    assert f"| {file} | {file}: probability: all 3 values are between 0 and 1" in (
+        opportunity.metadata["warnings"].value
+    )
+    assert results and all(result.passed for result in results.values())
