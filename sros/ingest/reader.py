@@ -309,9 +309,10 @@ def _misfit_condition(text: str, cast: str, data_type: str) -> str | None:
         places = rf"(\.[0-9]{{0,{scale}}})?" if scale else ""
         plain = _literal(rf" *[+-]?[0-9]+{places} *")
         exact = f"try_cast({text} as DECIMAL(38,{38 - (precision - scale)}))"
+        # A CASE, not AND: DuckDB evaluates a CASE branch only for the rows that reach it.
         return (
-            f"({text} is not null and ({cast} is null or (not regexp_full_match({text}, {plain})"
-            f" and not coalesce({cast} = {exact}, false))))"
+            f"({text} is not null and ({cast} is null or case when regexp_full_match({text}, "
+            f"{plain}) then false else not coalesce({cast} = {exact}, false) end))"
         )
     if data_type == "double":
         return f"({text} is not null and not coalesce(isfinite({cast}), false))"
@@ -352,6 +353,19 @@ def _misfit_reason(value: str, data_type: str) -> str:
         if number_ is not None and number_ in (float("inf"), float("-inf")):
             return "out of range for double (or infinite)"
     return f"not a valid {data_type}"
+
+
+def _trimmed(text: str) -> str:
+    """SQL for the text expression `text` without leading and trailing whitespace, null when
+    nothing is left. Trimming a set of characters is slow in DuckDB, so only values whose
+    first or last character is whitespace (cheap tests: `ascii` reads the first character,
+    `suffix` compares bytes) are trimmed; a CASE branch runs only for the rows reaching it."""
+    codes = ", ".join(str(ord(character)) for character in _WHITESPACE)
+    ends = " or ".join(f"suffix({text}, {_literal(character)})" for character in _WHITESPACE)
+    return (
+        f"case when ascii({text}) in ({codes}) or {ends} "
+        f"then nullif(trim({text}, {_literal(_WHITESPACE)}), '') else nullif({text}, '') end"
+    )
 
 
 def _literal(text: str) -> str:
@@ -864,10 +878,7 @@ def _type_and_validate(
     One vectorised pass flags bad rows; the (usually few) flagged rows are then described
     column by column.
     """
-    keys = {
-        column: f"nullif(trim({_quote(fields[column])}, {_literal(_WHITESPACE)}), '')"
-        for column in contract.primary_key
-    }
+    keys = {column: _trimmed(_quote(fields[column])) for column in contract.primary_key}
     typed_columns, failures = [], []
     for column, text_field in fields.items():
         quoted = _quote(text_field)
@@ -882,64 +893,21 @@ def _type_and_validate(
         if condition:
             failures.append((column, data_type, condition))
 
-    # Rows sharing a key (compared in lower case where the column is case-insensitive); a
-    # key group with more than one spelling is a case conflict. Groups are found first and
-    # their spellings compared after, so the (usually empty) groups alone pay for it.
-    normalised = [
-        expression if contract.column(column).case_sensitive else f"lower({expression})"
-        for column, expression in keys.items()
-    ]
-    aliases = [f"key_{position}" for position in range(len(normalised))]
-    on_key = " and ".join(
-        f"{expr} = key_groups.{alias}" for expr, alias in zip(normalised, aliases, strict=True)
-    )
-    connection.execute(
-        "create temp table key_groups as select "
-        + ", ".join(f"{expr} as {alias}" for expr, alias in zip(normalised, aliases, strict=True))
-        + f", min({ROW_NUMBER_COLUMN}) as first_row_with_key, false as case_conflict "
-        f"from numbered where {' and '.join(f'{e} is not null' for e in keys.values())} "
-        "group by all having count(*) > 1"
-    )
-    spellings = [
-        f"min({expression}) <> max({expression})"
-        for column, expression in keys.items()
-        if not contract.column(column).case_sensitive
-    ]
-    if spellings:
-        connection.execute(
-            f"update key_groups set case_conflict = true from (select "
-            f"{', '.join(f'key_groups.{alias}' for alias in aliases)} from numbered join "
-            f"key_groups on {on_key} group by all having {' or '.join(spellings)}) as spelled "
-            f"where {' and '.join(f'key_groups.{a} = spelled.{a}' for a in aliases)}"
-        )
-    has_shared_keys = connection.execute("select count(*) from key_groups").fetchone()[0] > 0
     key_is_null = " or ".join(f"{expression} is null" for expression in keys.values())
-    shared = (
-        ("key_groups.first_row_with_key", "coalesce(key_groups.case_conflict, false)")
-        if has_shared_keys
-        else ("null", "false")
-    )
-    is_duplicate = (
-        f"coalesce(key_groups.first_row_with_key <> numbered.{ROW_NUMBER_COLUMN}, false)"
-        if has_shared_keys
-        else "false"
-    )
-    join = f"left join key_groups on {on_key}" if has_shared_keys else ""
-    is_bad = " or ".join(
-        [key_is_null, shared[1], is_duplicate] + [condition for *_, condition in failures]
-    )
+    is_bad = " or ".join([key_is_null] + [condition for *_, condition in failures])
     connection.execute(
         f"""
         create temp table checked as
         select
             {", ".join(typed_columns)},
             {ROW_NUMBER_COLUMN},
-            {shared[0]} as first_row_with_key,
-            {shared[1]} as case_conflict,
+            null::bigint as first_row_with_key,
+            false as case_conflict,
             ({is_bad}) as is_bad
-        from numbered {join}
+        from numbered
         """
     )
+    _flag_shared_keys(connection, contract, fields)
     quarantine = _describe_bad_rows(connection, contract, fields, keys, failures, report)
     report["warnings"] = _unit_warnings(connection, contract, fields, report["source_file"])
     passed = connection.execute(
@@ -954,6 +922,54 @@ def _type_and_validate(
         for field in passed.schema
     )
     return passed.cast(schema), quarantine
+
+
+def _flag_shared_keys(
+    connection: duckdb.DuckDBPyConnection, contract: TableContract, fields: dict[str, str]
+) -> None:
+    """Flag in `checked` the rows sharing a key with an earlier row (`first_row_with_key`),
+    and the rows of a key spelled in more than one case (`case_conflict`). Keys are compared
+    as `checked` holds them (trimmed, typed), in lower case where the contract's column is
+    case-insensitive. The groups are found from the materialised key columns, and only the
+    (usually no) rows of a group are updated."""
+    key_columns = [
+        (_quote(fields[column]), not contract.column(column).case_sensitive)
+        for column in contract.primary_key
+    ]
+    normalised = [
+        f"lower(checked.{key})" if insensitive else f"checked.{key}"
+        for key, insensitive in key_columns
+    ]
+    aliases = [f"key_{position}" for position in range(len(key_columns))]
+    spellings = [
+        f"min(checked.{key}) <> max(checked.{key})"
+        for key, insensitive in key_columns
+        if insensitive
+    ]
+    # Explicit positions: with GROUP BY ALL, a HAVING on a key would group by the raw column.
+    connection.execute(
+        "create temp table key_groups as select * exclude (rows_with_key) from (select "
+        + ", ".join(f"{expr} as {alias}" for expr, alias in zip(normalised, aliases, strict=True))
+        + f", min(checked.{ROW_NUMBER_COLUMN}) as first_row_with_key, "
+        f"{' or '.join(spellings) or 'false'} as case_conflict, count(*) as rows_with_key "
+        f"from checked group by {', '.join(str(n) for n in range(1, len(aliases) + 1))}) "
+        "where rows_with_key > 1 and " + " and ".join(f"{alias} is not null" for alias in aliases)
+    )
+    if not connection.execute("select count(*) from key_groups").fetchone()[0]:
+        return
+    on_key = " and ".join(
+        f"{expr} = key_groups.{alias}" for expr, alias in zip(normalised, aliases, strict=True)
+    )
+    connection.execute(
+        f"""
+        update checked set
+            first_row_with_key = key_groups.first_row_with_key,
+            case_conflict = key_groups.case_conflict,
+            is_bad = checked.is_bad or key_groups.case_conflict
+                or key_groups.first_row_with_key <> checked.{ROW_NUMBER_COLUMN}
+        from key_groups where {on_key}
+        """
+    )
 
 
 def _unit_warnings(
