@@ -1188,3 +1188,112 @@ def test_the_no_load_warnings_check_shows_the_warning(
         opportunity.metadata["warnings"].value
     )
     assert results and all(result.passed for result in results.values())
+
+
+# --- the reader on its edge cases ---------------------------------------------------------
+
+
+def test_a_composite_key_is_trimmed_column_by_column(tmp_path: Path) -> None:
+    path = tmp_path / "i.csv"
+    path.write_text(
+        "domain,topic,week_start,intent_score\n"
+        "northwind.example.com,revops,2024-09-30,33.1\n"
+        "northwind.example.com ,revops, 2024-09-30,40\n"  # the same key, trimmed
+        "Northwind.example.com,revops,2024-09-30,41\n"  # case-sensitive: another key
+        "northwind.example.com, ,2024-09-30,42\n"  # a blank part of the key
+    )
+    result = read_landing_file(
+        path, load_contracts()[("intent", "intent_weekly")], display_name="i.csv"
+    )
+    assert [
+        (q["row_number"], q["column_name"], q["value"], q["reason"]) for q in result.quarantine
+    ] == [
+        (
+            2,
+            "domain",
+            "northwind.example.com ",
+            "duplicate primary key (northwind.example.com, revops, 2024-09-30) first seen at row 1",
+        ),
+        (4, "domain", "northwind.example.com", "primary key is empty"),
+    ]
+    assert result.rows.column("domain").to_pylist() == [
+        "northwind.example.com",
+        "Northwind.example.com",
+    ]
+
+
+def test_rows_that_do_not_reconcile_reject_the_file_instead_of_failing_the_source(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """If the two parsers disagree, no row of the file may be claimed loaded: it used to
+    raise (stopping the source); now the file is quarantined whole."""
+    from sros.ingest import reader
+
+    monkeypatch.setattr(reader, "count_records", lambda view: 3)
+    path = tmp_path / "o.csv"
+    path.write_text("id,name\n006A,Northwind\n006B,Contoso\n")
+    result = read_landing_file(
+        path, load_contracts()[("salesforce", "opportunity")], display_name="o.csv"
+    )
+    assert result.rows.num_rows == 0
+    assert [(q["row_number"], q["raw_record"]) for q in result.quarantine] == [
+        (1, "006A,Northwind"),
+        (2, "006B,Contoso"),
+    ]
+    assert result.quarantine[0]["reason"].startswith(
+        "file rejected: rows do not reconcile: the csv parser read 3 records, but 2 passed "
+        "and 0 were quarantined"
+    )
+    report = result.report
+    assert (report["rows_read"], report["rows_loaded"], report["rows_quarantined"]) == (2, 0, 2)
+
+
+@pytest.mark.parametrize(
+    ("content", "encoding"),
+    [
+        (b'"', "utf-8"),
+        (b'id,name\n"006A,"x"y"z\n\r\r\n"', "utf-8"),
+        (b"\xff\xfe\xfd" * 100, "utf-8"),
+        (b"id,name\n" + bytes(range(1, 256)) * 3, "utf-8"),
+        ("id,name\n006A,Zoë\n".encode("utf-16"), "utf-8"),
+        (b"id,name\n006A,Zo\xeb\n", "utf-16"),  # an odd number of bytes is not UTF-16
+        (b"\xef\xbb\xbf", "utf-8"),
+        (b"\n\n\n", "utf-8"),
+        (b"id;name\r006A;x\r", "utf-8"),
+        (b"id,\xff\n", "utf-8"),
+    ],
+)
+def test_the_reader_raises_nothing_and_reconciles(
+    tmp_path: Path, content: bytes, encoding: str
+) -> None:
+    path = tmp_path / "o.csv"
+    path.write_bytes(content)
+    contract = load_contracts()[("salesforce", "opportunity")]
+    result = read_landing_file(path, contract, display_name="o.csv", encoding=encoding)
+    report = result.report
+    assert report["rows_read"] == report["rows_loaded"] + report["rows_quarantined"]
+    assert report["rows_loaded"] == result.rows.num_rows
+    assert report["rows_quarantined"] == len({q["row_number"] for q in result.quarantine})
+
+
+def test_a_utf16_file_loads_when_configured_and_is_named_when_not(tmp_path: Path) -> None:
+    path = tmp_path / "o.csv"
+    path.write_bytes("id,name\r\n006A,Zoë\r\n".encode("utf-16"))
+    contract = load_contracts()[("salesforce", "opportunity")]
+    result = read_landing_file(path, contract, display_name="o.csv", encoding="utf-16")
+    assert result.rows.select(["id", "name"]).to_pylist() == [{"id": "006A", "name": "Zoë"}]
+    as_utf8 = read_landing_file(path, contract, display_name="o.csv")
+    [entry] = as_utf8.quarantine
+    assert entry["row_number"] == 0
+    assert "UTF-16 byte-order mark: set the source's encoding to utf-16" in entry["reason"]
+
+
+def test_a_header_only_file_with_a_bad_header_says_so_in_its_report(tmp_path: Path) -> None:
+    path = tmp_path / "o.csv"
+    path.write_text("id,name,\n")
+    result = read_landing_file(
+        path, load_contracts()[("salesforce", "opportunity")], display_name="o.csv"
+    )
+    report = result.report
+    assert (report["rows_read"], report["status"], result.quarantine) == (0, "rejected", [])
+    assert report["warnings"].startswith("file rejected: header column 3 of 3 has no name")

@@ -41,16 +41,26 @@ whitespace at ingestion (the raw table holds the trimmed key). Then, in one file
 - in a key column whose contract says `case_sensitive: false` (Salesforce 18-character ids),
   keys that differ only by letter case (`X` and `x`) name one record spelled two ways; which
   spelling and which version is right cannot be told, so every row of that key is
-  quarantined, each naming the other rows and their spellings (`primary key 'X' differs only
-  by case from row 3 ('x') ...`). Case-sensitive columns (the default) keep them apart.
+  quarantined, each naming the other rows and their spellings (`primary key ('X') conflicts
+  with row 2 ('X ') and row 3 ('x'): the keys differ only by case ...`). Case-sensitive
+  columns (the default) keep them apart. Only keys within one file are compared: a later file
+  spelling a key in another case is merged as another record (Salesforce exports spell an id
+  the same way every time).
+
+Keys are compared as the typed key columns hold them; the groups of rows sharing a key are
+found with one GROUP BY over the materialised key columns, and only their rows are updated.
 
 Numbers: a value must fit its contract type exactly; it is never rounded. A
 `decimal(18,2)` with more decimal places (`1234.567`, a European `1.234`), a `bigint` with a
 fractional part (`12.5`) or any value out of its type's range (17 digits before the point of
 a `decimal(18,2)`, a `bigint` over 2^63 - 1) is quarantined with a reason saying which
 (`more decimal places than decimal(18,2) allows (2); not rounded`, `out of range for ...`).
-A `double` must be finite (`nan`, `inf` are quarantined). The check compares DuckDB's cast
-with a cast to the widest decimal (38 digits) of the same integer digits, vectorised.
+A `double` must be finite (`nan`, `inf` are quarantined). DuckDB's own casts round
+silently, so the check is: a plain number with no more decimal places than the type has (a
+regular expression, the usual case) fits when it casts; any other text (`1234.567`, `1e3`,
+`12.500`) fits only when its cast equals its cast to the widest decimal (38 digits) with the
+same integer digits, i.e. nothing was rounded (`12.500` and `1e3` fit exactly). Vectorised;
+the slow 38-digit cast runs only for the rows the expression does not match.
 
 Units: a column whose contract says `unit: percent` (0-100) whose non-null values in a file
 all lie between 0 and 1 (at least one above 0), or `unit: fraction` (0-1) with values above
@@ -75,12 +85,16 @@ status `rejected`, every reason starting `file rejected: `:
 - when its records can still be told apart (Python's csv module splits the file: a header
   naming a column twice or with an empty name, e.g. a trailing comma on every line; rows
   that do not reconcile), every record is quarantined with its record number and CSV text;
-- when they cannot (a binary file: NUL bytes; a corrupt gzip or Parquet file; a file that
-  fails to transcode), the whole file is ONE quarantine row with `row_number` 0 ("the file,
-  not a record"), its bytes in `raw_bytes` (the first 16 MiB; the landing file itself is
-  never changed), and the report counts it as one row read and quarantined.
+- when they cannot (a binary file: NUL bytes, e.g. UTF-16 read as UTF-8; a corrupt gzip or
+  Parquet file; a file that fails to transcode), the whole file is ONE quarantine row with
+  `row_number` 0 ("the file, not a record"), its bytes in `raw_bytes` (the first 16 MiB; the
+  landing file itself is never changed), and the report counts it as one row read and
+  quarantined.
 
-In both cases rows read = rows loaded (0) + rows quarantined holds and nothing is loaded.
+In both cases rows read = rows loaded (0) + rows quarantined holds and nothing is loaded. A
+header-only file with such a header has no record to quarantine: its report (rows 0,
+`rejected`) carries the reason in `warnings`. Errors that are not about the file's content
+(the landing file vanishing, a full disk) still raise.
 Python's csv field limit (131,072 characters by default) is raised to DuckDB's line limit, so
 a long text field loads; a line over DuckDB's limit quarantines its record only.
 
@@ -432,8 +446,15 @@ def _read_csv(view: _View, contract: TableContract, report: dict) -> FileReadRes
     with view.open_bytes() as handle:
         head = handle.read(1 << 16)
     if b"\x00" in head:
+        utf16 = head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE))
         raise _Undelimitable(
             f"binary content (a NUL byte at byte {head.index(0)}): not a CSV text file"
+            + (
+                f" in {view.encoding}; it starts with a UTF-16 byte-order mark: set the "
+                "source's encoding to utf-16 in sros.yml (sources.<source>.encoding)"
+                if utf16
+                else ""
+            )
         )
     header = read_header(view)
     if not header:
