@@ -972,7 +972,7 @@ def _flag_shared_keys(
         "create temp table key_groups as select * exclude (rows_with_key) from (select "
         + ", ".join(f"{expr} as {alias}" for expr, alias in zip(normalised, aliases, strict=True))
         + f", min(checked.{ROW_NUMBER_COLUMN}) as first_row_with_key, "
-        f"{' or '.join(spellings) or 'false'} as case_conflict, count(*) as rows_with_key "
+        "false as case_conflict, count(*) as rows_with_key "
         f"from checked group by {', '.join(str(n) for n in range(1, len(aliases) + 1))}) "
         "where rows_with_key > 1 and " + " and ".join(f"{alias} is not null" for alias in aliases)
     )
@@ -981,6 +981,13 @@ def _flag_shared_keys(
     on_key = " and ".join(
         f"{expr} = key_groups.{alias}" for expr, alias in zip(normalised, aliases, strict=True)
     )
+    if spellings:  # only the rows of shared keys: a group is spelled two ways
+        keys = ", ".join(f"key_groups.{alias}" for alias in aliases)
+        connection.execute(
+            f"update key_groups set case_conflict = true where ({keys}) in (select ({keys}) "
+            f"from checked join key_groups on {on_key} group by all "
+            f"having {' or '.join(spellings)})"
+        )
     connection.execute(
         f"""
         update checked set
