@@ -4,6 +4,17 @@ Each source table there declares its columns with a `data_type`, its key in
 `meta.primary_key` and its landing files in `meta.landing`. The demo generator writes files in
 that shape, ingestion casts and validates against it, and dbt reads the loaded tables through
 the same `source()` definitions: the raw schema is written down once.
+
+Column settings in `meta:` (each optional, with a default so a column without them keeps
+working):
+
+- `case_sensitive` (default true): whether two values of a key column that differ only by
+  letter case are different keys. Salesforce's 18-character ids are case-insensitive (the
+  last three characters encode the case of the first fifteen), its 15-character ids are
+  not; a contract marks the 18-character id columns `case_sensitive: false`, and ingestion
+  quarantines rows of one file whose keys differ only by case as a conflict.
+- `unit` (default none): `percent` (0-100) or `fraction` (0-1) for a ratio column. A file
+  whose values all look like the other unit loads, with a warning in the load report.
 """
 
 from __future__ import annotations
@@ -28,10 +39,16 @@ RAW_TYPES = {
 }
 
 
+# Units a ratio column's `meta.unit` may name.
+UNITS = ("percent", "fraction")
+
+
 @dataclass(frozen=True)
 class Column:
     name: str
     data_type: str
+    case_sensitive: bool = True  # meta.case_sensitive
+    unit: str | None = None  # meta.unit: "percent" or "fraction"
 
 
 @dataclass(frozen=True)
@@ -87,7 +104,7 @@ def load_contracts(models_dir: Path = MODELS_DIR) -> dict[tuple[str, str], Table
                             f"{where}: column {column.get('name')!r} has data_type "
                             f"{data_type!r}; use one of {sorted(RAW_TYPES)}"
                         )
-                    columns.append(Column(column["name"], data_type))
+                    columns.append(_column(column, data_type, where))
                 if not meta.get("primary_key") or not meta.get("landing"):
                     raise ContractError(f"{where}: meta.primary_key and meta.landing are required")
                 names = {column.name for column in columns}
@@ -105,6 +122,21 @@ def load_contracts(models_dir: Path = MODELS_DIR) -> dict[tuple[str, str], Table
     if not contracts:
         raise ContractError(f"no source contracts found under {models_dir}/staging")
     return contracts
+
+
+def _column(column: dict, data_type: str, where: str) -> Column:
+    """A contract column with its `meta:` settings (see the module docstring)."""
+    meta = column.get("meta") or {}
+    case_sensitive, unit = meta.get("case_sensitive", True), meta.get("unit")
+    if not isinstance(case_sensitive, bool):
+        raise ContractError(
+            f"{where}: column {column['name']!r} meta.case_sensitive must be true or false"
+        )
+    if unit is not None and unit not in UNITS:
+        raise ContractError(
+            f"{where}: column {column['name']!r} meta.unit {unit!r}; use one of {list(UNITS)}"
+        )
+    return Column(column["name"], data_type, case_sensitive=case_sensitive, unit=unit)
 
 
 def source_names() -> list[str]:

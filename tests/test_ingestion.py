@@ -15,7 +15,7 @@ import pytest
 
 from sros.contracts import load_contracts
 from sros.ingest.pipeline import ingest
-from sros.ingest.reader import LandingFileError, read_landing_file
+from sros.ingest.reader import read_landing_file
 
 OPPORTUNITY = load_contracts()[("salesforce", "opportunity")]
 HEADER = "id,account_id,amount,currency_iso_code,close_date,created_date,stage_name"
@@ -183,8 +183,18 @@ def test_reader_quarantines_every_row_when_the_key_column_is_missing(tmp_path: P
 def test_reader_handles_empty_file_and_rejects_duplicate_header(tmp_path: Path) -> None:
     empty = read_landing_file(_write(tmp_path / "e.csv", ""), OPPORTUNITY)
     assert (empty.report["rows_read"], empty.report["status"]) == (0, "empty")
-    with pytest.raises(LandingFileError, match="more than once"):
-        read_landing_file(_write(tmp_path / "d.csv", "id,id\n1,2\n"), OPPORTUNITY)
+    # A duplicated header name no longer raises (it failed the whole source): the file is
+    # quarantined whole, record by record, and nothing of it is loaded.
+    rejected = read_landing_file(_write(tmp_path / "d.csv", "id,id\n1,2\n"), OPPORTUNITY)
+    assert rejected.rows.num_rows == 0
+    assert [(q["row_number"], q["raw_record"]) for q in rejected.quarantine] == [(1, "1,2")]
+    assert "names column(s) ['id'] more than once" in rejected.quarantine[0]["reason"]
+    report = rejected.report
+    assert (report["rows_read"], report["rows_quarantined"], report["status"]) == (
+        1,
+        1,
+        "rejected",
+    )
 
 
 @pytest.fixture

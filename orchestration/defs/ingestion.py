@@ -4,7 +4,9 @@ One Dagster multi-asset per source system; one asset per raw table, keyed
 `<source>/<table>` like dagster-dbt keys the matching dbt source, so the lineage runs from
 landing file to raw table to staging model. After each load two asset checks per raw table
 read the load report: every file reconciles (blocking), and no row was quarantined (warning,
-with the first rejected rows shown).
+with the first rejected rows shown). A third, `no_load_warnings` (warning), shows the load
+report's warnings: a file that loaded but looks wrong, such as a percentage column whose values
+all look like fractions.
 """
 
 from collections.abc import Iterator
@@ -154,4 +156,66 @@ def _sample_table(rows: list[tuple]) -> str:
     return "\n".join(lines)
 
 
-LOAD_CHECKS = [_load_checks(source) for source in source_names()]
+def _warning_checks(source: str) -> dg.AssetChecksDefinition:
+    """`no_load_warnings` per raw table: the load report's warnings (a percent column whose
+    values all look like fractions, ...), file by file. The files loaded; the check warns."""
+    contracts = contracts_for(source)
+    schema = contracts[0].schema
+    specs = [
+        dg.AssetCheckSpec(
+            "no_load_warnings",
+            asset=dg.AssetKey([source, contract.name]),
+            description="No loaded file raised a warning (e.g. a percentage given as a fraction).",
+        )
+        for contract in contracts
+    ]
+
+    @dg.multi_asset_check(specs=specs, name=f"{source}_load_warning_checks", can_subset=True)
+    def warning_checks(context: dg.AssetCheckExecutionContext) -> Iterator[dg.AssetCheckResult]:
+        selected = {check.asset_key for check in context.selected_asset_check_keys}
+        with duckdb.connect(str(paths.warehouse_path()), read_only=True) as connection:
+            columns = {
+                name
+                for (name,) in connection.execute(
+                    "select column_name from information_schema.columns "
+                    "where table_schema = ? and table_name = ?",
+                    [schema, LOAD_REPORT_TABLE],
+                ).fetchall()
+            }
+            for contract in contracts:
+                key = dg.AssetKey([source, contract.name])
+                if key not in selected:
+                    continue
+                warnings = []
+                if "warnings" in columns:
+                    warnings = connection.execute(
+                        f"select source_file, warnings from {schema}.{LOAD_REPORT_TABLE} "
+                        "where table_name = ? and coalesce(warnings, '') <> '' "
+                        "order by source_file",
+                        [contract.name],
+                    ).fetchall()
+                yield dg.AssetCheckResult(
+                    asset_key=key,
+                    check_name="no_load_warnings",
+                    passed=not warnings,
+                    severity=dg.AssetCheckSeverity.WARN,
+                    metadata={
+                        "files_with_warnings": len(warnings),
+                        "warnings": dg.MetadataValue.md(_warning_table(warnings[:20])),
+                    },
+                )
+
+    return warning_checks
+
+
+def _warning_table(rows: list[tuple]) -> str:
+    if not rows:
+        return "none"
+    lines = ["| file | warnings |", "| --- | --- |"]
+    lines += [f"| {file} | {text.replace('|', '/')} |" for file, text in rows]
+    return "\n".join(lines)
+
+
+LOAD_CHECKS = [_load_checks(source) for source in source_names()] + [
+    _warning_checks(source) for source in source_names()
+]

@@ -26,6 +26,7 @@ from dlt.extract.source import DltSource
 from dlt.sources.filesystem import FileItemDict, filesystem
 
 from sros import paths
+from sros.config import load_config
 from sros.contracts import TableContract, contracts_for, load_contracts
 from sros.ingest.reader import read_landing_file
 
@@ -41,6 +42,7 @@ _QUARANTINE_COLUMNS = {
     "value": {"data_type": "text"},
     "reason": {"data_type": "text", "nullable": False},
     "raw_record": {"data_type": "text"},
+    "raw_bytes": {"data_type": "binary"},
 }
 _REPORT_COLUMNS = {
     "source_file": {"data_type": "text", "nullable": False},
@@ -51,6 +53,7 @@ _REPORT_COLUMNS = {
     "rows_quarantined": {"data_type": "bigint", "nullable": False},
     "new_columns": {"data_type": "text"},
     "missing_columns": {"data_type": "text"},
+    "warnings": {"data_type": "text"},
     "status": {"data_type": "text", "nullable": False},
 }
 
@@ -112,6 +115,7 @@ def _table_reader(contract: TableContract):
                 Path(file_item.local_file_path),
                 contract,
                 display_name=f"{contract.landing}/{file_item['relative_path']}",
+                encoding=load_config().source(contract.source).encoding,
             )
             if result.rows.num_rows:
                 yield dlt.mark.with_hints(result.rows, table_hints, create_table_variant=True)
