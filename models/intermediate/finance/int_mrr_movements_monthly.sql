@@ -13,7 +13,21 @@ as_of as (
 
 subscriptions as (
 
+    {% if var('billing_enabled', true) %}
     select * from {{ ref('stg_billing__subscriptions_monthly') }}
+    {% else %}
+    -- billing switched off: no subscriptions
+    select
+        cast(null as {{ dbt.type_string() }}) as subscription_id,
+        cast(null as {{ dbt.type_string() }}) as account_id,
+        cast(null as {{ dbt.type_string() }}) as source_system,
+        cast(null as {{ dbt.type_string() }}) as plan_name,
+        cast(null as {{ dbt.type_string() }}) as mrr_movement,
+        cast(null as decimal(18, 2)) as mrr_amount,
+        cast(null as {{ dbt.type_string() }}) as currency_code,
+        cast(null as date) as month_start_date
+    where 1 = 0
+    {% endif %}
 
 ),
 

@@ -5,7 +5,19 @@ with
 
 expenses as (
 
+    {% if var('finance_enabled', true) %}
     select * from {{ ref('stg_finance__gtm_expenses_monthly') }}
+    {% else %}
+    -- finance switched off: no expense lines
+    select
+        cast(null as {{ dbt.type_string() }}) as expense_id,
+        cast(null as {{ dbt.type_string() }}) as expense_category,
+        cast(null as {{ dbt.type_string() }}) as business_unit,
+        cast(null as decimal(18, 2)) as amount,
+        cast(null as {{ dbt.type_string() }}) as currency_code,
+        cast(null as date) as month_start_date
+    where 1 = 0
+    {% endif %}
 
 ),
 

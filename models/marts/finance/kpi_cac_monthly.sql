@@ -22,7 +22,16 @@ gtm_expenses as (
 
 ad_spend as (
 
+    {% if var('ads_enabled', true) %}
     select * from {{ ref('fct_ad_spend_monthly') }}
+    {% else %}
+    -- without ad platform data, advertising costs stay on the unallocated channel row
+    select
+        cast(null as date) as month_start,
+        cast(null as {{ dbt.type_string() }}) as channel,
+        cast(null as decimal(18, 2)) as spend_amount_corporate
+    where 1 = 0
+    {% endif %}
 
 ),
 

@@ -38,7 +38,21 @@ kpi_stage_aging as (
 
 kpi_campaign_experiments as (
 
+    {% if var('salesforce_enabled', true) and var('marketing_enabled', true) %}
     select * from {{ ref('kpi_campaign_experiments') }}
+    {% else %}
+    -- campaign experiments need Salesforce campaigns and marketing touches: none here
+    select
+        cast(null as {{ dbt.type_string() }}) as experiment_id,
+        cast(null as date) as start_date,
+        {% for metric in [
+            'test_persons_touched', 'test_conversion_rate', 'control_persons_touched',
+            'control_conversion_rate', 'conversion_rate_lift', 'z_score',
+        ] %}
+        cast(null as {{ dbt.type_float() }}) as {{ metric }}{{ "," if not loop.last }}
+        {% endfor %}
+    where 1 = 0
+    {% endif %}
 
 ),
 
