@@ -11,6 +11,7 @@ import dagster as dg
 from expectations import SUITES
 from expectations.runner import SuiteOutcome, validate
 from sros import paths
+from sros.locks import retry_on_lock
 
 _SUITES_BY_CHECK = {
     dg.AssetCheckKey(dg.AssetKey(list(suite.asset_key)), suite.check_name): suite
@@ -71,7 +72,11 @@ def _result(outcome: SuiteOutcome) -> dg.AssetCheckResult:
 )
 def great_expectations_checks(context: dg.AssetCheckExecutionContext):
     selected = [_SUITES_BY_CHECK[key] for key in context.selected_asset_check_keys]
-    outcomes = validate(selected, paths.warehouse_path(), paths.gx_dir())
+    # The suites read the working file; a writer holding it is waited out (sros/locks.py).
+    outcomes = retry_on_lock(
+        lambda: validate(selected, paths.warehouse_path(), paths.gx_dir()),
+        notify=context.log.warning,
+    )
     for outcome in outcomes:
         if not outcome.success:
             log = context.log.error if outcome.blocking_failures else context.log.warning
