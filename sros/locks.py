@@ -93,12 +93,12 @@ def lock_holder(error: BaseException | str) -> LockHolder | None:
 class WorkingFileLocked(RuntimeError):
     """Another process kept the working warehouse locked longer than the run waits."""
 
-    def __init__(self, holder: LockHolder, waited: float) -> None:
+    def __init__(self, holder: LockHolder, waited: float, setting: str = TIMEOUT_ENV) -> None:
         self.holder = holder
         self.waited = waited
         super().__init__(
             f"the working warehouse {holder.file} is locked by {holder.exe} (PID {holder.pid}) "
-            f"and was not released within {waited:.0f} s ({TIMEOUT_ENV}); BI tools must read "
+            f"and was not released within {waited:.0f} s ({setting}); BI tools must read "
             f"the published file {paths.published_path()}, not the working one"
         )
 

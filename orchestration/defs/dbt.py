@@ -19,10 +19,12 @@ from dagster_dbt import (
 from dagster_dbt.dbt_project import using_dagster_dev
 
 from sros import paths
-from sros.locks import LockHolder, WorkingFileLocked, lock_holder, lock_timeout, wait_until_free
+from sros.locks import LockHolder, WorkingFileLocked, lock_holder, wait_until_free
 from sros.paths import PROJECT_DIR
 
 DBT_PROJECT = DbtProject(project_dir=PROJECT_DIR, profiles_dir=PROJECT_DIR)
+# dbt-duckdb's connect retries (profiles.yml: retries.connect_attempts 6) wait 1+2+4+8+16 s.
+DBT_CONNECT_WAIT_SECONDS = 31
 # The dbt installed beside this Python, so the venv need not be on PATH.
 DBT_EXECUTABLE = str(Path(sys.executable).parent / "dbt")
 
@@ -95,7 +97,7 @@ def sros_dbt_assets(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> I
     if not invocation.is_successful():
         holder = _lock_conflict(invocation.target_path)
         if holder is not None:
-            raise WorkingFileLocked(holder, lock_timeout())
+            raise WorkingFileLocked(holder, DBT_CONNECT_WAIT_SECONDS, "retries in profiles.yml")
         error = invocation.get_error()
         if error is not None:
             raise error
