@@ -231,7 +231,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command in ("run", "demo"):
         # Before anything else (and before importing Dagster): a second run is turned away at
-        # once. The lock is held until this process ends.
+        # once. The lock is held until the run and its report are done.
         command = "sros " + " ".join(sys.argv[1:] if argv is None else argv)
         try:
             runlock.acquire(command, wait=args.wait, notify=_say)

@@ -280,6 +280,39 @@ def test_lock_holder_names_the_process_in_duckdbs_own_error(tmp_path: Path) -> N
     assert locks.lock_holder(ValueError("Conflicting lock is nowhere")) is None
 
 
+# Opens the DuckDB file argv[1] read-write, says so, keeps it open argv[2] seconds, exits.
+HOLD_READ_WRITE = HOLD_READ_ONLY.replace("read_only=True", "read_only=False")
+
+
+def test_publication_and_validation_name_a_writer_that_holds_the_working_file(
+    home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Publication and the expectation suites open the working file read-only, through an
+    ATTACH and through SQLAlchemy: their lock errors are recognised and named too."""
+    from expectations import SUITES
+    from expectations.runner import validate
+    from sros.publish import publish
+
+    monkeypatch.setenv(locks.TIMEOUT_ENV, "1")
+    working = home / "warehouse.duckdb"
+    with duckdb.connect(str(working)) as connection:
+        connection.execute("create schema marts; create table marts.t as select 1 as a")
+    published = home / "published" / "warehouse.duckdb"
+    writer = _spawn(HOLD_READ_WRITE, str(working), "60", env=_env(home), ready="open")
+    try:
+        for step in (
+            lambda: publish(working, published),
+            lambda: validate(SUITES[:1], working, home / "gx"),
+        ):
+            with pytest.raises(locks.WorkingFileLocked) as locked:
+                locks.retry_on_lock(step)
+            assert locked.value.holder.pid == writer.pid
+            assert f"BI tools must read the published file {published}," in str(locked.value)
+    finally:
+        _stop(writer)
+    assert not published.parent.exists() or list(published.parent.iterdir()) == []
+
+
 @pytest.fixture
 def small_landing(home: Path) -> Path:
     from sros.demo_company import DemoConfig, generate
