@@ -227,6 +227,16 @@ def test_dagster_launched_runs_wait_for_the_run_lock_and_hold_it(home: Path) -> 
     assert (home / "run.lock").read_text() == ""  # released at the end of the run
 
 
+def test_every_job_of_the_code_location_runs_under_the_run_lock() -> None:
+    from orchestration.definitions import defs
+    from orchestration.defs.schedules import run_locked_in_process_executor
+
+    jobs = [*defs.resolve_all_job_defs(), defs.resolve_implicit_global_asset_job_def()]
+    assert {job.name for job in jobs} >= {"warehouse_job", "demo_job", "__ASSET_JOB"}
+    for job in jobs:
+        assert job.executor_def is run_locked_in_process_executor, job.name
+
+
 def test_landing_sensor_skips_while_a_run_holds_the_lock(home: Path) -> None:
     from orchestration.defs.schedules import landing_zone_sensor
 

@@ -1,10 +1,12 @@
 """Jobs, the daily schedule and the landing-zone sensor.
 
-One run at a time (sros/runlock.py): both jobs run under `run_locked_in_process_executor`,
-which takes the run lock ($SROS_HOME/run.lock) before the first step and lets go after the
-last, in the run's own process. So a run launched from the UI or by the schedule while another
-run (from Dagster or `sros run`) is in progress waits for it, logging whom it waits for, and
-never writes under it; a run killed outright releases the lock with its process. The
+One run at a time (sros/runlock.py): every job of the code location (these two, and the asset
+job behind "Materialize" in the UI) runs under `run_locked_in_process_executor`, the
+Definitions' executor (orchestration/definitions.py), which takes the run lock
+($SROS_HOME/run.lock) before the first step and lets go after the last, in the run's own
+process. So a run launched from the UI or by the schedule while another run (from Dagster or
+`sros run`) is in progress waits for it, logging whom it waits for, and never writes under
+it; a run killed outright releases the lock with its process. The
 landing-zone sensor does not even ask for a run while one is in progress: it skips, and
 requests the run at its next tick after the lock is free (its cursor does not move).
 `sros run`/`sros demo` take the lock themselves and run the job in-process
@@ -57,7 +59,6 @@ warehouse_job = dg.define_asset_job(
     "warehouse_job",
     selection=dg.AssetSelection.all() - dg.AssetSelection.groups("landing"),
     description="Ingest the landing zone and build the warehouse (dbt build with its tests).",
-    executor_def=run_locked_in_process_executor,
 )
 
 # The embedded default end to end: generate the demo company, ingest it, build everything.
@@ -65,7 +66,6 @@ demo_job = dg.define_asset_job(
     "demo_job",
     selection=dg.AssetSelection.all(),
     description="Generate the demo company, ingest it and build the warehouse.",
-    executor_def=run_locked_in_process_executor,
 )
 
 daily_warehouse_schedule = dg.ScheduleDefinition(
