@@ -408,6 +408,39 @@ def test_ingestion_waits_out_a_brief_reader_and_loads_everything(
     assert leads == _csv_rows(small_landing / "salesforce" / "lead") > 0
 
 
+def test_dbt_waits_out_a_brief_reader_before_it_builds(
+    home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The dbt step (one seed, to stay quick) starts dbt only once the reader has gone."""
+    from orchestration.definitions import defs
+
+    monkeypatch.setenv(locks.TIMEOUT_ENV, "60")
+    working = home / "warehouse.duckdb"
+    duckdb.connect(str(working)).close()
+    seed = dg.AssetKey(["seeds", "icp_industries"])
+    job = defs.resolve_job_def("warehouse_job").get_subset(asset_selection={seed})
+    with dg.instance_for_test() as instance:
+        reader = _spawn(HOLD_READ_ONLY, str(working), "stdin", env=_env(home), ready="open")
+        try:
+            watcher = _leave_once_the_run_waits(instance, reader, linger=2)
+            result = job.execute_in_process(instance=instance, raise_on_error=False)
+            logs = list(instance.all_logs(result.run_id))
+            watcher.join(timeout=10)
+            assert reader.wait(timeout=10) == 0
+        finally:
+            _stop(reader)
+    assert result.success
+    retried = [entry.user_message for entry in logs if "is locked by" in entry.user_message]
+    assert retried == [
+        f"{working} is locked by {retried[0].split(' is locked by ')[1].split(' (PID')[0]} "
+        f"(PID {reader.pid}); retrying for up to 60 s"
+    ]
+    with duckdb.connect(str(working), read_only=True) as connection:
+        rows = connection.execute("select count(*) from seeds.icp_industries").fetchone()[0]
+    with (PROJECT_DIR / "seeds" / "icp_industries.csv").open(newline="") as handle:
+        assert rows == sum(1 for _ in csv.DictReader(handle)) > 0
+
+
 def test_a_reader_holding_past_the_bound_fails_the_run_with_one_clear_line(
     home: Path, small_landing: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
