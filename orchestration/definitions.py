@@ -14,6 +14,7 @@ from orchestration.defs.schedules import (
     daily_warehouse_schedule,
     demo_job,
     landing_zone_sensor,
+    run_locked_in_process_executor,
     warehouse_job,
 )
 
@@ -30,6 +31,8 @@ defs = dg.Definitions(
     schedules=[daily_warehouse_schedule],
     sensors=[landing_zone_sensor],
     resources={"dlt": DagsterDltResource(), "dbt": dbt_resource()},
-    # DuckDB has one writer at a time: run steps one after another in the run's process.
-    executor=dg.in_process_executor,
+    # DuckDB has one writer at a time: run steps one after another in the run's process, and
+    # one run at a time: every run (a job, the schedule, the sensor, "Materialize" in the UI)
+    # holds the run lock $SROS_HOME/run.lock from its first step to its last (sros/runlock.py).
+    executor=run_locked_in_process_executor,
 )

@@ -1,8 +1,9 @@
 """The `sros` command: run the warehouse jobs without opening the Dagster UI.
 
     sros init                          write $SROS_HOME/sros.yml and create the pseudonym key
-    sros demo [--leads N] [--seed S]   generate the demo company, ingest it, dbt build
-    sros run                           ingest what is in the landing zone, dbt build
+    sros demo [--leads N] [--seed S] [--wait]
+                                       generate the demo company, ingest it, dbt build
+    sros run [--wait]                  ingest what is in the landing zone, dbt build
     sros generate --out DIR [...]      only write a demo company's landing files
     sros report                        row counts and quarantine per raw table
     sros validate                      run the Great Expectations suites on the warehouse
@@ -11,6 +12,12 @@
 
 Runs go through the same Dagster jobs as the UI and the schedule, and are recorded in
 $DAGSTER_HOME (default var/dagster), so `dagster dev` shows them afterwards.
+
+One run at a time (sros/runlock.py): `sros run` and `sros demo` take $SROS_HOME/run.lock
+before anything else; while another run holds it they say who in one line and exit with
+status 75, or with --wait wait for it. A brief lock on the working warehouse by another
+process (a BI tool that opened it instead of the published file) is waited out for up to
+SROS_LOCK_TIMEOUT seconds (default 30; sros/locks.py).
 """
 
 from __future__ import annotations
@@ -20,8 +27,11 @@ import os
 import sys
 from datetime import date
 from pathlib import Path
+from typing import Any
 
-from sros import paths
+from sros import paths, runlock
+
+EXIT_RUN_LOCKED = 75  # EX_TEMPFAIL: another run holds the lock; try again later (or --wait)
 
 
 def _dagster_home() -> Path:
@@ -56,12 +66,27 @@ def _run_job(job_name: str, run_config: dict | None = None) -> bool:
         failures = evaluation.metadata.get("failures")
         if failures is not None and failures.value:
             print(failures.value, file=sys.stderr)
+    for event in result.all_events:
+        if event.is_step_failure:
+            line = _working_locked_line(event.step_failure_data.error)
+            if line:
+                print(line, file=sys.stderr)
+                break
     return result.success and not failed_checks
 
 
-def _report() -> int:
-    import duckdb
+def _working_locked_line(error: Any) -> str | None:  # dagster SerializableErrorInfo
+    """The one-line message of a step that failed because another process kept the working
+    warehouse locked (sros.locks.WorkingFileLocked), from the step's error chain."""
+    while error is not None:
+        if error.cls_name == "WorkingFileLocked":
+            return error.message.strip().split(": ", 1)[-1]
+        error = error.cause
+    return None
 
+
+def _report() -> int:
+    from sros import locks
     from sros.contracts import load_contracts
     from sros.ingest.pipeline import LOAD_REPORT_TABLE
 
@@ -69,7 +94,12 @@ def _report() -> int:
     if not warehouse.exists():
         print(f"no warehouse at {warehouse}; run `sros demo` or `sros run` first", file=sys.stderr)
         return 1
-    with duckdb.connect(str(warehouse), read_only=True) as connection:
+    try:
+        connection = locks.connect(warehouse, read_only=True)
+    except locks.WorkingFileLocked as error:
+        print(error, file=sys.stderr)
+        return 1
+    with connection:
         existing = set(
             connection.execute(
                 "select table_schema || '.' || table_name from information_schema.tables"
@@ -101,10 +131,14 @@ def _validate() -> int:
     """Run every expectation suite on the working warehouse; 1 when a blocking one fails."""
     from expectations import SUITES
     from expectations.runner import validate
+    from sros.locks import WorkingFileLocked, retry_on_lock
 
     try:
-        outcomes = validate(SUITES, paths.warehouse_path(), paths.gx_dir())
-    except FileNotFoundError as error:
+        outcomes = retry_on_lock(
+            lambda: validate(SUITES, paths.warehouse_path(), paths.gx_dir()),
+            notify=lambda line: print(line, file=sys.stderr),
+        )
+    except (FileNotFoundError, WorkingFileLocked) as error:
         print(error, file=sys.stderr)
         return 1
     print(f"{'suite':<42} {'mart':<32} {'expectations':>12} {'failed':>7}")
@@ -153,18 +187,33 @@ def _print_locations(ok: bool) -> None:
         print(f"the run failed: nothing was published; BI still reads {published}")
 
 
+WAIT_HELP = "if another SROS run holds the run lock, wait for it to finish instead of exiting"
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="sros", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="sros",
+        description=__doc__.split("\n\n")[0],
+        epilog=__doc__.split("\n\n")[-1].strip(),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     commands = parser.add_subparsers(dest="command", required=True)
 
     commands.add_parser(
         "init", help="write a commented $SROS_HOME/sros.yml and create the pseudonym key"
     )
-    demo = commands.add_parser("demo", help="generate the demo company, ingest it, dbt build")
+    demo = commands.add_parser(
+        "demo",
+        help="generate the demo company, ingest it, dbt build (--wait: queue behind a run)",
+    )
     demo.add_argument("--leads", type=int, default=10_000, help="scale (default 10,000)")
     demo.add_argument("--seed", type=int, default=42)
+    demo.add_argument("--wait", action="store_true", help=WAIT_HELP)
 
-    commands.add_parser("run", help="ingest the landing zone and dbt build")
+    run = commands.add_parser(
+        "run", help="ingest the landing zone and dbt build (--wait: queue behind a run)"
+    )
+    run.add_argument("--wait", action="store_true", help=WAIT_HELP)
     commands.add_parser("report", help="row counts and quarantine per raw table")
     commands.add_parser("validate", help="run the Great Expectations suites on the warehouse")
     commands.add_parser(
@@ -180,6 +229,27 @@ def main(argv: list[str] | None = None) -> int:
     generate.add_argument("--end", type=date.fromisoformat, default=None)
 
     args = parser.parse_args(argv)
+    if args.command in ("run", "demo"):
+        # Before anything else (and before importing Dagster): a second run is turned away at
+        # once. The lock is held until the run and its report are done.
+        command = "sros " + " ".join(sys.argv[1:] if argv is None else argv)
+        try:
+            runlock.acquire(command, wait=args.wait, notify=_say)
+        except runlock.RunLockHeld as error:
+            print(error, file=sys.stderr)
+            return EXIT_RUN_LOCKED
+        try:
+            return _main(args)
+        finally:
+            runlock.release()
+    return _main(args)
+
+
+def _say(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)
+
+
+def _main(args: argparse.Namespace) -> int:
     if args.command in ("init", "demo"):
         # The demo is one command: it initialises what is missing (nothing is overwritten).
         from sros.config import init

@@ -18,9 +18,13 @@ from dagster_dbt import (
 )
 from dagster_dbt.dbt_project import using_dagster_dev
 
+from sros import paths
+from sros.locks import LockHolder, WorkingFileLocked, lock_holder, wait_until_free
 from sros.paths import PROJECT_DIR
 
 DBT_PROJECT = DbtProject(project_dir=PROJECT_DIR, profiles_dir=PROJECT_DIR)
+# dbt-duckdb's connect retries (profiles.yml: retries.connect_attempts 6) wait 1+2+4+8+16 s.
+DBT_CONNECT_WAIT_SECONDS = 31
 # The dbt installed beside this Python, so the venv need not be on PATH.
 DBT_EXECUTABLE = str(Path(sys.executable).parent / "dbt")
 
@@ -78,8 +82,38 @@ class SrosDbtTranslator(DagsterDbtTranslator):
     ),
 )
 def sros_dbt_assets(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> Iterator:
-    """`dbt build` of the selected models, seeds, snapshots and their tests."""
-    yield from dbt.cli(["build"], context=context).stream()
+    """`dbt build` of the selected models, seeds, snapshots and their tests.
+
+    dbt opens the working warehouse read-write in its own process. It starts once no other
+    process has the file (a BI tool that opened it instead of the published copy), waiting up
+    to SROS_LOCK_TIMEOUT (sros/locks.py); it then keeps it open for the whole build
+    (`keep_open` in profiles.yml) and retries its own connect (`retries`) should a reader slip
+    in between. A lock that outlasts both fails the step with one line naming the process.
+    """
+    working = paths.warehouse_path()
+    wait_until_free(working, notify=context.log.warning)
+    invocation = dbt.cli(["build"], context=context, raise_on_error=False)
+    yield from invocation.stream()
+    if not invocation.is_successful():
+        holder = _lock_conflict(invocation.target_path)
+        if holder is not None:
+            raise WorkingFileLocked(holder, DBT_CONNECT_WAIT_SECONDS, "retries in profiles.yml")
+        error = invocation.get_error()
+        if error is not None:
+            raise error
+
+
+def _lock_conflict(target_path: Path) -> LockHolder | None:
+    """The process named by a DuckDB lock conflict in this dbt invocation's log, if any."""
+    log = target_path / "dbt.log"
+    if not log.exists():
+        return None
+    with log.open(errors="replace") as lines:
+        for line in lines:
+            holder = lock_holder(line)
+            if holder is not None:
+                return holder
+    return None
 
 
 def dbt_resource() -> DbtCliResource:

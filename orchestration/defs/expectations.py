@@ -12,6 +12,7 @@ import dagster as dg
 
 from expectations import SUITES
 from sros import paths
+from sros.locks import retry_on_lock
 
 if TYPE_CHECKING:
     from expectations.runner import SuiteOutcome
@@ -78,7 +79,11 @@ def great_expectations_checks(context: dg.AssetCheckExecutionContext):
     from expectations.runner import validate
 
     selected = [_SUITES_BY_CHECK[key] for key in context.selected_asset_check_keys]
-    outcomes = validate(selected, paths.warehouse_path(), paths.gx_dir())
+    # The suites read the working file; a writer holding it is waited out (sros/locks.py).
+    outcomes = retry_on_lock(
+        lambda: validate(selected, paths.warehouse_path(), paths.gx_dir()),
+        notify=context.log.warning,
+    )
     for outcome in outcomes:
         if not outcome.success:
             log = context.log.error if outcome.blocking_failures else context.log.warning

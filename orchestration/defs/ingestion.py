@@ -12,12 +12,11 @@ all look like fractions.
 from collections.abc import Iterator
 
 import dagster as dg
-import duckdb
 from dagster_dlt import DagsterDltResource, DagsterDltTranslator, dlt_assets
 from dagster_dlt.translator import DltResourceTranslatorData
 
 from orchestration.defs.landing import landing_key
-from sros import paths
+from sros import locks, paths
 from sros.contracts import contracts_for, source_names
 from sros.ingest.pipeline import (
     LOAD_REPORT_TABLE,
@@ -26,6 +25,7 @@ from sros.ingest.pipeline import (
     landing_source,
     verify_load,
 )
+from sros.locks import hold_working
 
 
 class RawTableTranslator(DagsterDltTranslator):
@@ -53,11 +53,14 @@ def _ingestion_assets(source: str) -> dg.AssetsDefinition:
     )
     def ingest(context: dg.AssetExecutionContext, dlt: DagsterDltResource) -> Iterator:
         pipeline = landing_pipeline(source)
-        yield from dlt.run(
-            context=context, dlt_source=landing_source(source), dlt_pipeline=pipeline
-        )
-        load_info = pipeline.last_trace.last_load_info if pipeline.last_trace else None
-        reports = verify_load(pipeline, load_info.loads_ids if load_info else [])
+        # dlt opens the working file several times; hold it for the whole load, waiting out
+        # another process's brief lock once, at the start (sros/locks.py).
+        with hold_working(paths.warehouse_path(), notify=context.log.warning):
+            yield from dlt.run(
+                context=context, dlt_source=landing_source(source), dlt_pipeline=pipeline
+            )
+            load_info = pipeline.last_trace.last_load_info if pipeline.last_trace else None
+            reports = verify_load(pipeline, load_info.loads_ids if load_info else [])
         for report in reports:
             context.log.info(
                 "%(source_file)s: read %(rows_read)s, loaded %(rows_loaded)s, "
@@ -94,7 +97,8 @@ def _load_checks(source: str) -> dg.AssetChecksDefinition:
 
     @dg.multi_asset_check(specs=specs, name=f"{source}_load_checks", can_subset=True)
     def load_checks(context: dg.AssetCheckExecutionContext) -> Iterator[dg.AssetCheckResult]:
-        with duckdb.connect(str(paths.warehouse_path()), read_only=True) as connection:
+        working = locks.connect(paths.warehouse_path(), read_only=True, notify=context.log.warning)
+        with working as connection:
             tables = {
                 name
                 for (name,) in connection.execute(

@@ -4,6 +4,7 @@ import dagster as dg
 
 from orchestration.defs.dbt import sros_dbt_assets
 from sros import paths
+from sros.locks import retry_on_lock
 from sros.publish import PUBLISHED_SCHEMAS, publish
 
 # Every mart and seed: publication waits for all of them and their blocking checks.
@@ -25,7 +26,12 @@ _PUBLISHED_KEYS = [
     ),
 )
 def published_warehouse(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
-    counts = publish(paths.warehouse_path(), paths.published_path())
+    # Publication reads the working file; a writer holding it (a dbt run by hand) is waited
+    # out, and publishing again from the start is safe (sros/locks.py).
+    counts = retry_on_lock(
+        lambda: publish(paths.warehouse_path(), paths.published_path()),
+        notify=context.log.warning,
+    )
     context.log.info("published %s tables to %s", len(counts), paths.published_path())
     return dg.MaterializeResult(
         metadata={
