@@ -8,6 +8,7 @@ from orchestration.defs.expectations import great_expectations_checks
 from orchestration.defs.exports import finance_exports
 from orchestration.defs.ingestion import INGESTION_ASSETS, LOAD_CHECKS
 from orchestration.defs.landing import demo_company
+from orchestration.defs.pseudonyms import pseudonym_key
 from orchestration.defs.publish import published_warehouse
 from orchestration.defs.schedules import (
     daily_warehouse_schedule,
@@ -20,6 +21,7 @@ defs = dg.Definitions(
     assets=[
         demo_company,
         *INGESTION_ASSETS,
+        pseudonym_key,
         sros_dbt_assets,
         published_warehouse,
         finance_exports,
