@@ -16,6 +16,11 @@ from orchestration.defs.schedules import (
     landing_zone_sensor,
     warehouse_job,
 )
+from sros.paths import protect_private_files
+
+# Owner-only files for everything a run writes from here on (umask 077), and for the working
+# warehouse, dlt state and Dagster storage that exist already: they hold raw personal data.
+protect_private_files()
 
 defs = dg.Definitions(
     assets=[
