@@ -8,7 +8,9 @@ def person_expectations(definitions: Definitions) -> list:
         E.ExpectColumnValuesToBeInSet(
             column="is_email_hash",
             value_set=[True],
-            description="Persons carry an email hash (32 hex digits), never an email address.",
+            description=(
+                "Persons carry an email pseudonym (HMAC-SHA256: 64 hex digits), never an email."
+            ),
         ),
         E.ExpectColumnValuesToBeInSet(
             column="title_seniority",
@@ -39,7 +41,7 @@ SUITES = (
         # GX has no regex support for the duckdb dialect: DuckDB evaluates it in the batch.
         query=(
             "select person_id, title_seniority, "
-            "regexp_full_match(email_hash, '[0-9a-f]{32}') as is_email_hash "
+            "regexp_full_match(email_hash, '[0-9a-f]{64}') as is_email_hash "
             "from marts.dim_persons"
         ),
         key=("person_id",),

@@ -9,6 +9,7 @@ from orchestration.defs.expectations import great_expectations_checks
 from orchestration.defs.exports import finance_exports
 from orchestration.defs.ingestion import INGESTION_ASSETS, LOAD_CHECKS
 from orchestration.defs.landing import demo_company
+from orchestration.defs.pseudonyms import pseudonym_key
 from orchestration.defs.publish import published_warehouse
 from orchestration.defs.schedules import (
     daily_warehouse_schedule,
@@ -17,11 +18,17 @@ from orchestration.defs.schedules import (
     run_locked_in_process_executor,
     warehouse_job,
 )
+from sros.paths import protect_private_files
+
+# Owner-only files for everything a run writes from here on (umask 077), and for the working
+# warehouse, dlt state and Dagster storage that exist already: they hold raw personal data.
+protect_private_files()
 
 defs = dg.Definitions(
     assets=[
         demo_company,
         *INGESTION_ASSETS,
+        pseudonym_key,
         sros_dbt_assets,
         published_warehouse,
         finance_exports,

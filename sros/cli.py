@@ -191,6 +191,7 @@ WAIT_HELP = "if another SROS run holds the run lock, wait for it to finish inste
 
 
 def main(argv: list[str] | None = None) -> int:
+    paths.protect_private_files()  # owner-only files: raw personal data, the pseudonym key
     parser = argparse.ArgumentParser(
         prog="sros",
         description=__doc__.split("\n\n")[0],

@@ -43,7 +43,7 @@ from typing import Any
 
 import duckdb
 
-from sros.paths import PROJECT_DIR
+from sros.paths import PROJECT_DIR, SHARED_DIR_MODE, share_with_readers
 from sros.publish import PUBLICATION_TABLE, PUBLISHED_SCHEMAS
 
 EXPOSURE = "finance_exports"
@@ -161,7 +161,9 @@ def export_finance_tables(
         as_of = _published_as_of_date(connection, published)
         for table in tables:
             _check_table(connection, table, as_of, published)
-        exports_dir.mkdir(parents=True, exist_ok=True)
+        if not exports_dir.exists():
+            exports_dir.mkdir(parents=True)
+            exports_dir.chmod(SHARED_DIR_MODE)  # for finance; mkdir's mode is cut by the umask
         partial = exports_dir / f".{as_of.isoformat()}.{os.getpid()}.partial"
         shutil.rmtree(partial, ignore_errors=True)
         partial.mkdir()
@@ -172,6 +174,7 @@ def export_finance_tables(
             _write_workbook(
                 connection, tables, as_of, exposure, partial / f"{exposure}_{as_of}.xlsx"
             )
+            share_with_readers(partial)  # no personal data: 0644 files, a 0755 folder
             _replace_folder(partial, result.folder)
         finally:
             shutil.rmtree(partial, ignore_errors=True)

@@ -48,3 +48,58 @@ def data_docs_index() -> Path:
 def exports_dir() -> Path:
     """The finance export files: <exports_dir>/<as-of date>/ (sros/exports.py)."""
     return Path(os.environ.get("SROS_EXPORTS_DIR", home_dir() / "exports")).resolve()
+
+
+# File modes. What a run writes under SROS_HOME holds raw personal data (the working warehouse
+# and its .wal, with the raw tables and the quarantine; dlt's state and load packages; Dagster's
+# run storage and logs) or the pseudonym key: owner-only, 0600 files in 0700 folders. What BI
+# tools and finance read holds no personal data (keyed pseudonyms, masked text): the published
+# warehouse and the finance exports are readable by everyone, 0644 files in 0755 folders.
+PRIVATE_UMASK = 0o077
+SHARED_FILE_MODE = 0o644
+SHARED_DIR_MODE = 0o755
+
+
+def dagster_home() -> Path:
+    """Dagster's storage (runs, event logs, compute logs): $DAGSTER_HOME, else SROS_HOME/dagster."""
+    return Path(os.environ.get("DAGSTER_HOME", home_dir() / "dagster")).resolve()
+
+
+def private_paths() -> list[Path]:
+    """What a run writes that holds personal data or secrets (see the file modes above)."""
+    warehouse = warehouse_path()
+    return [
+        warehouse,
+        warehouse.with_name(warehouse.name + ".wal"),
+        dlt_dir(),
+        dagster_home(),
+    ]
+
+
+def protect_private_files() -> list[Path]:
+    """Make this process create owner-only files (umask 077) and take group and other
+    permissions off the private paths that exist already (recursively); return the paths
+    whose mode changed. Called when the Dagster definitions load and when the CLI starts."""
+    os.umask(PRIVATE_UMASK)
+    changed = []
+    for root in private_paths():
+        if not root.exists():
+            continue
+        walked = [root] if root.is_file() else [root, *root.rglob("*")]
+        for path in walked:
+            if path.is_symlink():
+                continue
+            status = path.stat()
+            mode = status.st_mode & 0o777
+            if mode & 0o077 and status.st_uid == os.getuid():  # not another user's file
+                path.chmod(mode & 0o700)
+                changed.append(path)
+    return changed
+
+
+def share_with_readers(path: Path) -> None:
+    """Make a published file, or a folder and everything in it, readable by everyone."""
+    walked = [path] if path.is_file() else [path, *path.rglob("*")]
+    for item in walked:
+        if not item.is_symlink():
+            item.chmod(SHARED_DIR_MODE if item.is_dir() else SHARED_FILE_MODE)

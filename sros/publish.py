@@ -10,13 +10,38 @@ numbers stay as they were.
 
 `meta.publication` records when it was published, how much, and the build's as-of date
 (int_as_of_date), which names the folder of the finance export files (sros/exports.py).
+
+Personal data is masked on the way: every text column of every published table is scanned
+for email addresses and phone numbers (PII_PATTERNS, the one definition), and each one found
+is replaced by `[email]` / `[phone]`, the rest of the text kept (`Acme (jane.doe@acme.com,
++1 415 555 0100)` is published as `Acme ([email], [phone])`). This is set-based: one
+aggregate per table counts the values of all its text columns that match any pattern (one
+regular expression), the kinds are counted only where something matched, and only the columns
+with a match are copied through regexp_replace (at 100k leads, 2.3M rows in 411 text columns,
+this adds a few seconds to publication). `meta.pii_masked` has three rows per scanned
+column, one per `pii_kind` (`email`, `phone`, and `email or phone`: the values changed), with
+the number of values masked, so a published file shows what was scanned and what was masked
+(long format: a column named after an email or phone would itself look like personal data to
+a scan); `masked_summary` reads it. The marts hold no personal data by design (keyed
+pseudonyms, sros/pseudonyms.py): this is the net for free text a CRM user typed where a name
+was expected.
+
+Files: the published file is made readable by everyone (0644, its folder 0755 when
+publication creates it): BI tools and finance read it, possibly as another user, and it
+holds no personal data. The working warehouse stays owner-only (sros.paths). A publication
+killed midway leaves its `.<name>.<pid>.partial` file; the next publication removes every
+partial whose process is gone before it writes.
 """
 
+import logging
 import os
+import re
 from datetime import UTC, date, datetime
 from pathlib import Path
 
 import duckdb
+
+from sros.paths import SHARED_DIR_MODE, SHARED_FILE_MODE
 
 PUBLISHED_SCHEMAS = ("marts", "seeds")
 PUBLICATION_TABLE = "publication"  # in schema `meta`: when and what was published
@@ -24,34 +49,74 @@ PUBLICATION_TABLE = "publication"  # in schema `meta`: when and what was publish
 # as a table: its value is recorded in meta.publication.as_of_date, which names the folder of
 # the finance export files (sros/exports.py).
 AS_OF_RELATION = ("intermediate", "int_as_of_date")
+PII_MASKED_TABLE = "pii_masked"  # in schema `meta`: rows per scanned text column and kind
+PII_KINDS = ("email", "phone", "email or phone")
+
+# What publication masks in text, as RE2 (DuckDB) patterns that Python's `re` reads the same
+# way: (kind, pattern, replacement). Emails first, so an email's digits are not a phone.
+EMAIL_PATTERN = r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}"
+# International (+1 415 555 0100, +1-555-3330085, +44 20 7946 0958, +15551234567) ...
+INTERNATIONAL_PHONE_PATTERN = r"\+\d[\d ().-]{6,}\d"
+# ... or North American with separators ((415) 555-0100, 415.555.0100), not inside a longer
+# number. RE2 has no look-around: the characters either side are captured and put back. Not a
+# date (2024-10-01) nor an all-digit CRM id (001000000000000135): no 3-3-4 grouping, no plus.
+NORTH_AMERICAN_PHONE_PATTERN = r"(^|[^\d])\(?\d{3}\)?[ .-]\d{3}[ .-]\d{4}($|[^\d])"
+PII_PATTERNS = (
+    ("email", EMAIL_PATTERN, "[email]"),
+    ("phone", INTERNATIONAL_PHONE_PATTERN, "[phone]"),
+    ("phone", NORTH_AMERICAN_PHONE_PATTERN, r"\1[phone]\2"),
+)
+_PARTIAL = re.compile(r"^\.(?P<name>.+)\.(?P<pid>\d+)\.partial$")
+
+log = logging.getLogger(__name__)
 
 
 def publish(
     working: Path, published: Path, schemas: tuple[str, ...] = PUBLISHED_SCHEMAS
 ) -> dict[str, int]:
-    """Publish `schemas` of the working warehouse; return rows per published table."""
+    """Publish `schemas` of the working warehouse, emails and phone numbers in text masked;
+    return rows per published table."""
     if not working.exists():
         raise FileNotFoundError(f"no warehouse at {working}: build it before publishing")
-    published.parent.mkdir(parents=True, exist_ok=True)
+    if not published.parent.exists():
+        published.parent.mkdir(parents=True)
+        published.parent.chmod(SHARED_DIR_MODE)  # mkdir's mode would be cut by the umask
+    for stale in remove_stale_partials(published):
+        log.info("removed %s, left by a publication that was killed", stale)
     candidate = published.with_name(f".{published.name}.{os.getpid()}.partial")
     candidate.unlink(missing_ok=True)
     counts: dict[str, int] = {}
+    masked: list[tuple] = []
     try:
         with duckdb.connect(str(candidate)) as connection:
             path_literal = "'" + str(working).replace("'", "''") + "'"
             connection.execute(f"attach {path_literal} as working (read_only)")
-            tables = connection.execute(
-                "select table_schema, table_name from information_schema.tables "
+            columns = connection.execute(
+                "select table_schema, table_name, column_name, data_type "
+                "from information_schema.columns "
                 "where table_catalog = 'working' and table_schema in "
-                f"({', '.join('?' for _ in schemas)}) order by 1, 2",
+                f"({', '.join('?' for _ in schemas)}) order by 1, 2, ordinal_position",
                 list(schemas),
             ).fetchall()
+            tables: dict[tuple[str, str], list[tuple[str, str]]] = {}
+            for schema, table, column, data_type in columns:
+                tables.setdefault((schema, table), []).append((column, data_type))
             for schema in schemas:
                 connection.execute(f'create schema "{schema}"')
-            for schema, table in tables:
+            for (schema, table), table_columns in tables.items():
+                text_columns = [
+                    column for column, data_type in table_columns if data_type == "VARCHAR"
+                ]
+                found = _count_pii(connection, f'working."{schema}"."{table}"', text_columns)
+                masked += [(schema, table, column, *found[column]) for column in text_columns]
+                to_mask = {column for column in text_columns if found[column][2]}
+                select = ", ".join(
+                    f'{_masked(column)} as "{column}"' if column in to_mask else f'"{column}"'
+                    for column, _ in table_columns
+                )
                 connection.execute(
                     f'create table "{schema}"."{table}" as '
-                    f'select * from working."{schema}"."{table}"'
+                    f'select {select} from working."{schema}"."{table}"'
                 )
                 counts[f"{schema}.{table}"] = connection.execute(
                     f'select count(*) from "{schema}"."{table}"'
@@ -70,7 +135,22 @@ def publish(
                     as_of_date,
                 ],
             )
+            connection.execute(
+                f"create table meta.{PII_MASKED_TABLE} (table_schema varchar, "
+                "table_name varchar, column_name varchar, pii_kind varchar, "
+                "values_masked bigint)"
+            )
+            rows = [
+                (schema, table, column, kind, found)
+                for schema, table, column, *counts in masked
+                for kind, found in zip(PII_KINDS, counts, strict=True)
+            ]
+            if rows:
+                connection.executemany(
+                    f"insert into meta.{PII_MASKED_TABLE} values (?, ?, ?, ?, ?)", rows
+                )
             connection.execute("checkpoint")
+        candidate.chmod(SHARED_FILE_MODE)  # before the rename: never visible as 0600
         with candidate.open("rb") as handle:
             os.fsync(handle.fileno())
         os.replace(candidate, published)  # atomic: readers see the old or the new file
@@ -81,7 +161,102 @@ def publish(
             os.close(directory)
     finally:
         candidate.unlink(missing_ok=True)
+    for schema, table, column, _, _, values_masked in masked:
+        if values_masked:
+            log.warning(
+                "%s.%s.%s: %s values held an email or phone number, masked in the published copy",
+                schema,
+                table,
+                column,
+                values_masked,
+            )
     return counts
+
+
+def _sql_string(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _masked(column: str) -> str:
+    """SQL: the column's text with every email and phone number replaced."""
+    expression = f'"{column}"'
+    for _, pattern, replacement in PII_PATTERNS:
+        expression = (
+            f"regexp_replace({expression}, {_sql_string(pattern)}, {_sql_string(replacement)}, 'g')"
+        )
+    return expression
+
+
+def _count_pii(
+    connection: duckdb.DuckDBPyConnection, relation: str, columns: list[str]
+) -> dict[str, tuple[int, int, int]]:
+    """Per text column: values holding an email, a phone number, either. One pass with all
+    patterns as one regular expression; the kinds are counted only in columns with a match
+    (rare), so a clean table costs one regexp_matches per value."""
+    if not columns:
+        return {}
+    any_pattern = _sql_string("|".join(f"(?:{pattern})" for _, pattern, _ in PII_PATTERNS))
+    row = connection.execute(
+        "select "
+        + ", ".join(
+            f'count(*) filter (where regexp_matches("{column}", {any_pattern}))'
+            for column in columns
+        )
+        + f" from {relation}"
+    ).fetchone()
+    found = {column: (0, 0, 0) for column in columns}
+    matched = [column for column, count in zip(columns, row, strict=True) if count]
+    if matched:
+        aggregates = [
+            "count(*) filter (where "
+            + " or ".join(
+                f'regexp_matches("{column}", {_sql_string(pattern)})'
+                for pattern_kind, pattern, _ in PII_PATTERNS
+                if pattern_kind == kind
+            )
+            + ")"
+            for column in matched
+            for kind in ("email", "phone")
+        ]
+        kinds = connection.execute(f"select {', '.join(aggregates)} from {relation}").fetchone()
+        for i, column in enumerate(matched):
+            found[column] = (kinds[2 * i], kinds[2 * i + 1], row[columns.index(column)])
+    return found
+
+
+def remove_stale_partials(published: Path) -> list[Path]:
+    """Remove the `.<name>.<pid>.partial` files beside `published` whose process is gone
+    (a publication killed midway); return them. A live publication's file is kept."""
+    removed = []
+    for path in published.parent.glob(f".{published.name}.*.partial"):
+        match = _PARTIAL.match(path.name)
+        if not match or match["name"] != published.name:
+            continue
+        if int(match["pid"]) != os.getpid() and _alive(int(match["pid"])):
+            continue
+        path.unlink(missing_ok=True)
+        removed.append(path)
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's live process
+        return True
+    return True
+
+
+def masked_summary(published: Path) -> list[tuple[str, int]]:
+    """`schema.table.column` and values masked, for every column publication masked."""
+    with duckdb.connect(str(published), read_only=True) as connection:
+        return connection.execute(
+            "select table_schema || '.' || table_name || '.' || column_name, values_masked "
+            f"from meta.{PII_MASKED_TABLE} where pii_kind = ? and values_masked > 0 order by 1",
+            [PII_KINDS[-1]],
+        ).fetchall()
 
 
 def _as_of_date(connection: duckdb.DuckDBPyConnection) -> date | None:

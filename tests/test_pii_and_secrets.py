@@ -4,7 +4,17 @@ PII: every table and every column (cast to text) of the *published* warehouse (a
 schemas: marts, seeds, meta) is scanned for email addresses, phone numbers and the names of
 the leads, contacts and users of the working warehouse's staging tables; no published column
 may carry a raw personal-data column name. The scanner is tested on planted values first, so
-a scan that finds nothing means something.
+a scan that finds nothing means something. Its patterns are this file's own, independent of
+the ones publication masks with (sros.publish.PII_PATTERNS): publication must mask whatever
+this scanner flags as an email or phone number in text, while every other word survives.
+
+Pseudonyms: person ids and email hashes are HMAC-SHA256 under the installation's key
+(sros/pseudonyms.py). An md5 or a plain sha256 of every known email finds nobody in the
+published marts; the HMAC with the key finds every published email hash (the control that the
+check can fail). The key appears in no file dbt writes under target/ and in no dbt log.
+
+Files: the working warehouse, the dlt state and Dagster's storage are owner-only after a run
+(sros.paths.protect_private_files), as is the key.
 
 Secrets: credentials come only from the environment. The tracked files hold no
 credential-looking literal, every credential key in profiles.yml (commented examples included)
@@ -18,8 +28,12 @@ tracked `.dlt/secrets.toml`, which the tracked-file scan forbids.
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import os
 import re
+import shutil
+import stat
 import subprocess
 import sys
 from collections.abc import Callable, Iterable
@@ -30,9 +44,11 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from sros.config import pseudonym_key
 from sros.contracts import load_contracts
 from sros.paths import PROJECT_DIR
-from sros.publish import publish
+from sros.pseudonyms import hmac_pads, pseudonym
+from sros.publish import PII_MASKED_TABLE, publish
 
 # --------------------------------------------------------------------------------------------
 # PII scanner
@@ -304,6 +320,164 @@ def test_no_published_table_holds_an_email_phone_or_person_name(
     assert scan(published, personal) == []
 
 
+# --------------------------------------------------------------------------------------------
+# Masking at publication
+
+ACME = "Acme (jane.doe@acme.com, +1 415 555 0100)"
+ACME_PUBLISHED = "Acme ([email], [phone])"
+# Text holding an email or a phone number as this file's scanner sees them ...
+PLANTED_TEXT = [
+    ACME,
+    "write to ADA.ADAMS0@northwind.example.com today",
+    "+1-555-3330085",
+    "call (555) 123-4567 or 555.123.4567",
+    "UK office +44 20 7946 0958",
+    "x@y.io",
+]
+# ... and text that is neither, which must be published exactly as it is.
+CLEAN_TEXT = [
+    "001000000000000135",
+    "2024-10-01",
+    "2024-10-01 11:01:10",
+    "person-4329ceffe3",
+    "+0.5",
+    "51-200",
+    "Ada Lovelace Day",
+    "Stone Labs Inc",
+    "006BAD000000000002",
+    "Q3 2025 (pipeline review)",
+]
+
+
+def _published_text(published: Path) -> dict[str, list[str]]:
+    """Every text value of every published table, per `schema.table.column`."""
+    values: dict[str, list[str]] = {}
+    with duckdb.connect(str(published), read_only=True) as connection:
+        for schema, table, column in connection.execute(
+            "select table_schema, table_name, column_name from information_schema.columns "
+            "where data_type = 'VARCHAR' order by 1, 2, ordinal_position"
+        ).fetchall():
+            values[f"{schema}.{table}.{column}"] = [
+                value
+                for (value,) in connection.execute(
+                    f'select "{column}" from "{schema}"."{table}" where "{column}" is not null'
+                ).fetchall()
+            ]
+    return values
+
+
+def test_publication_masks_emails_and_phones_in_every_text_column(tmp_path: Path) -> None:
+    assert all(EMAIL.search(v) or PHONE.search(v) for v in PLANTED_TEXT)  # planted: flagged
+    assert not any(EMAIL.search(v) or PHONE.search(v) for v in CLEAN_TEXT)  # clean: not
+    working = tmp_path / "warehouse.duckdb"
+    with duckdb.connect(str(working)) as connection:
+        for schema in ("marts", "seeds", "raw_salesforce"):
+            connection.execute(f"create schema {schema}")
+        texts = PLANTED_TEXT + CLEAN_TEXT
+        connection.execute(
+            "create table marts.dim_accounts as select * from (values "
+            + ", ".join("(?, ?, ?, ?)" for _ in texts)
+            + ") as accounts(row_number, account_name, note, amount)",
+            [v for i, text in enumerate(texts) for v in (i, text, CLEAN_TEXT[0], i * 1.5)],
+        )
+        connection.execute(
+            "create table seeds.contacts as select 'support: help@sros.example.org' as label"
+        )
+        connection.execute("create table raw_salesforce.lead as select 'ann@example.com' as email")
+    publish(working, tmp_path / "published.duckdb")
+    published = tmp_path / "published.duckdb"
+
+    with duckdb.connect(str(published), read_only=True) as connection:
+        names = dict(
+            connection.execute("select row_number, account_name from marts.dim_accounts").fetchall()
+        )
+        masked = connection.execute(
+            "select table_schema || '.' || table_name || '.' || column_name, pii_kind, "
+            f"values_masked from meta.{PII_MASKED_TABLE} order by 1, 2"
+        ).fetchall()
+        other = connection.execute("select distinct note from marts.dim_accounts").fetchall()
+    assert names[0] == ACME_PUBLISHED  # the rest of the name survives
+    assert names[1] == "write to [email] today"
+    assert names[3] == "call [phone] or [phone]"
+    assert names[4] == "UK office [phone]"
+    for i, text in enumerate(CLEAN_TEXT, start=len(PLANTED_TEXT)):
+        assert names[i] == text  # untouched
+    assert other == [(CLEAN_TEXT[0],)]
+    # Every text column scanned (masked or not), counts per kind; not the number columns.
+    assert masked == [
+        ("marts.dim_accounts.account_name", "email", 3),
+        ("marts.dim_accounts.account_name", "email or phone", 6),
+        ("marts.dim_accounts.account_name", "phone", 4),
+        ("marts.dim_accounts.note", "email", 0),
+        ("marts.dim_accounts.note", "email or phone", 0),
+        ("marts.dim_accounts.note", "phone", 0),
+        ("seeds.contacts.label", "email", 1),
+        ("seeds.contacts.label", "email or phone", 1),
+        ("seeds.contacts.label", "phone", 0),
+    ]
+    findings = [
+        f"{column}: {value}"
+        for column, values in _published_text(published).items()
+        for value in values
+        if EMAIL.search(value) or PHONE.search(value)
+    ]
+    assert findings == []
+
+
+def test_an_email_and_phone_typed_into_an_account_name_are_masked_end_to_end(
+    built_company: Callable, tmp_path: Path
+) -> None:
+    """The CRM holds an account named with a contact's email and phone: it lands raw, flows
+    through staging into dim_accounts, and is published with both masked, the name kept."""
+    built = built_company(leads=2000, seed=42)
+    working = tmp_path / "warehouse.duckdb"
+    shutil.copyfile(built.warehouse, working)
+    account_id = "001BAD000000000001"
+    with duckdb.connect(str(working)) as connection:
+        connection.execute(
+            "insert into raw_salesforce.account select * replace (? as id, ? as name) "
+            "from raw_salesforce.account order by id limit 1",
+            [account_id, ACME],
+        )
+    completed = subprocess.run(
+        [
+            str(Path(sys.executable).parent / "dbt"),
+            "run",
+            "--select",
+            "dim_accounts",
+            "--profiles-dir",
+            ".",
+            "--target-path",
+            str(tmp_path / "target"),
+        ],
+        cwd=PROJECT_DIR,
+        env={**os.environ, "SROS_HOME": str(tmp_path), "SROS_WAREHOUSE_PATH": str(working)},
+        capture_output=True,
+        text=True,
+    )
+    assert completed.returncode == 0, completed.stdout[-3000:]
+    with duckdb.connect(str(working), read_only=True) as connection:
+        assert connection.execute(
+            "select account_name from marts.dim_accounts where account_id = ?", [account_id]
+        ).fetchall() == [(ACME,)]  # the working mart holds it as typed
+    published = tmp_path / "published.duckdb"
+    publish(working, published)
+    with duckdb.connect(str(published), read_only=True) as connection:
+        assert connection.execute(
+            "select account_name from marts.dim_accounts where account_id = ?", [account_id]
+        ).fetchall() == [(ACME_PUBLISHED,)]
+        assert connection.execute(
+            f"select table_name, column_name, pii_kind, values_masked "
+            f"from meta.{PII_MASKED_TABLE} where values_masked > 0 order by all"
+        ).fetchall() == [
+            ("dim_accounts", "account_name", "email", 1),
+            ("dim_accounts", "account_name", "email or phone", 1),
+            ("dim_accounts", "account_name", "phone", 1),
+        ]
+    personal, _ = personal_data(working)
+    assert scan(published, personal) == []
+
+
 def test_the_raw_pii_column_names_are_those_of_the_contracts() -> None:
     """RAW_PII_COLUMNS stays the list of raw columns holding a person's data."""
     raw_columns = {c.name for contract in load_contracts().values() for c in contract.columns}
@@ -315,6 +489,146 @@ def test_the_raw_pii_column_names_are_those_of_the_contracts() -> None:
         if PII_COLUMN_NAME.search(c.name) and not c.name.endswith("_hash")
     }
     assert person_columns <= RAW_PII_COLUMNS, person_columns - RAW_PII_COLUMNS
+
+
+# --------------------------------------------------------------------------------------------
+# Pseudonyms
+
+
+def _published_values(published: Path) -> set[str]:
+    """Every distinct value of every column of every published table, as lowercase text."""
+    values: set[str] = set()
+    with duckdb.connect(str(published), read_only=True) as connection:
+        for schema, table, column in connection.execute(
+            "select table_schema, table_name, column_name from information_schema.columns"
+        ).fetchall():
+            values.update(
+                str(value).lower()
+                for (value,) in connection.execute(
+                    f'select distinct cast("{column}" as varchar) from "{schema}"."{table}" '
+                    f'where "{column}" is not null'
+                ).fetchall()
+            )
+    return values
+
+
+def test_an_unkeyed_hash_of_a_known_email_finds_nobody_and_the_keyed_one_finds_everyone(
+    published_company: tuple[Path, Path],
+) -> None:
+    working, published = published_company
+    personal, _ = personal_data(working)
+    emails = sorted(personal.emails)
+    assert len(emails) > 1000
+    values = _published_values(published)
+
+    # What someone holding a list of emails would try: md5, sha1 and sha256 of the email and
+    # of the identity anchor 'email:<email>' (the former person_id), and the display label.
+    digests = set()
+    for email in emails:
+        for text in (email, email.upper(), f"email:{email}"):
+            for algorithm in ("md5", "sha1", "sha256"):
+                digest = hashlib.new(algorithm, text.encode()).hexdigest()
+                digests |= {digest, f"person-{digest[:10]}"}
+    assert values & digests == set()
+
+    # With the key, the same list finds every published email hash and person: the check
+    # above is not empty because nothing is there.
+    key = pseudonym_key()
+    with duckdb.connect(str(published), read_only=True) as connection:
+        persons = connection.execute(
+            "select person_id, email_hash from marts.dim_persons where email_hash is not null"
+        ).fetchall()
+    assert len(persons) > 1000
+    email_hashes = {pseudonym(email, key) for email in emails}
+    anchors = {pseudonym(f"email:{email}", key) for email in emails}
+    assert {email_hash for _, email_hash in persons} <= email_hashes
+    assert {person_id for person_id, _ in persons} <= anchors
+    other_key = bytes(range(32))
+    assert not {pseudonym(email, other_key) for email in emails} & values
+
+
+def _leaks(data: bytes, key: bytes) -> list[str]:
+    """The forms of the key (and of its HMAC pads) found in some bytes."""
+    forms = {}
+    for name, secret in zip(("key", "inner pad", "outer pad"), (key, *hmac_pads(key)), strict=True):
+        forms[f"{name} (bytes)"] = secret
+        forms[f"{name} (hex)"] = secret.hex().encode()
+        forms[f"{name} (HEX)"] = secret.hex().upper().encode()
+        forms[f"{name} (base64)"] = base64.b64encode(secret)
+    return [name for name, form in forms.items() if form in data]
+
+
+def test_the_key_appears_in_no_compiled_file_nor_dbt_log(built_company: Callable) -> None:
+    built = built_company(leads=2000, seed=42)
+    key = pseudonym_key()
+    assert _leaks(b"... " + key.hex().encode() + b" ...", key) == ["key (hex)"]  # control
+    target = built.warehouse.parent / "target"
+    compiled = target / "compiled/sros/models/intermediate/people/int_person_identities.sql"
+    assert "_sros_private" in compiled.read_text()  # the model reads the key table, by name
+    files = [p for p in target.rglob("*") if p.is_file()]
+    logs = PROJECT_DIR / "logs" / "dbt.log"
+    files += [logs] if logs.exists() else []
+    assert len(files) > 100
+    leaks = {str(path): found for path in files if (found := _leaks(path.read_bytes(), key))}
+    assert leaks == {}
+    assert _leaks(built.dbt_log.encode(), key) == []
+    with duckdb.connect(str(built.warehouse), read_only=True) as connection:  # control
+        assert connection.execute(
+            "select inner_pad, outer_pad from _sros_private.pseudonym_key"
+        ).fetchall() == [hmac_pads(key)]
+
+
+# --------------------------------------------------------------------------------------------
+# File modes
+
+
+def test_a_run_leaves_the_working_warehouse_dlt_state_and_key_owner_only(tmp_path: Path) -> None:
+    """Files an older version left readable by others are closed when the Dagster code
+    location loads, and ingestion then creates its files owner-only."""
+    from sros.demo_company import DemoConfig, generate
+
+    home = tmp_path / "home"
+    generate(DemoConfig(n_leads=200, seed=42), home / "landing")
+    previous = os.umask(0o022)
+    try:
+        with duckdb.connect(str(home / "warehouse.duckdb")) as connection:
+            connection.execute("create table leftover as select 1 as x")
+        (home / "dagster").mkdir()
+        (home / "dagster" / "runs.db").write_text("")
+    finally:
+        os.umask(previous)
+    assert stat.S_IMODE((home / "warehouse.duckdb").stat().st_mode) & 0o044  # readable
+    script = (
+        "import orchestration.definitions\n"
+        "from sros.contracts import source_names\n"
+        "from sros.ingest.pipeline import ingest\n"
+        "for source in source_names():\n"
+        "    ingest(source)\n"
+    )
+    env = {**os.environ, "SROS_HOME": str(home), "DAGSTER_HOME": str(home / "dagster")}
+    completed = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=PROJECT_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert completed.returncode == 0, completed.stderr[-3000:]
+    private = [home / "warehouse.duckdb", home / "dlt", home / "dagster"]
+    private += [*(home / "dlt").rglob("*"), *(home / "dagster").rglob("*")]
+    assert len(private) > 10  # dlt wrote its state and packages
+    loose = {
+        str(path.relative_to(home)): oct(stat.S_IMODE(path.stat().st_mode))
+        for path in private
+        if stat.S_IMODE(path.stat().st_mode) & 0o077
+    }
+    assert loose == {}
+    key_file = Path(os.environ["SROS_PSEUDONYM_KEY_FILE"])
+    assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
+    assert stat.S_IMODE(key_file.parent.stat().st_mode) == 0o700
+    with duckdb.connect(str(home / "warehouse.duckdb"), read_only=True) as connection:
+        assert connection.execute("select count(*) from raw_salesforce.lead").fetchone()[0] > 0
 
 
 # --------------------------------------------------------------------------------------------

@@ -1,6 +1,10 @@
 """Safe publication: BI reads a complete old or a complete new warehouse, never a partial one,
 and only the BI-facing schemas are published."""
 
+import os
+import stat
+import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -8,7 +12,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from sros.publish import publish
+from sros.publish import _alive, publish
 
 
 def _working_warehouse(path: Path, n_rows: int) -> Path:
@@ -90,3 +94,44 @@ def test_publishing_a_missing_warehouse_fails_and_keeps_the_published_one(tmp_pa
     with pytest.raises(FileNotFoundError, match="build it before publishing"):
         publish(tmp_path / "nowhere.duckdb", published)
     assert published.read_bytes() == before
+
+
+def test_publication_removes_partials_of_dead_publications_and_keeps_a_live_ones(
+    tmp_path: Path,
+) -> None:
+    """A publication killed midway leaves `.warehouse.duckdb.<pid>.partial`; the next one
+    removes it. A partial whose process is alive (a publication running now) is kept."""
+    published = tmp_path / "published" / "warehouse.duckdb"
+    published.parent.mkdir()
+    finished = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    dead_pid = int(finished.stdout)
+    assert not _alive(dead_pid)
+    dead = published.parent / f".warehouse.duckdb.{dead_pid}.partial"
+    live = published.parent / f".warehouse.duckdb.{os.getppid()}.partial"
+    other = published.parent / f".other.duckdb.{dead_pid}.partial"  # another file's: not ours
+    for path in (dead, live, other):
+        path.write_bytes(b"half a warehouse")
+    publish(_working_warehouse(tmp_path / "warehouse.duckdb", 5), published)
+    assert not dead.exists()
+    assert live.exists() and other.exists()
+    assert sorted(p.name for p in published.parent.iterdir()) == sorted(
+        ["warehouse.duckdb", live.name, other.name]
+    )
+
+
+def test_the_published_file_is_readable_by_bi_even_under_an_owner_only_umask(
+    tmp_path: Path,
+) -> None:
+    previous = os.umask(0o077)  # as the CLI and the Dagster code location set it
+    try:
+        published = tmp_path / "published" / "warehouse.duckdb"
+        publish(_working_warehouse(tmp_path / "warehouse.duckdb", 5), published)
+    finally:
+        os.umask(previous)
+    assert stat.S_IMODE(published.stat().st_mode) == 0o644
+    assert stat.S_IMODE(published.parent.stat().st_mode) == 0o755

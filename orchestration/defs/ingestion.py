@@ -177,7 +177,8 @@ def _warning_checks(source: str) -> dg.AssetChecksDefinition:
     @dg.multi_asset_check(specs=specs, name=f"{source}_load_warning_checks", can_subset=True)
     def warning_checks(context: dg.AssetCheckExecutionContext) -> Iterator[dg.AssetCheckResult]:
         selected = {check.asset_key for check in context.selected_asset_check_keys}
-        with duckdb.connect(str(paths.warehouse_path()), read_only=True) as connection:
+        working = locks.connect(paths.warehouse_path(), read_only=True, notify=context.log.warning)
+        with working as connection:
             columns = {
                 name
                 for (name,) in connection.execute(

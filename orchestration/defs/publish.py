@@ -5,7 +5,7 @@ import dagster as dg
 from orchestration.defs.dbt import sros_dbt_assets
 from sros import paths
 from sros.locks import retry_on_lock
-from sros.publish import PUBLISHED_SCHEMAS, publish
+from sros.publish import PUBLISHED_SCHEMAS, masked_summary, publish
 
 # Every mart and seed: publication waits for all of them and their blocking checks.
 _PUBLISHED_KEYS = [
@@ -22,7 +22,8 @@ _PUBLISHED_KEYS = [
     description=(
         "The published warehouse BI tools read (SROS_PUBLISHED_PATH, default "
         "var/published/warehouse.duckdb): the marts and seeds of a build whose dbt tests and "
-        "blocking checks passed, replaced in one atomic rename."
+        "blocking checks passed, replaced in one atomic rename. Emails and phone numbers in "
+        "any text column are masked ([email], [phone]); meta.pii_masked counts them."
     ),
 )
 def published_warehouse(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
@@ -33,10 +34,17 @@ def published_warehouse(context: dg.AssetExecutionContext) -> dg.MaterializeResu
         notify=context.log.warning,
     )
     context.log.info("published %s tables to %s", len(counts), paths.published_path())
+    masked = masked_summary(paths.published_path())
+    for column, values in masked:
+        context.log.warning("%s: %s values held an email or phone number: masked", column, values)
     return dg.MaterializeResult(
         metadata={
             "path": str(paths.published_path()),
             "tables": len(counts),
             "rows": sum(counts.values()),
+            "values_masked": sum(values for _, values in masked),
+            "columns_masked": dg.MetadataValue.md(
+                "\n".join(f"- {column}: {values}" for column, values in masked) or "none"
+            ),
         }
     )

@@ -29,6 +29,7 @@ from sros import paths
 from sros.config import load_config
 from sros.contracts import TableContract, contracts_for, load_contracts
 from sros.ingest.reader import read_landing_file
+from sros.pseudonyms import install_key
 
 QUARANTINE_TABLE = "_sros_quarantine"
 LOAD_REPORT_TABLE = "_sros_load_report"
@@ -231,4 +232,5 @@ def ingest(
     dagster-dlt."""
     pipeline = landing_pipeline(source_name, warehouse_path, dlt_dir)
     load_info = pipeline.run(landing_source(source_name, landing_dir))
+    install_key(warehouse_path or paths.warehouse_path())  # for dbt: sros/pseudonyms.py
     return verify_load(pipeline, load_info.loads_ids)

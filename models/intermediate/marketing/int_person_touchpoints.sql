@@ -2,9 +2,10 @@
 
 -- Marketing touchpoints, resolved to persons: a touch carries the person's email, or only a
 -- cookie (anonymous_id) that the marketing platform later identified (identity table).
--- Emails are matched through the same hash as int_person_identities, so no email leaves
--- staging. Touches of visitors who never identified belong to nobody: they are kept with a
--- null person_id, so touch counts and channel volumes are complete.
+-- Emails are matched through the same keyed pseudonym as int_person_identities (macro
+-- pseudonym), so no email leaves staging. Touches of visitors who never identified belong
+-- to nobody: they are kept with a null person_id, so touch counts and channel volumes are
+-- complete.
 
 with
 
@@ -55,7 +56,7 @@ touchpoints_with_email as (
         touchpoints.utm_campaign,
         touchpoints.email is null as is_identified_by_cookie,
         cast(
-            {{ dbt.hash('coalesce(touchpoints.email, identities.email)') }}
+            {{ pseudonym('coalesce(touchpoints.email, identities.email)') }}
             as {{ dbt.type_string() }}
         ) as email_hash
     -- The touch's own email wins; the identity (unique per anonymous_id) fills in the rest.

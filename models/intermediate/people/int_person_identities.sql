@@ -115,11 +115,12 @@ final as (
         keyed.source_system,
         keyed.crm_object,
         keyed.crm_record_id,
-        cast({{ dbt.hash('second_hop.anchor_key') }} as {{ dbt.type_string() }}) as person_id,
+        -- keyed pseudonyms (HMAC-SHA256, macro pseudonym): an md5 of an email finds nobody
+        cast({{ pseudonym('second_hop.anchor_key') }} as {{ dbt.type_string() }}) as person_id,
         keyed.record_key,
         case
             when keyed.email is not null and keyed.email != ''
-                then cast({{ dbt.hash('keyed.email') }} as {{ dbt.type_string() }})
+                then cast({{ pseudonym('keyed.email') }} as {{ dbt.type_string() }})
         end as email_hash,
         keyed.created_at
     from keyed
