@@ -121,6 +121,7 @@ def publish(
                 counts[f"{schema}.{table}"] = connection.execute(
                     f'select count(*) from "{schema}"."{table}"'
                 ).fetchone()[0]
+            _copy_comments(connection, list(tables))
             as_of_date = _as_of_date(connection)
             connection.execute("detach working")
             connection.execute("create schema meta")
@@ -171,6 +172,26 @@ def publish(
                 values_masked,
             )
     return counts
+
+
+def _copy_comments(connection: duckdb.DuckDBPyConnection, tables: list[tuple[str, str]]) -> None:
+    """Give the published tables and columns the comments they have in the working warehouse:
+    dbt's descriptions (persist_docs), which BI tools show beside the numbers."""
+    published = set(tables)
+    for schema, table, comment in connection.execute(
+        "select schema_name, table_name, comment from duckdb_tables() "
+        "where database_name = 'working' and comment is not null"
+    ).fetchall():
+        if (schema, table) in published:
+            connection.execute(f'comment on table "{schema}"."{table}" is {_sql_string(comment)}')
+    for schema, table, column, comment in connection.execute(
+        "select schema_name, table_name, column_name, comment from duckdb_columns() "
+        "where database_name = 'working' and comment is not null"
+    ).fetchall():
+        if (schema, table) in published:
+            connection.execute(
+                f'comment on column "{schema}"."{table}"."{column}" is {_sql_string(comment)}'
+            )
 
 
 def _sql_string(text: str) -> str:
