@@ -7,6 +7,8 @@
     sros generate --out DIR [...]      only write a demo company's landing files
     sros report                        row counts and quarantine per raw table
     sros validate                      run the Great Expectations suites on the warehouse
+    sros mappings [--wait]             list CRM values missing from the mapping seeds and
+                                       write the rows to fill in to $SROS_HOME/mappings/
     sros export                        write the finance export files from the published
                                        warehouse into $SROS_HOME/exports/<as-of date>/
 
@@ -155,6 +157,43 @@ def _validate() -> int:
     return 1 if any(outcome.blocking_failures for outcome in outcomes) else 0
 
 
+def _mappings() -> int:
+    """Unmapped CRM values per seed (sros/mappings.py); 1 when there are any."""
+    import tempfile
+
+    from sros.mappings import MappingsError, find_unmapped, write_fill_in_files
+
+    warehouse = paths.warehouse_path()
+    if not warehouse.exists():
+        print(
+            f"no warehouse at {warehouse}: run `sros run` first (it ingests the landing zone)",
+            file=sys.stderr,
+        )
+        return 1
+    try:
+        with tempfile.TemporaryDirectory() as target:
+            unmapped = find_unmapped(warehouse, Path(target))
+    except MappingsError as error:
+        print(error, file=sys.stderr)
+        return 1
+    out_dir = paths.home_dir() / "mappings"
+    files = write_fill_in_files(unmapped, out_dir)
+    if not unmapped:
+        print("every CRM value is mapped")
+        return 0
+    print(f"{'seed':<24} {'value':<48} {'rows':>8}  seen in")
+    for item in unmapped:
+        value = ", ".join(f"{column}={text}" for column, text in item.key.items())
+        print(f"{item.seed:<24} {value:<48} {item.rows_seen:>8}  {item.seen_in}")
+    print()
+    for path in files:
+        print(
+            f"{path}: fill in the blank columns, then append its rows to "
+            f"seeds/{path.name} and run again"
+        )
+    return 1
+
+
 def _export() -> int:
     """The finance export files from the published warehouse, as the Dagster asset writes them."""
     # Importing the dbt definitions re-parses the project when the manifest is stale, so the
@@ -217,6 +256,12 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--wait", action="store_true", help=WAIT_HELP)
     commands.add_parser("report", help="row counts and quarantine per raw table")
     commands.add_parser("validate", help="run the Great Expectations suites on the warehouse")
+    mappings = commands.add_parser(
+        "mappings",
+        help="list CRM picklist values not in the mapping seeds, with row counts, and write "
+        "the rows to fill in to $SROS_HOME/mappings/<seed>.csv",
+    )
+    mappings.add_argument("--wait", action="store_true", help=WAIT_HELP)
     commands.add_parser(
         "export",
         help="write the finance export files (CSV, Parquet, XLSX) from the published warehouse",
@@ -230,7 +275,7 @@ def main(argv: list[str] | None = None) -> int:
     generate.add_argument("--end", type=date.fromisoformat, default=None)
 
     args = parser.parse_args(argv)
-    if args.command in ("run", "demo"):
+    if args.command in ("run", "demo", "mappings"):
         # Before anything else (and before importing Dagster): a second run is turned away at
         # once. The lock is held until the run and its report are done.
         command = "sros " + " ".join(sys.argv[1:] if argv is None else argv)
@@ -274,6 +319,8 @@ def _main(args: argparse.Namespace) -> int:
         return _report()
     if args.command == "validate":
         return _validate()
+    if args.command == "mappings":
+        return _mappings()
     if args.command == "export":
         return _export()
     if args.command == "generate":

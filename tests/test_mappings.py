@@ -14,6 +14,7 @@ from collections.abc import Callable
 import duckdb
 import pytest
 
+from sros.cli import main
 from sros.mappings import find_unmapped, write_fill_in_files
 
 
@@ -34,6 +35,18 @@ def warehouse_with_new_values(built_company: Callable, tmp_path_factory: pytest.
             "where id = (select min(id) from raw_salesforce.opportunity where not is_closed)"
         )
     return home, warehouse
+
+
+def test_sros_mappings_lists_them_and_exits_non_zero(
+    warehouse_with_new_values, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
+) -> None:
+    home, warehouse = warehouse_with_new_values
+    monkeypatch.setenv("SROS_HOME", str(home))
+    monkeypatch.setenv("SROS_WAREHOUSE_PATH", str(warehouse))
+    assert main(["mappings"]) == 1
+    out = capsys.readouterr().out
+    assert "touch_type=webinar_replay" in out and "stg_marketing__touchpoints" in out
+    assert f"{home / 'mappings' / 'touch_types.csv'}: fill in the blank columns" in out
 
 
 def test_new_values_are_named_with_their_seed_and_counts(warehouse_with_new_values) -> None:
