@@ -12,8 +12,8 @@ is not loaded:
   unknown table folder (the report's `table_name` is the folder's name);
 - a file directly in a source's folder (`salesforce/x.csv`): not in a table folder
   (`table_name` is empty);
-- a file a table's reader cannot read at all (e.g. a header naming a column twice):
-  unreadable, with the reader's message;
+- a file a table's reader cannot read at all (e.g. a header naming a column twice, bytes
+  that are not the format its name says): unreadable, with the reader's message;
 - a full export superseded by a newer one (see below).
 
 These rows go to the source's raw schema, `<schema>._sros_load_report`. Files outside every
@@ -71,6 +71,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import dlt
+import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 from dlt.extract.source import DltSource
@@ -352,6 +353,12 @@ def _marked_deleted(contract: TableContract, rows: pa.Table, file: LandingFile) 
     return marked
 
 
+# What a file that cannot be read at all raises from the reader: its content is the problem, so
+# the file version is refused (and read again once rewritten); other errors (disk, memory)
+# fail the load and the next run retries the file.
+_UNREADABLE = (LandingFileError, duckdb.Error, pa.ArrowException, UnicodeDecodeError)
+
+
 def _quote(identifier: str) -> str:
     return '"' + identifier.replace('"', '""') + '"'
 
@@ -414,8 +421,9 @@ def _table_reader(contract: TableContract, root: Path):
             handled[file.relative] = file.version
             try:
                 result = read_landing_file(file.path, contract, display_name=file.relative)
-            except LandingFileError as error:
-                yield from report(refused_report(file, contract.name, f"unreadable: {error}"))
+            except _UNREADABLE as error:  # the file's content, not the machine: not retried
+                reason = f"unreadable: {type(error).__name__}: {error}"
+                yield from report(refused_report(file, contract.name, reason))
                 continue
             row = {**result.report, "rows_refused": 0, "rows_deleted": 0, "reason": None}
             row["file_modified_at"] = file.modified_at
@@ -493,7 +501,7 @@ def landing_source(source_name: str, landing_dir: Path | None = None) -> DltSour
     return source()
 
 
-def _root_refusal(relative: str, known: dict[str, str]) -> tuple[str, str] | None:
+def root_refusal(relative: str, known: dict[str, str]) -> tuple[str, str] | None:
     """(table_name, reason) for a file outside every source's folder."""
     first, *rest = relative.split("/")
     if not rest:
@@ -522,7 +530,7 @@ def landing_root_source(landing_dir: Path | None = None) -> DltSource:
     def source() -> Iterator:
         folders = [root] if root.exists() else []
         yield _refused_files(
-            "unknown_landing_files", folders, root, lambda relative: _root_refusal(relative, known)
+            "unknown_landing_files", folders, root, lambda relative: root_refusal(relative, known)
         )
 
     return source()
