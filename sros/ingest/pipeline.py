@@ -356,7 +356,14 @@ def _marked_deleted(contract: TableContract, rows: pa.Table, file: LandingFile) 
 # What a file that cannot be read at all raises from the reader: its content is the problem, so
 # the file version is refused (and read again once rewritten); other errors (disk, memory)
 # fail the load and the next run retries the file.
-_UNREADABLE = (LandingFileError, duckdb.Error, pa.ArrowException, UnicodeDecodeError)
+_UNREADABLE = (
+    LandingFileError,
+    duckdb.ParserException,
+    duckdb.ConversionException,
+    duckdb.InvalidInputException,
+    pa.ArrowInvalid,
+    UnicodeDecodeError,
+)
 
 
 def _quote(identifier: str) -> str:
@@ -583,25 +590,23 @@ def recover(pipeline: dlt.Pipeline) -> dict[str, int]:
                 client.dataset_name,
             )
         }
-        if "_dlt_loads" not in existing:
-            return removed
-        loads = client.make_qualified_table_name("_dlt_loads")
+        completed = (
+            f"select load_id from {client.make_qualified_table_name('_dlt_loads')} where status = 0"
+            if "_dlt_loads" in existing
+            else "select cast(null as varchar) where false"  # no load ever completed
+        )
         for table in (LOAD_REPORT_TABLE, QUARANTINE_TABLE):
             if table not in existing:
                 continue
             qualified = client.make_qualified_table_name(table)
-            # A single statement: the rows a re-run job appended again share their _dlt_id.
-            [(count,)] = client.execute_sql(
-                f"select count(*) from {qualified} where _dlt_load_id not in "
-                f"(select load_id from {loads} where status = 0) or rowid not in "
+            # The rows a re-run load job appended again share their _dlt_id with the first.
+            phantom = (
+                f"where _dlt_load_id not in ({completed}) or rowid not in "
                 f"(select min(rowid) from {qualified} group by _dlt_id)"
             )
+            [(count,)] = client.execute_sql(f"select count(*) from {qualified} {phantom}")
             if count:
-                client.execute_sql(
-                    f"delete from {qualified} where _dlt_load_id not in "
-                    f"(select load_id from {loads} where status = 0) or rowid not in "
-                    f"(select min(rowid) from {qualified} group by _dlt_id)"
-                )
+                client.execute_sql(f"delete from {qualified} {phantom}")
                 removed[table] = count
     return removed
 
