@@ -676,16 +676,15 @@ def test_a_load_killed_midway_leaves_no_phantom_report_rows(
             if job.poll() is None:
                 os.killpg(job.pid, signal.SIGKILL)
             _, errors = job.communicate(timeout=60)
-        if job.returncode == -signal.SIGKILL:
-            break
-        assert job.returncode == 0, errors.decode()[-3000:]
+        assert job.returncode in (0, -signal.SIGKILL), errors.decode()[-3000:]
+        if job.returncode == -signal.SIGKILL and warehouse.exists():
+            # Killed: report rows whose load dlt never marked complete ("loaded N" phantoms),
+            # unless dlt finished the load between the poll and the kill (then try again).
+            killed = _report_state(warehouse)
+            if [row for row in killed["reports"] if row[-1] not in killed["committed"]]:
+                break
     else:
         pytest.fail("the ingestion was never killed while dlt loaded")
-
-    # Killed: report rows exist whose load dlt never marked complete (phantom "loaded N").
-    killed = _report_state(warehouse)
-    phantom = [row for row in killed["reports"] if row[-1] not in killed["committed"]]
-    assert phantom, killed
 
     # A file lands meanwhile. The next ingestion completes the killed load first, then loads
     # the new file (dlt's run alone would only complete the pending load): no report row
