@@ -300,17 +300,6 @@ def refused_report(file: LandingFile, table_name: str, reason: str) -> dict:
 # --- reading a table's files -------------------------------------------------------------
 
 
-def _with_lineage(rows: pa.Table) -> pa.Table:
-    """Every raw table carries the deletion columns, null for a record that is live."""
-    for name, data_type in (
-        (DELETED_AT_COLUMN, pa.timestamp("us")),
-        (DELETED_BY_FILE_COLUMN, pa.string()),
-    ):
-        if name not in rows.column_names:
-            rows = rows.append_column(pa.field(name, data_type), pa.nulls(rows.num_rows, data_type))
-    return rows
-
-
 def _marked_deleted(contract: TableContract, rows: pa.Table, file: LandingFile) -> pa.Table:
     """The live rows of the raw table whose key is not in `rows` (a full file's rows), marked
     deleted by `file`: one anti-join in the warehouse."""
@@ -448,9 +437,8 @@ def _table_reader(contract: TableContract, root: Path):
                     row["rows_deleted"] = deleted.num_rows
                     if deleted.num_rows:
                         yield dlt.mark.with_hints(deleted, table_hints, create_table_variant=True)
-            if result.rows.num_rows:
-                rows = _with_lineage(result.rows)
-                yield dlt.mark.with_hints(rows, table_hints, create_table_variant=True)
+            if result.rows.num_rows:  # the deletion columns come from the hints: null
+                yield dlt.mark.with_hints(result.rows, table_hints, create_table_variant=True)
             if result.quarantine:
                 yield dlt.mark.with_hints(
                     result.quarantine, quarantine_hints, create_table_variant=True
