@@ -27,6 +27,9 @@ import yaml
 
 from sros.paths import MODELS_DIR
 
+# What a landing file of a table holds (meta.export); the first is the default.
+EXPORT_KINDS = ("incremental", "full")
+
 # The raw types a contract may use, and the DuckDB type each is cast to.
 RAW_TYPES = {
     "varchar": "VARCHAR",
@@ -59,6 +62,7 @@ class TableContract:
     columns: tuple[Column, ...]
     primary_key: tuple[str, ...]
     landing: str  # landing path prefix, e.g. "salesforce/lead"
+    export: str = EXPORT_KINDS[0]  # meta.export: "incremental" or "full"
 
     @property
     def column_names(self) -> list[str]:
@@ -111,6 +115,11 @@ def load_contracts(models_dir: Path = MODELS_DIR) -> dict[tuple[str, str], Table
                 missing = [key for key in meta["primary_key"] if key not in names]
                 if missing:
                     raise ContractError(f"{where}: primary key column(s) {missing} not declared")
+                export = meta.get("export", EXPORT_KINDS[0])
+                if export not in EXPORT_KINDS:
+                    raise ContractError(
+                        f"{where}: meta.export is {export!r}; use one of {list(EXPORT_KINDS)}"
+                    )
                 contracts[(source["name"], table["name"])] = TableContract(
                     source=source["name"],
                     schema=schema,
@@ -118,6 +127,7 @@ def load_contracts(models_dir: Path = MODELS_DIR) -> dict[tuple[str, str], Table
                     columns=tuple(columns),
                     primary_key=tuple(meta["primary_key"]),
                     landing=meta["landing"],
+                    export=export,
                 )
     if not contracts:
         raise ContractError(f"no source contracts found under {models_dir}/staging")

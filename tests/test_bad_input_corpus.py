@@ -214,6 +214,7 @@ def _is_malformed(reason: str) -> bool:
 
 def test_every_corpus_file_has_an_expected_outcome() -> None:
     on_disk = {path.relative_to(CORPUS).as_posix() for path in CORPUS.rglob("*.csv")}
+    on_disk = {f for f in on_disk if not f.startswith("landing_zone/")}  # test_landing_zone.py
     assert on_disk == set(EXPECTED)
 
 

@@ -228,7 +228,10 @@ def test_load_keeps_good_rows_quarantines_bad_and_reconciles(run_dirs: dict[str,
             "rows_read": 3,
             "rows_loaded": 2,
             "rows_quarantined": 1,
+            "rows_refused": 0,
+            "rows_deleted": 0,
             "status": "loaded_with_rejects",
+            "reason": None,
         }
     ]
     warehouse = run_dirs["warehouse_path"]

@@ -2,14 +2,21 @@
 
 One Dagster multi-asset per source system; one asset per raw table, keyed
 `<source>/<table>` like dagster-dbt keys the matching dbt source, so the lineage runs from
-landing file to raw table to staging model. After each load two asset checks per raw table
-read the load report: every file reconciles (blocking), and no row was quarantined (warning,
-with the first rejected rows shown). A third, `no_load_warnings` (warning), shows the load
-report's warnings: a file that loaded but looks wrong, such as a percentage column whose values
-all look like fractions.
+landing file to raw table to staging model, and one asset `<source>/_sros_landing_files` for
+the files under the source's folder that no table reads (refused, see sros/ingest/pipeline.py).
+A last multi-asset, `landing_root/unknown_landing_files`, reports the files outside every
+source's folder (an unknown source folder, a file at the landing root) into `_sros`.
+
+After each load two asset checks per raw table read the load report of committed loads: every
+file reconciles (blocking), and no row was quarantined (warning, with the first rejected rows
+shown); one check per source (and one for the landing root) warns about refused files,
+naming each file and its reason; and `no_load_warnings` (warning) per raw table shows the
+load report's warnings: a file that loaded but looks wrong, such as a percentage column whose
+values all look like fractions.
 """
 
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 import dagster as dg
 from dagster_dlt import DagsterDltResource, DagsterDltTranslator, dlt_assets
@@ -19,13 +26,20 @@ from orchestration.defs.landing import landing_key
 from sros import locks, paths
 from sros.contracts import contracts_for, source_names
 from sros.ingest.pipeline import (
+    LANDING_ROOT_DATASET,
+    LANDING_ROOT_SOURCE,
     LOAD_REPORT_TABLE,
     QUARANTINE_TABLE,
+    REFUSED_FILES_RESOURCE,
+    dlt_source,
     landing_pipeline,
-    landing_source,
+    recover,
     verify_load,
 )
 from sros.locks import hold_working
+
+if TYPE_CHECKING:
+    import duckdb
 
 
 class RawTableTranslator(DagsterDltTranslator):
@@ -34,11 +48,30 @@ class RawTableTranslator(DagsterDltTranslator):
     def get_asset_spec(self, data: DltResourceTranslatorData) -> dg.AssetSpec:
         spec = super().get_asset_spec(data)
         source, table = data.resource.source_name, data.resource.name
+        if source == LANDING_ROOT_SOURCE:
+            deps, description = (
+                [],
+                (
+                    "Files outside every source's folder (unknown source folders, files at the "
+                    f"landing root): refused, each reported in {LANDING_ROOT_DATASET}."
+                    f"{LOAD_REPORT_TABLE}."
+                ),
+            )
+        elif table == REFUSED_FILES_RESOURCE:
+            deps = [landing_key(source, contract.name) for contract in contracts_for(source)]
+            description = (
+                f"Files under the {source} landing folder that no table reads (unknown table "
+                f"folder, nested folder, unsupported format): refused, each reported in "
+                f"{LOAD_REPORT_TABLE}."
+            )
+        else:
+            deps = [landing_key(source, table)]
+            description = f"Raw {source}.{table}, loaded by dlt from the landing files."
         return spec.replace_attributes(
             key=dg.AssetKey([source, table]),
-            deps=[landing_key(source, table)],
+            deps=deps,
             group_name="raw",
-            description=f"Raw {source}.{table}, loaded by dlt from the landing files.",
+            description=description,
         )
 
 
@@ -46,7 +79,7 @@ def _ingestion_assets(source: str) -> dg.AssetsDefinition:
     # The source and pipeline given to the decorator only describe the assets; each run builds
     # its own, so paths (SROS_HOME, ...) are read when the run starts, not at import.
     @dlt_assets(
-        dlt_source=landing_source(source),
+        dlt_source=dlt_source(source),
         dlt_pipeline=landing_pipeline(source),
         name=f"ingest_{source}",
         dagster_dlt_translator=RawTableTranslator(),
@@ -56,22 +89,36 @@ def _ingestion_assets(source: str) -> dg.AssetsDefinition:
         # dlt opens the working file several times; hold it for the whole load, waiting out
         # another process's brief lock once, at the start (sros/locks.py).
         with hold_working(paths.warehouse_path(), notify=context.log.warning):
+            # A killed run's pending load first, and no report row without its committed load.
+            removed = recover(pipeline)
+            if removed:
+                context.log.warning(
+                    "removed report rows of loads that never completed: %s", removed
+                )
             yield from dlt.run(
-                context=context, dlt_source=landing_source(source), dlt_pipeline=pipeline
+                context=context, dlt_source=dlt_source(source), dlt_pipeline=pipeline
             )
             load_info = pipeline.last_trace.last_load_info if pipeline.last_trace else None
             reports = verify_load(pipeline, load_info.loads_ids if load_info else [])
         for report in reports:
+            if report["status"] == "refused":
+                context.log.warning("%(source_file)s refused: %(reason)s", report)
+                continue
             context.log.info(
                 "%(source_file)s: read %(rows_read)s, loaded %(rows_loaded)s, "
-                "quarantined %(rows_quarantined)s (%(status)s)",
+                "quarantined %(rows_quarantined)s, marked deleted %(rows_deleted)s (%(status)s)",
                 report,
             )
 
     return ingest
 
 
-INGESTION_ASSETS = [_ingestion_assets(source) for source in source_names()]
+INGESTION_ASSETS = [_ingestion_assets(source) for source in [*source_names(), LANDING_ROOT_SOURCE]]
+
+
+def _committed(schema: str) -> str:
+    """SQL: the report rows of loads dlt completed (a killed load's rows never count)."""
+    return f"_dlt_load_id in (select load_id from {schema}._dlt_loads where status = 0)"
 
 
 def _load_checks(source: str) -> dg.AssetChecksDefinition:
@@ -85,7 +132,9 @@ def _load_checks(source: str) -> dg.AssetChecksDefinition:
                 "load_reconciles",
                 asset=dg.AssetKey([source, contract.name]),
                 blocking=True,
-                description="Every landing file: rows read = rows loaded + rows quarantined.",
+                description=(
+                    "Every landing file: rows read = rows loaded + rows quarantined + rows refused."
+                ),
             ),
             dg.AssetCheckSpec(
                 "no_quarantined_rows",
@@ -118,16 +167,18 @@ def _load_checks(source: str) -> dg.AssetChecksDefinition:
                 files, unreconciled, quarantined, sample = 0, 0, 0, []
                 if LOAD_REPORT_TABLE in tables:
                     files, unreconciled, quarantined = connection.execute(
-                        f"select count(*), count(*) filter (where rows_read <> rows_loaded + "
-                        f"rows_quarantined), coalesce(sum(rows_quarantined), 0) "
-                        f"from {schema}.{LOAD_REPORT_TABLE} where table_name = ?",
+                        f"select count(*), count(*) filter (where rows_read is distinct from "
+                        f"rows_loaded + rows_quarantined + rows_refused), "
+                        f"coalesce(sum(rows_quarantined), 0) "
+                        f"from {schema}.{LOAD_REPORT_TABLE} where table_name = ? "
+                        f"and {_committed(schema)}",
                         [contract.name],
                     ).fetchone()
                 if quarantined and QUARANTINE_TABLE in tables:
                     sample = connection.execute(
                         f"select source_file, row_number, column_name, value, reason "
                         f"from {schema}.{QUARANTINE_TABLE} where table_name = ? "
-                        f"order by source_file, row_number limit 5",
+                        f"and {_committed(schema)} order by source_file, row_number limit 5",
                         [contract.name],
                     ).fetchall()
                 if "load_reconciles" in selected:
@@ -152,10 +203,61 @@ def _load_checks(source: str) -> dg.AssetChecksDefinition:
     return load_checks
 
 
+def refused_files(connection: "duckdb.DuckDBPyConnection", schema: str) -> list[tuple]:
+    """(file, table folder, rows, reason) of every refused file version in `schema`'s load
+    report (committed loads only), by file."""
+    found = connection.execute(
+        "select count(*) from information_schema.tables where table_schema = ? "
+        "and table_name in (?, '_dlt_loads')",
+        [schema, LOAD_REPORT_TABLE],
+    ).fetchone()[0]
+    if found < 2:
+        return []
+    return connection.execute(
+        f"select source_file, table_name, rows_refused, reason from {schema}.{LOAD_REPORT_TABLE} "
+        f"where status = 'refused' and {_committed(schema)} order by source_file, file_modified_at"
+    ).fetchall()
+
+
+def _refused_files_check(source: str) -> dg.AssetChecksDefinition:
+    """A warning on the source's refused-files asset, naming every refused file and why."""
+    if source == LANDING_ROOT_SOURCE:
+        schema, asset = LANDING_ROOT_DATASET, dg.AssetKey([source, "unknown_landing_files"])
+    else:
+        schema = contracts_for(source)[0].schema
+        asset = dg.AssetKey([source, REFUSED_FILES_RESOURCE])
+
+    @dg.asset_check(
+        asset=asset,
+        name="no_refused_files",
+        description="Every file under the landing folder is read by a table (none refused).",
+    )
+    def no_refused_files() -> dg.AssetCheckResult:
+        working = locks.connect(paths.warehouse_path(), read_only=True)
+        with working as connection:
+            refused = refused_files(connection, schema)
+        return dg.AssetCheckResult(
+            passed=not refused,
+            severity=dg.AssetCheckSeverity.WARN,
+            metadata={
+                "files_refused": len(refused),
+                "files": dg.MetadataValue.md(
+                    _markdown(["file", "table folder", "rows", "reason"], refused[:20])
+                ),
+            },
+        )
+
+    return no_refused_files
+
+
 def _sample_table(rows: list[tuple]) -> str:
+    return _markdown(["file", "row", "column", "value", "reason"], rows)
+
+
+def _markdown(header: list[str], rows: list[tuple]) -> str:
     if not rows:
         return "none"
-    lines = ["| file | row | column | value | reason |", "| --- | --- | --- | --- | --- |"]
+    lines = ["| " + " | ".join(header) + " |", "|" + " --- |" * len(header)]
     lines += ["| " + " | ".join("" if v is None else str(v) for v in row) + " |" for row in rows]
     return "\n".join(lines)
 
@@ -196,7 +298,7 @@ def _warning_checks(source: str) -> dg.AssetChecksDefinition:
                     warnings = connection.execute(
                         f"select source_file, warnings from {schema}.{LOAD_REPORT_TABLE} "
                         "where table_name = ? and coalesce(warnings, '') <> '' "
-                        "order by source_file",
+                        f"and {_committed(schema)} order by source_file",
                         [contract.name],
                     ).fetchall()
                 yield dg.AssetCheckResult(
@@ -221,6 +323,8 @@ def _warning_table(rows: list[tuple]) -> str:
     return "\n".join(lines)
 
 
-LOAD_CHECKS = [_load_checks(source) for source in source_names()] + [
-    _warning_checks(source) for source in source_names()
+LOAD_CHECKS = [
+    *(_load_checks(source) for source in source_names()),
+    *(_refused_files_check(source) for source in [*source_names(), LANDING_ROOT_SOURCE]),
+    *(_warning_checks(source) for source in source_names()),
 ]

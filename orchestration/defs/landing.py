@@ -21,9 +21,12 @@ def landing_key(source: str, table: str) -> dg.AssetKey:
 LANDING_SPECS = [
     dg.AssetSpec(
         key=landing_key(contract.source, contract.name),
-        description=f"Landing files {contract.landing}/*.csv under the landing folder.",
+        description=(
+            f"Landing files {contract.landing}/*.csv, *.csv.gz or *.parquet under the landing "
+            "folder."
+        ),
         group_name="landing",
-        kinds={"csv"},
+        kinds={"csv", "parquet"},
         metadata={"landing_path": contract.landing},
     )
     for contract in load_contracts().values()

@@ -91,7 +91,11 @@ def landing_zone_sensor(
         return
     landing = paths.landing_dir()
     newest = (
-        max((path.stat().st_mtime for path in landing.glob("*/*/*.csv")), default=0.0)
+        # every file, whatever its format or folder: ingestion reads or refuses each one
+        max(
+            (path.stat().st_mtime for path in landing.rglob("*") if path.is_file()),
+            default=0.0,
+        )
         if landing.exists()
         else 0.0
     )

@@ -1,38 +1,101 @@
 """dlt sources that load the landing zone into the raw schemas.
 
-One dlt source per source system (salesforce, hubspot, marketing, ...), one resource per
-contract table. A resource lists `<landing>/<table>/*.csv` with dlt's filesystem source and
-reads each file version it has not loaded before with `read_landing_file`. The versions loaded
-(path -> modification time and size) are kept in the resource's dlt state, which dlt commits to
-the warehouse together with the data: a file is loaded once, a rewritten file again, and a
-late file is loaded even when its modification time is older than files already loaded (a
-max-modification-date cursor would skip it). Each file yields three kinds of rows:
+Landing-zone layout: `<landing>/<source>/<table>/<file>`, where `<source>/<table>` is a
+contract's `meta.landing`. A table reads the files directly in its folder that end in `.csv`,
+`.csv.gz` or `.parquet` (any case), with `read_landing_file`. Every other file under the
+landing zone is **refused**: it gets a load-report row with status `refused` and a reason, and
+is not loaded:
+
+- a file in a table folder in another format (`.json`, `.xlsx`, ...): unsupported format;
+- a file in a sub-folder of a table folder (`salesforce/lead/2025/x.csv`): nested folder;
+- a file in a folder no table of the source declares (`salesforce/leads_typo/x.csv`):
+  unknown table folder (the report's `table_name` is the folder's name);
+- a file directly in a source's folder (`salesforce/x.csv`): not in a table folder
+  (`table_name` is empty);
+- a file a table's reader cannot read at all (e.g. a header naming a column twice, bytes
+  that are not the format its name says): unreadable, with the reader's message;
+- a full export superseded by a newer one (see below).
+
+These rows go to the source's raw schema, `<schema>._sros_load_report`. Files outside every
+source's folder (an unknown source folder such as `sales_force/`, or a file at the landing
+zone's root) go to `_sros._sros_load_report` through the `landing_root` pipeline
+(`ingest_landing_root`). The demo generator's own files at the root (`_manifest.json`,
+`ground_truth.json`) are not landing files and are skipped by name.
+
+One dlt source per source system (salesforce, hubspot, ...), one resource per contract table,
+plus one resource (`_sros_landing_files`) for the source's refused files. The file versions
+handled (path -> modification time and size) are kept in each resource's dlt state, which dlt
+commits to the warehouse together with the data: a file is loaded (or refused) once per
+version, a rewritten file again, and a late file is read even when its modification time is
+older than files already loaded. Each file read yields three kinds of rows:
 
 - the table's rows, merged on the contract's primary key (a re-exported record replaces the
   old one; Fivetran-style `_fivetran_synced` decides between two versions in one load);
 - `_sros_quarantine`: every rejected row with file, row, column, value and reason;
-- `_sros_load_report`: one row per file: rows read, loaded and quarantined.
+- `_sros_load_report`: one row per file version: rows read, loaded, quarantined, refused and
+  deleted, status and reason. Rows read = loaded + quarantined + refused, always: a refused
+  file's records are all refused (counted when its format can be counted, else null).
 
-After a load, `verify_load` checks the reports against what dlt actually normalised and loaded.
+Full versus incremental (contract `meta.export`): an incremental file holds new and changed
+records, and a record missing from it is kept. A full file holds the whole table as of its
+export: each live record of the raw table whose key is not in the newer full file is marked
+deleted (`_sros_deleted_at` = the file's modification time, `_sros_deleted_by_file` = the
+file) in the same dlt load as the file's rows (one set-based query per table finds them), and
+the report counts them in `rows_deleted`; staging drops marked rows. A record that reappears in
+a later full file is live again (its new version replaces the marked one). A full file marks no
+deletions when it has quarantined rows or no rows at all (a list that is not whole is no
+evidence of deletion; the report's `reason` says so). Of several new full files of a table,
+only the newest (by modification time, then path) is loaded: the others, and a file older than
+the full export already applied, are refused as superseded. Every raw table carries the two
+columns (null when never set).
+
+Clean recovery: a run killed during a load leaves a pending dlt load package, and report or
+quarantine rows already written for a load dlt never marked complete. `recover` (run at the
+start of every ingestion) first completes pending packages (dlt 1.31 `run` would do only that
+and skip new files), then deletes report and quarantine rows whose `_dlt_load_id` is not a
+completed load in `_dlt_loads`, and copies of a row that a re-run load job appended twice. So
+each file version is reported exactly once, with its load. After a load, `verify_load` checks
+the reports against what dlt actually normalised and loaded.
 """
 
 from __future__ import annotations
 
+import csv
+import difflib
+import gzip
+import io
+import os
 from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 import dlt
+import duckdb
+import pyarrow as pa
+import pyarrow.parquet as pq
 from dlt.extract.source import DltSource
-from dlt.sources.filesystem import FileItemDict, filesystem
 
 from sros import paths
 from sros.config import load_config
 from sros.contracts import TableContract, contracts_for, load_contracts
-from sros.ingest.reader import read_landing_file
+from sros.demo_company.generate import GROUND_TRUTH, MANIFEST
+from sros.ingest.reader import LandingFileError, read_landing_file
 from sros.pseudonyms import install_key
 
 QUARANTINE_TABLE = "_sros_quarantine"
 LOAD_REPORT_TABLE = "_sros_load_report"
+DELETED_AT_COLUMN = "_sros_deleted_at"
+DELETED_BY_FILE_COLUMN = "_sros_deleted_by_file"
+# The resource of each source that reports the source's refused files, and the pipeline for
+# files outside every source's folder (its dataset holds only their load report).
+REFUSED_FILES_RESOURCE = "_sros_landing_files"
+LANDING_ROOT_SOURCE = "landing_root"
+LANDING_ROOT_DATASET = "_sros"
+# Written by the demo generator at the landing root: not landing files.
+GENERATOR_FILES = frozenset({MANIFEST, GROUND_TRUTH})
+# The formats a table reads, longest first (".csv.gz" before ".csv").
+READABLE_SUFFIXES = (".csv.gz", ".parquet", ".csv")
 
 _QUARANTINE_COLUMNS = {
     "source_file": {"data_type": "text", "nullable": False},
@@ -49,13 +112,31 @@ _REPORT_COLUMNS = {
     "source_file": {"data_type": "text", "nullable": False},
     "file_modified_at": {"data_type": "timestamp", "nullable": False},
     "table_name": {"data_type": "text", "nullable": False},
-    "rows_read": {"data_type": "bigint", "nullable": False},
+    "rows_read": {"data_type": "bigint"},  # null: a refused file in a format not counted
     "rows_loaded": {"data_type": "bigint", "nullable": False},
     "rows_quarantined": {"data_type": "bigint", "nullable": False},
+    "rows_refused": {"data_type": "bigint"},
+    "rows_deleted": {"data_type": "bigint", "nullable": False},
     "new_columns": {"data_type": "text"},
     "missing_columns": {"data_type": "text"},
     "warnings": {"data_type": "text"},
     "status": {"data_type": "text", "nullable": False},
+    "reason": {"data_type": "text"},
+}
+REPORT_FIELDS = (
+    "source_file",
+    "table_name",
+    "rows_read",
+    "rows_loaded",
+    "rows_quarantined",
+    "rows_refused",
+    "rows_deleted",
+    "status",
+    "reason",
+)
+_LINEAGE_HINTS = {
+    DELETED_AT_COLUMN: {"data_type": "timestamp", "timezone": False},
+    DELETED_BY_FILE_COLUMN: {"data_type": "text"},
 }
 
 
@@ -80,11 +161,210 @@ def _column_hints(contract: TableContract) -> dict[str, dict]:
     if "_fivetran_synced" in hints:
         # Two versions of a record in one load: the later sync wins, as in Fivetran.
         hints["_fivetran_synced"]["dedup_sort"] = "desc"
-    return hints
+    return {**hints, **_LINEAGE_HINTS}
 
 
-def _table_reader(contract: TableContract):
-    """A dlt transformer that turns listed landing files of one table into rows.
+# --- the landing zone's files ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LandingFile:
+    """One file under the landing zone; `relative` is its posix path from the landing root."""
+
+    path: Path
+    relative: str
+    modified_at: datetime
+    size: int
+
+    @property
+    def version(self) -> str:
+        return f"{self.modified_at.isoformat()}|{self.size}"
+
+    @property
+    def order(self) -> tuple[datetime, str]:
+        return (self.modified_at, self.relative)
+
+
+def list_files(folder: Path, root: Path, *, recursive: bool = True) -> list[LandingFile]:
+    """The files under `folder` (none when it does not exist), sorted by path."""
+    found = []
+    for directory, folders, names in os.walk(folder):
+        folders.sort()
+        if not recursive:
+            folders.clear()
+        for name in names:
+            path = Path(directory) / name
+            stat = path.stat()
+            found.append(
+                LandingFile(
+                    path=path,
+                    relative=path.relative_to(root).as_posix(),
+                    modified_at=datetime.fromtimestamp(stat.st_mtime, tz=UTC),
+                    size=stat.st_size,
+                )
+            )
+    return sorted(found, key=lambda file: file.relative)
+
+
+def file_format(name: str) -> str:
+    """A file name's format as the landing zone sees it: `.csv.gz`, `.csv`, `.json`, ... or
+    "" when it has no extension."""
+    lowered = name.lower()
+    for suffix in READABLE_SUFFIXES:
+        if lowered.endswith(suffix):
+            return suffix
+    return Path(lowered).suffix
+
+
+def source_folders() -> dict[str, str]:
+    """Landing folder of each source -> source name."""
+    return {
+        contract.landing.split("/")[0]: contract.source for contract in load_contracts().values()
+    }
+
+
+def refusal(relative: str, contracts: list[TableContract]) -> tuple[str, str] | None:
+    """(table_name, reason) for a file under a source's folder that no table reads; None for a
+    file its table reads. `relative` is the path from the landing root."""
+    tables = {contract.landing: contract for contract in contracts}
+    source_folder, *rest = relative.split("/")
+    name = rest[-1]
+    if len(rest) == 1:
+        return "", (
+            f"file directly in the source folder {source_folder}/: put it in the folder of its "
+            f"table ({_table_folders(tables)})"
+        )
+    folder = f"{source_folder}/{rest[0]}"
+    if folder not in tables:
+        close = difflib.get_close_matches(
+            rest[0], [t.split("/")[1] for t in tables], n=1, cutoff=0.8
+        )
+        hint = f"; did you mean {source_folder}/{close[0]}/?" if close else ""
+        return rest[0], (
+            f"unknown table folder {folder}/: the contract of source "
+            f"{tables[next(iter(tables))].source!r} has no table landing there "
+            f"(its folders: {_table_folders(tables)}){hint}"
+        )
+    if len(rest) > 2:
+        return rest[0], (
+            f"nested folder: {tables[folder].name} reads only the files directly in {folder}/, "
+            f"not in {'/'.join([folder, *rest[1:-1]])}/"
+        )
+    suffix = file_format(name)
+    if suffix not in READABLE_SUFFIXES:
+        shown = f"'{suffix}'" if suffix else "no extension"
+        return rest[0], (
+            f"unsupported format ({shown}): a table reads .csv, .csv.gz and .parquet files"
+        )
+    return None
+
+
+def _table_folders(tables: dict[str, TableContract]) -> str:
+    return ", ".join(f"{landing}/" for landing in sorted(tables))
+
+
+def count_records(path: Path) -> int | None:
+    """Records in a file of a readable format (CSV data rows, Parquet rows); None when the
+    format is not one a table reads, or the file cannot be counted."""
+    suffix = file_format(path.name)
+    try:
+        if suffix == ".parquet":
+            return pq.ParquetFile(path).metadata.num_rows
+        if suffix in (".csv", ".csv.gz"):
+            opener = gzip.open if suffix == ".csv.gz" else open
+            with opener(path, "rb") as raw:
+                text = io.TextIOWrapper(raw, encoding="utf-8-sig", errors="replace", newline="")
+                reader = csv.reader(text)
+                next(reader, None)
+                return sum(1 for record in reader if record)
+    except (OSError, EOFError, csv.Error, pa.ArrowException):
+        return None
+    return None
+
+
+def refused_report(file: LandingFile, table_name: str, reason: str) -> dict:
+    """The load-report row of a refused file: none of its records is loaded."""
+    records = count_records(file.path)
+    return {
+        "source_file": file.relative,
+        "file_modified_at": file.modified_at,
+        "table_name": table_name,
+        "rows_read": records,
+        "rows_loaded": 0,
+        "rows_quarantined": 0,
+        "rows_refused": records,
+        "rows_deleted": 0,
+        "new_columns": "",
+        "missing_columns": "",
+        "status": "refused",
+        "reason": reason,
+    }
+
+
+# --- reading a table's files -------------------------------------------------------------
+
+
+def _marked_deleted(contract: TableContract, rows: pa.Table, file: LandingFile) -> pa.Table:
+    """The live rows of the raw table whose key is not in `rows` (a full file's rows), marked
+    deleted by `file`: one anti-join in the warehouse."""
+    pipeline = dlt.current.pipeline()
+    with pipeline.sql_client() as client:
+        if not client.has_dataset():
+            return pa.table({})
+        existing = [
+            name
+            for (name,) in client.execute_sql(
+                "select column_name from information_schema.columns "
+                "where table_schema = ? and table_name = ? order by ordinal_position",
+                client.dataset_name,
+                contract.name,
+            )
+        ]
+        if not existing:  # the table does not exist yet
+            return pa.table({})
+        columns = [c for c in existing if not c.startswith("_dlt_") and c not in _LINEAGE_HINTS]
+        # A table loaded before the deletion columns existed has every row live.
+        live = f"raw.{DELETED_AT_COLUMN} is null" if DELETED_AT_COLUMN in existing else "true"
+        connection = client.native_connection
+        keys = rows.select(list(contract.primary_key))
+        connection.register("_sros_full_export_keys", keys)
+        try:
+            matches = " and ".join(
+                f"export.{_quote(column)} = raw.{_quote(column)}" for column in contract.primary_key
+            )
+            marked = connection.execute(
+                f"select {', '.join(f'raw.{_quote(c)}' for c in columns)}, "
+                f"?::timestamp as {DELETED_AT_COLUMN}, "
+                f"?::varchar as {DELETED_BY_FILE_COLUMN} "
+                f"from {client.make_qualified_table_name(contract.name)} as raw "
+                f"where {live} and not exists "
+                f"(select 1 from _sros_full_export_keys as export where {matches})",
+                [file.modified_at.replace(tzinfo=None), file.relative],
+            ).fetch_arrow_table()
+        finally:
+            connection.unregister("_sros_full_export_keys")
+    return marked
+
+
+# What a file that cannot be read at all raises from the reader: its content is the problem, so
+# the file version is refused (and read again once rewritten); other errors (disk, memory)
+# fail the load and the next run retries the file.
+_UNREADABLE = (
+    LandingFileError,
+    duckdb.ParserException,
+    duckdb.ConversionException,
+    duckdb.InvalidInputException,
+    pa.ArrowInvalid,
+    UnicodeDecodeError,
+)
+
+
+def _quote(identifier: str) -> str:
+    return '"' + identifier.replace('"', '""') + '"'
+
+
+def _table_reader(contract: TableContract, root: Path):
+    """A dlt resource that reads the new file versions of one table into rows.
 
     Each of its three outputs carries its own hints (a table variant), so the quarantine and
     the report do not inherit the table's key and merge disposition.
@@ -102,31 +382,105 @@ def _table_reader(contract: TableContract):
         table_name=LOAD_REPORT_TABLE, write_disposition="append", columns=_REPORT_COLUMNS
     )
 
-    @dlt.transformer(name=contract.name)
-    def read_files(files: list[FileItemDict]) -> Iterator:
-        loaded_versions: dict[str, str] = dlt.current.resource_state().setdefault(
-            "loaded_file_versions", {}
-        )
-        for file_item in sorted(files, key=lambda item: item["relative_path"]):
-            version = f"{file_item['modification_date'].isoformat()}|{file_item['size_in_bytes']}"
-            if loaded_versions.get(file_item["relative_path"]) == version:
+    def report(row: dict) -> Iterator:
+        yield dlt.mark.with_hints([row], report_hints, create_table_variant=True)
+
+    @dlt.resource(name=contract.name)
+    def read_files() -> Iterator:
+        state = dlt.current.resource_state()
+        handled: dict[str, str] = state.setdefault("loaded_file_versions", {})
+        files = [
+            file
+            for file in list_files(root / contract.landing, root, recursive=False)
+            if file_format(file.path.name) in READABLE_SUFFIXES
+            and handled.get(file.relative) != file.version
+        ]
+        refused: list[tuple[LandingFile, str]] = []
+        if contract.export == "full" and files:
+            files.sort(key=lambda file: file.order)
+            *older, newest = files
+            refused += [
+                (file, f"superseded: {newest.relative} is a newer full export of the table")
+                for file in older
+            ]
+            files = [newest]
+            applied = state.get("applied_full_export")
+            if applied and newest.order < (datetime.fromisoformat(applied[0]), applied[1]):
+                refused.append(
+                    (
+                        newest,
+                        f"superseded: older than the full export already applied "
+                        f"({applied[1]}, modified at {applied[0]})",
+                    )
+                )
+                files = []
+        for file, reason in refused:
+            handled[file.relative] = file.version
+            yield from report(refused_report(file, contract.name, reason))
+        for file in files:
+            handled[file.relative] = file.version
+            try:
+                result = read_landing_file(
+                    file.path,
+                    contract,
+                    display_name=file.relative,
+                    encoding=load_config().source(contract.source).encoding,
+                )
+            except _UNREADABLE as error:  # the file's content, not the machine: not retried
+                reason = f"unreadable: {type(error).__name__}: {error}"
+                yield from report(refused_report(file, contract.name, reason))
                 continue
-            loaded_versions[file_item["relative_path"]] = version
-            result = read_landing_file(
-                Path(file_item.local_file_path),
-                contract,
-                display_name=f"{contract.landing}/{file_item['relative_path']}",
-                encoding=load_config().source(contract.source).encoding,
-            )
-            if result.rows.num_rows:
+            row = {**result.report, "rows_refused": 0, "rows_deleted": 0, "reason": None}
+            row["file_modified_at"] = file.modified_at
+            if contract.export == "full":
+                state["applied_full_export"] = [file.modified_at.isoformat(), file.relative]
+                if row["rows_quarantined"] or not result.rows.num_rows:
+                    row["reason"] = (
+                        f"full export with {row['rows_quarantined']} quarantined row(s): "
+                        "no record marked deleted; fix the file and export it again"
+                        if row["rows_quarantined"]
+                        else "full export without rows: no record marked deleted"
+                    )
+                else:
+                    deleted = _marked_deleted(contract, result.rows, file)
+                    row["rows_deleted"] = deleted.num_rows
+                    if deleted.num_rows:
+                        yield dlt.mark.with_hints(deleted, table_hints, create_table_variant=True)
+            if result.rows.num_rows:  # the deletion columns come from the hints: null
                 yield dlt.mark.with_hints(result.rows, table_hints, create_table_variant=True)
             if result.quarantine:
                 yield dlt.mark.with_hints(
                     result.quarantine, quarantine_hints, create_table_variant=True
                 )
-            yield dlt.mark.with_hints([result.report], report_hints, create_table_variant=True)
+            yield from report(row)
 
     return read_files
+
+
+def _refused_files(name: str, folders: list[Path], root: Path, judge) -> dlt.sources.DltResource:
+    """A dlt resource reporting, once per file version, the files under `folders` that
+    `judge(relative)` refuses ((table_name, reason), or None for a file read elsewhere)."""
+    report_hints = dlt.mark.make_hints(
+        table_name=LOAD_REPORT_TABLE, write_disposition="append", columns=_REPORT_COLUMNS
+    )
+
+    @dlt.resource(name=name)
+    def refused_files() -> Iterator:
+        handled: dict[str, str] = dlt.current.resource_state().setdefault(
+            "refused_file_versions", {}
+        )
+        rows = []
+        for folder in folders:
+            for file in list_files(folder, root):
+                judged = judge(file.relative)
+                if judged is None or handled.get(file.relative) == file.version:
+                    continue
+                handled[file.relative] = file.version
+                rows.append(refused_report(file, *judged))
+        if rows:
+            yield dlt.mark.with_hints(rows, report_hints, create_table_variant=True)
+
+    return refused_files
 
 
 def landing_source(source_name: str, landing_dir: Path | None = None) -> DltSource:
@@ -135,23 +489,73 @@ def landing_source(source_name: str, landing_dir: Path | None = None) -> DltSour
     contracts = contracts_for(source_name)
     if not contracts:
         raise ValueError(f"no contracts for source {source_name!r}; see models/staging/*/")
+    folders = sorted({contract.landing.split("/")[0] for contract in contracts})
 
     @dlt.source(name=source_name, max_table_nesting=0)
     def source() -> Iterator:
         for contract in contracts:
-            files = filesystem(  # a folder that does not exist lists no files
-                bucket_url=(root / contract.landing).as_uri(), file_glob="*.csv"
-            ).with_name(f"{contract.name}_files")
-            yield (files | _table_reader(contract)).with_name(contract.name)
+            yield _table_reader(contract, root)
+        yield _refused_files(
+            REFUSED_FILES_RESOURCE,
+            [root / folder for folder in folders],
+            root,
+            lambda relative: refusal(relative, contracts),
+        )
 
     return source()
+
+
+def root_refusal(relative: str, known: dict[str, str]) -> tuple[str, str] | None:
+    """(table_name, reason) for a file outside every source's folder."""
+    first, *rest = relative.split("/")
+    if not rest:
+        if first in GENERATOR_FILES:
+            return None
+        return "", (
+            "file at the landing zone's root: landing files go in <source>/<table>/ "
+            f"(sources: {', '.join(f'{folder}/' for folder in sorted(known))})"
+        )
+    if first in known:
+        return None
+    close = difflib.get_close_matches(first, list(known), n=1, cutoff=0.8)
+    hint = f"; did you mean {close[0]}/?" if close else ""
+    return first, (
+        f"unknown source folder {first}/: no contract lands there "
+        f"(sources: {', '.join(f'{folder}/' for folder in sorted(known))}){hint}"
+    )
+
+
+def landing_root_source(landing_dir: Path | None = None) -> DltSource:
+    """The dlt source reporting files outside every source's folder (see the module doc)."""
+    root = (landing_dir or paths.landing_dir()).resolve()
+    known = source_folders()
+
+    @dlt.source(name=LANDING_ROOT_SOURCE, max_table_nesting=0)
+    def source() -> Iterator:
+        folders = [root] if root.exists() else []
+        yield _refused_files(
+            "unknown_landing_files", folders, root, lambda relative: root_refusal(relative, known)
+        )
+
+    return source()
+
+
+def dlt_source(source_name: str, landing_dir: Path | None = None) -> DltSource:
+    """The dlt source of a source system, or of the landing root for `landing_root`."""
+    if source_name == LANDING_ROOT_SOURCE:
+        return landing_root_source(landing_dir)
+    return landing_source(source_name, landing_dir)
 
 
 def landing_pipeline(
     source_name: str, warehouse_path: Path | None = None, dlt_dir: Path | None = None
 ) -> dlt.Pipeline:
-    """The dlt pipeline loading one source system into its raw schema in the warehouse."""
-    schema = next(c.schema for (s, _), c in load_contracts().items() if s == source_name)
+    """The dlt pipeline loading one source system into its raw schema in the warehouse (or,
+    for `landing_root`, the report of files outside every source's folder into `_sros`)."""
+    if source_name == LANDING_ROOT_SOURCE:
+        schema = LANDING_ROOT_DATASET
+    else:
+        schema = next(c.schema for (s, _), c in load_contracts().items() if s == source_name)
     return dlt.pipeline(
         pipeline_name=f"sros_{source_name}",
         destination=dlt.destinations.duckdb(str(warehouse_path or paths.warehouse_path())),
@@ -160,15 +564,60 @@ def landing_pipeline(
     )
 
 
+# --- recovery and verification -----------------------------------------------------------
+
+
+def recover(pipeline: dlt.Pipeline) -> dict[str, int]:
+    """Complete what a killed run left, before a new load: finish pending load packages, then
+    delete report and quarantine rows of loads that never completed and second copies of a
+    row a re-run load job appended again. Returns rows deleted per table."""
+    if pipeline.has_pending_data:
+        if pipeline.list_extracted_load_packages():
+            pipeline.normalize()
+        if pipeline.list_normalized_load_packages():
+            pipeline.load()
+    removed: dict[str, int] = {}
+    with pipeline.sql_client() as client:
+        if not client.has_dataset():
+            return removed
+        existing = {
+            name
+            for (name,) in client.execute_sql(
+                "select table_name from information_schema.tables where table_schema = ?",
+                client.dataset_name,
+            )
+        }
+        completed = (
+            f"select load_id from {client.make_qualified_table_name('_dlt_loads')} where status = 0"
+            if "_dlt_loads" in existing
+            else "select cast(null as varchar) where false"  # no load ever completed
+        )
+        for table in (LOAD_REPORT_TABLE, QUARANTINE_TABLE):
+            if table not in existing:
+                continue
+            qualified = client.make_qualified_table_name(table)
+            # The rows a re-run load job appended again share their _dlt_id with the first.
+            phantom = (
+                f"where _dlt_load_id not in ({completed}) or rowid not in "
+                f"(select min(rowid) from {qualified} group by _dlt_id)"
+            )
+            [(count,)] = client.execute_sql(f"select count(*) from {qualified} {phantom}")
+            if count:
+                client.execute_sql(f"delete from {qualified} {phantom}")
+                removed[table] = count
+    return removed
+
+
 def verify_load(pipeline: dlt.Pipeline, load_ids: list[str]) -> list[dict]:
     """Check that every row a load's files passed was loaded, and return the load reports.
 
-    Rows read = rows loaded + rows quarantined is checked per file when it is read; here the
-    rows loaded per table (summed over the load reports) must equal the rows dlt normalised
-    into that table in the same load.
+    Rows read = rows loaded + rows quarantined + rows refused is checked per file when it is
+    read; here the rows loaded and marked deleted per table (summed over the load reports)
+    must equal the rows dlt normalised into that table in the same load.
     """
     if not load_ids:
         return []
+    recover(pipeline)
     normalised = pipeline.last_trace.last_normalize_info.row_counts if pipeline.last_trace else {}
     placeholders = ", ".join("?" for _ in load_ids)
     with pipeline.sql_client() as client:
@@ -177,40 +626,27 @@ def verify_load(pipeline: dlt.Pipeline, load_ids: list[str]) -> list[dict]:
         report_table = client.make_qualified_table_name(LOAD_REPORT_TABLE)
         try:
             rows = client.execute_sql(
-                f"select source_file, table_name, rows_read, rows_loaded, rows_quarantined, "
-                f"status from {report_table} where _dlt_load_id in ({placeholders}) "
-                f"order by source_file",
+                f"select {', '.join(REPORT_FIELDS)} from {report_table} "
+                f"where _dlt_load_id in ({placeholders}) order by source_file, file_modified_at",
                 *load_ids,
             )
         except Exception as error:  # the report table does not exist yet: nothing was read
             if "does not exist" in str(error):
                 return []
             raise
-    reports = [
-        dict(
-            zip(
-                [
-                    "source_file",
-                    "table_name",
-                    "rows_read",
-                    "rows_loaded",
-                    "rows_quarantined",
-                    "status",
-                ],
-                row,
-                strict=True,
-            )
-        )
-        for row in rows
-    ]
-    loaded_by_table: dict[str, int] = {}
+    reports = [dict(zip(REPORT_FIELDS, row, strict=True)) for row in rows]
+    written_by_table: dict[str, int] = {}
     for report in reports:
-        loaded_by_table[report["table_name"]] = (
-            loaded_by_table.get(report["table_name"], 0) + report["rows_loaded"]
+        if report["status"] == "refused":
+            continue
+        written_by_table[report["table_name"]] = (
+            written_by_table.get(report["table_name"], 0)
+            + report["rows_loaded"]
+            + report["rows_deleted"]
         )
     mismatches = [
         f"{table}: files passed {passed} rows, dlt loaded {normalised.get(table, 0)}"
-        for table, passed in sorted(loaded_by_table.items())
+        for table, passed in sorted(written_by_table.items())
         if normalised.get(table, 0) != passed
     ]
     if mismatches:
@@ -228,9 +664,20 @@ def ingest(
     dlt_dir: Path | None = None,
 ) -> list[dict]:
     """Load one source system's new landing files outside Dagster (benchmarks, scripts) and
-    return the verified load reports. Dagster runs the same source and pipeline through
+    return the verified load reports (refused files included). `landing_root` reports the
+    files outside every source's folder. Dagster runs the same source and pipeline through
     dagster-dlt."""
     pipeline = landing_pipeline(source_name, warehouse_path, dlt_dir)
-    load_info = pipeline.run(landing_source(source_name, landing_dir))
+    recover(pipeline)
+    load_info = pipeline.run(dlt_source(source_name, landing_dir))
     install_key(warehouse_path or paths.warehouse_path())  # for dbt: sros/pseudonyms.py
     return verify_load(pipeline, load_info.loads_ids)
+
+
+def ingest_landing_root(
+    landing_dir: Path | None = None,
+    warehouse_path: Path | None = None,
+    dlt_dir: Path | None = None,
+) -> list[dict]:
+    """Report the files outside every source's folder (`_sros._sros_load_report`)."""
+    return ingest(LANDING_ROOT_SOURCE, landing_dir, warehouse_path, dlt_dir)

@@ -6,6 +6,13 @@ source as (
 
 ),
 
+kept as (
+
+    select * from source
+    where _sros_deleted_at is null
+
+),
+
 renamed as (
 
     select distinct
@@ -29,7 +36,7 @@ renamed as (
         -- dates
         spend_date
 
-    from source
+    from kept
 
 )
 

@@ -6,6 +6,13 @@ source as (
 
 ),
 
+kept as (
+
+    select * from source
+    where _sros_deleted_at is null
+
+),
+
 renamed as (
 
     select distinct
@@ -23,7 +30,7 @@ renamed as (
         -- dates
         month_start as month_start_date
 
-    from source
+    from kept
 
 )
 

@@ -6,6 +6,13 @@ source as (
 
 ),
 
+kept as (
+
+    select * from source
+    where _sros_deleted_at is null
+
+),
+
 renamed as (
 
     select distinct
@@ -23,7 +30,7 @@ renamed as (
         {{ adapter.quote('timestamp') }} as changed_at,
         _fivetran_synced as synced_at
 
-    from source
+    from kept
 
 )
 

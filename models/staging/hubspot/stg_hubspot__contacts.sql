@@ -12,6 +12,7 @@ kept as (
     where
         not coalesce(is_deleted, false)
         and not coalesce(_fivetran_deleted, false)
+        and _sros_deleted_at is null
 
 ),
 

@@ -9,7 +9,9 @@ source as (
 kept as (
 
     select * from source
-    where not coalesce(_fivetran_deleted, false)
+    where
+        not coalesce(_fivetran_deleted, false)
+        and _sros_deleted_at is null
 
 ),
 

@@ -6,6 +6,13 @@ source as (
 
 ),
 
+kept as (
+
+    select * from source
+    where _sros_deleted_at is null
+
+),
+
 renamed as (
 
     -- history-mode table: every version is kept; is_current marks the active one
@@ -26,7 +33,7 @@ renamed as (
         _fivetran_end as valid_to_at,
         _fivetran_synced as synced_at
 
-    from source
+    from kept
 
 )
 

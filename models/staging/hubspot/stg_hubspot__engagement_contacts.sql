@@ -6,6 +6,13 @@ source as (
 
 ),
 
+kept as (
+
+    select * from source
+    where _sros_deleted_at is null
+
+),
+
 renamed as (
 
     select distinct
@@ -17,7 +24,7 @@ renamed as (
         -- timestamps (UTC)
         _fivetran_synced as synced_at
 
-    from source
+    from kept
 
 )
 

@@ -6,6 +6,13 @@ source as (
 
 ),
 
+kept as (
+
+    select * from source
+    where _sros_deleted_at is null
+
+),
+
 renamed as (
 
     select distinct
@@ -21,7 +28,7 @@ renamed as (
         -- dates
         week_start as week_start_date
 
-    from source
+    from kept
 
 )
 

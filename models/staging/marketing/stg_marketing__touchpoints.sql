@@ -6,6 +6,13 @@ source as (
 
 ),
 
+kept as (
+
+    select * from source
+    where _sros_deleted_at is null
+
+),
+
 renamed as (
 
     select distinct
@@ -33,7 +40,7 @@ renamed as (
         -- timestamps (UTC)
         occurred_at
 
-    from source
+    from kept
 
 )
 

@@ -13,6 +13,7 @@ kept as (
         not coalesce(is_deleted, false)
         and not coalesce(_fivetran_deleted, false)
         and master_record_id is null
+        and _sros_deleted_at is null
 
 ),
 

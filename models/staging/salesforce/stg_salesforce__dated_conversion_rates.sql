@@ -9,7 +9,9 @@ source as (
 kept as (
 
     select * from source
-    where not coalesce(is_deleted, false)
+    where
+        not coalesce(is_deleted, false)
+        and _sros_deleted_at is null
 
 ),
 
