@@ -90,7 +90,7 @@ def _working_locked_line(error: Any) -> str | None:  # dagster SerializableError
 def _report() -> int:
     from sros import locks
     from sros.contracts import load_contracts
-    from sros.ingest.pipeline import LOAD_REPORT_TABLE
+    from sros.ingest.pipeline import LANDING_ROOT_DATASET, LOAD_REPORT_TABLE
 
     warehouse = paths.warehouse_path()
     if not warehouse.exists():
@@ -107,7 +107,11 @@ def _report() -> int:
                 "select table_schema || '.' || table_name from information_schema.tables"
             ).fetchall()
         )
-        print(f"{'raw table':<45} {'rows':>10} {'read':>10} {'loaded':>10} {'quarantined':>12}")
+        print(
+            f"{'raw table':<40} {'rows':>9} {'read':>9} {'loaded':>9} {'quarantined':>11} "
+            f"{'deleted':>8}"
+        )
+        schemas_with_reports = set()
         for contract in load_contracts().values():
             table = f"{contract.schema}.{contract.name}"
             rows = (
@@ -117,15 +121,27 @@ def _report() -> int:
                 if (table,) in existing
                 else 0
             )
-            read = loaded = quarantined = 0
-            if (f"{contract.schema}.{LOAD_REPORT_TABLE}",) in existing:
-                read, loaded, quarantined = connection.execute(
+            read = loaded = quarantined = deleted = 0
+            report = f"{contract.schema}.{LOAD_REPORT_TABLE}"
+            if (report,) in existing:
+                schemas_with_reports.add(contract.schema)
+                read, loaded, quarantined, deleted = connection.execute(
                     f"select coalesce(sum(rows_read), 0), coalesce(sum(rows_loaded), 0), "
-                    f"coalesce(sum(rows_quarantined), 0) from {contract.schema}.{LOAD_REPORT_TABLE}"
-                    f" where table_name = ?",
+                    f"coalesce(sum(rows_quarantined), 0), coalesce(sum(rows_deleted), 0) "
+                    f"from {report} where table_name = ? and status <> 'refused'",
                     [contract.name],
                 ).fetchone()
-            print(f"{table:<45} {rows:>10} {read:>10} {loaded:>10} {quarantined:>12}")
+            print(f"{table:<40} {rows:>9} {read:>9} {loaded:>9} {quarantined:>11} {deleted:>8}")
+        # Files no table read: refused with a reason (sros/ingest/pipeline.py).
+        refused = []
+        for schema in sorted(schemas_with_reports | {LANDING_ROOT_DATASET}):
+            if (f"{schema}.{LOAD_REPORT_TABLE}",) in existing:
+                refused += connection.execute(
+                    f"select source_file, reason from {schema}.{LOAD_REPORT_TABLE} "
+                    "where status = 'refused' order by source_file"
+                ).fetchall()
+        for source_file, reason in refused:
+            print(f"refused: {source_file}: {reason}")
     return 0
 
 
