@@ -367,17 +367,30 @@ def test_a_refused_file_is_reported_once_per_version(
     assert ingest("salesforce", *dirs) == []
 
 
-def test_a_file_the_reader_cannot_read_is_refused_and_the_source_loads(
+def test_a_file_the_reader_cannot_read_is_quarantined_whole_and_the_source_loads(
     run_dirs: dict[str, Path],
 ) -> None:
+    """The reader raises nothing for what a file holds: a file it cannot read is quarantined
+    whole (status rejected, its records kept with the reason), and the source's other tables
+    load in the same run."""
     landing = run_dirs["landing_dir"]
     _write(landing / "salesforce/lead/export_0001.csv", "id,id\n00Q1,00Q1\n")  # header twice
     _write(landing / "salesforce/user/export_0001.csv", "id,name\n005A,Ada\n")
     reports = {r["source_file"]: r for r in ingest("salesforce", **run_dirs)}
     lead = reports["salesforce/lead/export_0001.csv"]
-    assert (lead["status"], lead["rows_read"], lead["rows_refused"]) == ("refused", 1, 1)
-    assert lead["reason"].startswith("unreadable: LandingFileError: ")
-    assert "more than once" in lead["reason"]
+    assert (
+        lead["status"],
+        lead["rows_read"],
+        lead["rows_loaded"],
+        lead["rows_quarantined"],
+        lead["rows_refused"],
+    ) == ("rejected", 1, 0, 1, 0)
+    with duckdb.connect(str(run_dirs["warehouse_path"]), read_only=True) as connection:
+        [(reason,)] = connection.execute(
+            "select reason from raw_salesforce._sros_quarantine where source_file = ?",
+            ["salesforce/lead/export_0001.csv"],
+        ).fetchall()
+    assert reason.startswith("file rejected: ") and "more than once" in reason
     assert reports["salesforce/user/export_0001.csv"]["status"] == "loaded"
 
 
