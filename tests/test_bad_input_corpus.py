@@ -1298,3 +1298,63 @@ def test_a_header_only_file_with_a_bad_header_says_so_in_its_report(tmp_path: Pa
     report = result.report
     assert (report["rows_read"], report["status"], result.quarantine) == (0, "rejected", [])
     assert report["warnings"].startswith("file rejected: header column 3 of 3 has no name")
+
+
+def test_a_key_spelled_in_another_case_in_a_later_file_fails_the_build(
+    tmp_path: Path,
+) -> None:
+    """Within one file, two spellings of a case-insensitive key are quarantined by the reader;
+    across files (a later export spells an id already loaded in lower case) the merge keeps
+    two records, and tests/dbt/assert_case_insensitive_keys_are_unique.sql fails the build
+    naming the table, both spellings and both files."""
+    import os
+    import subprocess
+    import sys
+
+    from sros.paths import PROJECT_DIR
+
+    landing, warehouse = tmp_path / "landing", tmp_path / "warehouse.duckdb"
+    folder = landing / "salesforce" / "opportunity"
+    folder.mkdir(parents=True)
+    original = CORPUS / "salesforce/opportunity/crlf_line_endings.csv"
+    shutil.copyfile(original, folder / "export_0001.csv")
+    ingest("salesforce", landing, warehouse, tmp_path / "dlt")
+    text = original.read_bytes().decode()
+    header, first, *_ = text.split("\r\n")
+    lowered = first.replace("006BAD000000000001", "006bad000000000001", 1)
+    (folder / "export_0002.csv").write_text("\r\n".join([header, lowered, ""]))
+    ingest("salesforce", landing, warehouse, tmp_path / "dlt")
+
+    def build_check() -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [
+                str(Path(sys.executable).parent / "dbt"),
+                "test",
+                "--select",
+                "assert_case_insensitive_keys_are_unique",
+                "--profiles-dir",
+                ".",
+                "--target-path",
+                str(tmp_path / "target"),
+            ],
+            cwd=PROJECT_DIR,
+            env={**os.environ, "SROS_HOME": str(tmp_path), "SROS_WAREHOUSE_PATH": str(warehouse)},
+            capture_output=True,
+            text=True,
+        )
+
+    completed = build_check()
+    assert completed.returncode == 1 and "FAIL 1" in completed.stdout, completed.stdout[-3000:]
+    with duckdb.connect(str(warehouse), read_only=True) as connection:
+        assert connection.execute(
+            "select source_table, first_spelling, last_spelling, first_file, last_file "
+            "from dbt_test__audit.assert_case_insensitive_keys_are_unique"
+        ).fetchall() == [
+            (
+                "salesforce.opportunity",
+                "006BAD000000000001",
+                "006bad000000000001",
+                "salesforce/opportunity/export_0001.csv",
+                "salesforce/opportunity/export_0002.csv",
+            )
+        ]
