@@ -10,6 +10,7 @@ once per (leads, seed) per session, for the tests that compare marts with ground
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -37,6 +38,45 @@ class BuiltCompany:
     warehouse: Path
     truth: dict
     dbt_log: str
+
+    def copy_to(self, folder: Path) -> Path:
+        """A copy of the warehouse in `folder`, for a test that changes it. The copy keeps the
+        file name: DuckDB views refer to their database by it."""
+        copy = folder / self.warehouse.name
+        shutil.copy(self.warehouse, copy)
+        return copy
+
+
+def _run_dbt(
+    *arguments: str, home: Path, warehouse: Path | None = None
+) -> subprocess.CompletedProcess:
+    """`dbt <arguments>` on the project, with its target folder and (optionally) warehouse
+    under `home`; the output is captured for the test's assertion message."""
+    env = {**os.environ, "SROS_HOME": str(home)}
+    if warehouse is not None:
+        env["SROS_WAREHOUSE_PATH"] = str(warehouse)
+    from sros.paths import PROJECT_DIR
+
+    return subprocess.run(
+        [
+            str(Path(sys.executable).parent / "dbt"),
+            *arguments,
+            "--profiles-dir",
+            ".",
+            "--target-path",
+            str(home / "target"),
+        ],
+        cwd=PROJECT_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+
+
+@pytest.fixture(scope="session")
+def run_dbt() -> Callable[..., subprocess.CompletedProcess]:
+    """`run_dbt("build", "--select", "x", home=..., warehouse=...)` -> the finished dbt."""
+    return _run_dbt
 
 
 @pytest.fixture(scope="session")

@@ -7,12 +7,7 @@ non-empty inputs and the calendar's range. On the normal build it finds nothing.
 """
 
 import json
-import os
-import shutil
-import subprocess
-import sys
 from collections.abc import Callable
-from pathlib import Path
 
 import duckdb
 import pytest
@@ -28,32 +23,21 @@ def test_a_complete_build_has_no_silent_empties(built_company: Callable) -> None
 
 
 def test_a_calendar_that_misses_the_data_is_named(
-    built_company: Callable, tmp_path_factory: pytest.TempPathFactory
+    built_company: Callable, run_dbt: Callable, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
-    built = built_company(leads=2000, seed=42)
     home = tmp_path_factory.mktemp("late-calendar")
-    warehouse = home / built.warehouse.name  # views refer to the database by file name
-    shutil.copy(built.warehouse, warehouse)
-    completed = subprocess.run(
-        [
-            str(Path(sys.executable).parent / "dbt"),
-            "run",
-            "--select",
-            "int_calendar_days+",
-            "--exclude",
-            "resource_type:snapshot",
-            "--full-refresh",
-            "--vars",
-            json.dumps({"calendar_start_date": "2030-01-01"}),
-            "--profiles-dir",
-            ".",
-            "--target-path",
-            str(home / "target"),
-        ],
-        cwd=PROJECT_DIR,
-        env={**os.environ, "SROS_HOME": str(home), "SROS_WAREHOUSE_PATH": str(warehouse)},
-        capture_output=True,
-        text=True,
+    warehouse = built_company(leads=2000, seed=42).copy_to(home)
+    completed = run_dbt(
+        "run",
+        "--select",
+        "int_calendar_days+",
+        "--exclude",
+        "resource_type:snapshot",
+        "--full-refresh",
+        "--vars",
+        json.dumps({"calendar_start_date": "2030-01-01"}),
+        home=home,
+        warehouse=warehouse,
     )
     assert completed.returncode == 0, completed.stdout[-5000:]
     with duckdb.connect(str(warehouse), read_only=True) as connection:

@@ -8,7 +8,6 @@ next run finds nothing and removes the stale files.
 """
 
 import csv
-import shutil
 from collections.abc import Callable
 
 import duckdb
@@ -20,10 +19,8 @@ from sros.mappings import find_unmapped, write_fill_in_files
 
 @pytest.fixture(scope="module")
 def warehouse_with_new_values(built_company: Callable, tmp_path_factory: pytest.TempPathFactory):
-    built = built_company(leads=2000, seed=42)
     home = tmp_path_factory.mktemp("mappings")
-    warehouse = home / built.warehouse.name  # views refer to the database by file name
-    shutil.copy(built.warehouse, warehouse)
+    warehouse = built_company(leads=2000, seed=42).copy_to(home)
     with duckdb.connect(str(warehouse)) as connection:
         connection.execute(
             "insert into raw_marketing.touchpoint by name select * replace "

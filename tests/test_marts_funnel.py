@@ -347,11 +347,7 @@ def test_a_corrected_user_created_date_takes_effect(
     """The user snapshot versions a user's place in the organisation (manager, role, ...),
     not their creation time: a created_date corrected in the CRM after the first load is
     what the users' versions show at the next build, not the snapshot's first value."""
-    import shutil
-
-    built = built_company(leads=2000, seed=42)
-    warehouse = tmp_path_factory.mktemp("user-fix") / built.warehouse.name
-    shutil.copy(built.warehouse, warehouse)
+    warehouse = built_company(leads=2000, seed=42).copy_to(tmp_path_factory.mktemp("user-fix"))
     corrected = datetime(2019, 3, 4, 5, 6, 7)
     with duckdb.connect(str(warehouse)) as con:
         [(user_id, snapshot_created)] = con.sql(

@@ -218,24 +218,14 @@ def test_waterfall_balances_and_closes_on_the_snapshots(company: tuple) -> None:
 
 
 def test_opportunities_without_history_are_in_every_pipeline_mart(
-    built_company: Callable, tmp_path_factory: pytest.TempPathFactory
+    built_company: Callable, run_dbt: Callable, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
     """A CRM export without OpportunityHistory rows for some deals (or deal_stage rows for
     some HubSpot deals): those opportunities get one inferred version (their current state
     since creation), so they are in the stage history and the daily snapshots, and open
     pipeline agrees between fct_opportunities and the snapshot of the as-of day."""
-    import os
-    import shutil
-    import subprocess
-    import sys
-    from pathlib import Path
-
-    from sros.paths import PROJECT_DIR
-
-    built = built_company(leads=2000, seed=42)
     home = tmp_path_factory.mktemp("no-history")
-    warehouse = home / built.warehouse.name  # views refer to the database by file name
-    shutil.copy(built.warehouse, warehouse)
+    warehouse = built_company(leads=2000, seed=42).copy_to(home)
     with duckdb.connect(str(warehouse)) as con:
         stripped = con.sql(
             "(select 'salesforce', opportunity_id from marts.fct_opportunities "
@@ -258,21 +248,8 @@ def test_opportunities_without_history_are_in_every_pipeline_mart(
             f"({', '.join('?' for _ in hubspot)})",
             hubspot,
         )
-    completed = subprocess.run(
-        [
-            str(Path(sys.executable).parent / "dbt"),
-            "run",
-            "--select",
-            "int_opportunity_versions+",
-            "--profiles-dir",
-            ".",
-            "--target-path",
-            str(home / "target"),
-        ],
-        cwd=PROJECT_DIR,
-        env={**os.environ, "SROS_HOME": str(home), "SROS_WAREHOUSE_PATH": str(warehouse)},
-        capture_output=True,
-        text=True,
+    completed = run_dbt(
+        "run", "--select", "int_opportunity_versions+", home=home, warehouse=warehouse
     )
     assert completed.returncode == 0, completed.stdout[-5000:]
     with duckdb.connect(str(warehouse), read_only=True) as con:
