@@ -32,7 +32,10 @@ VENV_BIN = Path(sys.executable).parent
 
 def _stage_generate(leads: int) -> int:
     from sros import paths
+    from sros.config import init
     from sros.demo_company import DemoConfig, generate
+
+    init()  # the configuration and pseudonym key ingestion needs (outside the timed stages)
 
     manifest = generate(DemoConfig(n_leads=leads), paths.landing_dir())
     return sum(e["rows"] for path, e in manifest["files"].items() if path.endswith(".csv"))
@@ -135,7 +138,9 @@ def _dbt_timings(home: Path) -> tuple[list[tuple[str, float]], float, float]:
 
 
 def _run_stage(stage: str, leads: int, home: Path) -> dict:
-    env = {**os.environ, "SROS_HOME": str(home)}
+    # The bench's own pseudonym key in its temporary home, never the user's (sros init).
+    key = home / "secrets" / "pseudonym.key"
+    env = {**os.environ, "SROS_HOME": str(home), "SROS_PSEUDONYM_KEY_FILE": str(key)}
     started = time.perf_counter()
     completed = subprocess.run(
         [sys.executable, __file__, "--stage", stage, "--leads", str(leads)],
