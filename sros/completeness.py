@@ -36,7 +36,8 @@ class EmptyMart:
         if self.calendar:
             text += (
                 f"; its calendar runs from {self.calendar[0]} to {self.calendar[1]}: if the "
-                "data is older or newer, set calendar_start_date / calendar_end_date"
+                "data is older or newer, set calendar_start_date / calendar_end_date in "
+                "$SROS_HOME/sros.yml"
             )
         return text
 

@@ -2,12 +2,26 @@
 
 The repository holds the definitions everyone shares (seeds, models, contracts); what belongs
 to one company's installation lives beside its landing zone and warehouse, in a file
-`sros init` writes with every setting commented. A missing file means the defaults below.
+`sros init` writes with every setting commented (CONFIG_TEMPLATE below is that file). A
+missing file means the defaults.
 
+    systems:                   # source systems on (default) or off
+      hubspot: false
+    corporate_currency: EUR    # marts convert amounts to it
+    as_of_date: 2017-12-31     # default: the day of the latest CRM sync in the data
+    calendar_start_date: 2016-01-01   # default: January 1st of the earliest year in the data
     sources:
       salesforce:
-        encoding: utf-8        # how the landing files of this source are encoded
+        encoding: cp1252       # how the landing files of this source are encoded
+        schema: salesforce     # where its raw tables are, e.g. a Fivetran schema
+    vars:                      # any other dbt var of dbt_project.yml (thresholds, windows)
+      unmapped_value_severity: warn
     pseudonym_key_file: ~/.config/sros/pseudonym.key
+
+Everything but the encodings and the key file reaches dbt as vars (`Config.dbt_vars`): the
+CLI and Dagster pass them to every dbt command (`--vars`), and `sros dbt-vars` prints them
+for a plain `dbt build --vars "$(sros dbt-vars)"`. dbt_project.yml keeps the defaults, so the
+repository's own settings are written once.
 
 The pseudonym key is the secret behind every published person id and email hash (keyed
 HMAC-SHA256, see sros/pseudonyms.py). `sros init` creates it once, owner-only (0600, in a
@@ -18,14 +32,19 @@ leaking it lets whoever has a list of emails find those persons in the marts.
 from __future__ import annotations
 
 import codecs
+import json
 import os
+import re
 import secrets
 from dataclasses import dataclass, field
+from datetime import date
+from functools import cache
 from pathlib import Path
 
 import yaml
 
 from sros import paths
+from sros.contracts import source_names
 
 DEFAULT_ENCODING = "utf-8"
 DEFAULT_KEY_FILE = Path("~/.config/sros/pseudonym.key")
@@ -34,6 +53,23 @@ KEY_BYTES = 32  # HMAC-SHA256 key: 256 bits
 
 class ConfigError(ValueError):
     """The configuration file is unreadable or names something that does not exist."""
+
+
+SETTINGS = (
+    "systems",
+    "corporate_currency",
+    "as_of_date",
+    "calendar_start_date",
+    "calendar_end_date",
+    "sources",
+    "vars",
+    "pseudonym_key_file",
+)
+SOURCE_SETTINGS = ("encoding", "database", "schema")
+DATE_SETTINGS = ("as_of_date", "calendar_start_date", "calendar_end_date")
+# dbt vars that dbt_project.yml leaves unset on purpose (the models then derive them or use a
+# per-source default), besides the ones it declares.
+OPTIONAL_DBT_VARS = ("as_of_date", "calendar_start_date")
 
 
 @dataclass(frozen=True)
@@ -46,9 +82,27 @@ class Config:
     path: Path
     sources: dict[str, SourceConfig] = field(default_factory=dict)
     pseudonym_key_file: Path = DEFAULT_KEY_FILE
+    dbt_vars: dict[str, object] = field(default_factory=dict)  # only what the file sets
 
     def source(self, name: str) -> SourceConfig:
         return self.sources.get(name, SourceConfig())
+
+    def dbt_vars_json(self) -> str:
+        """The dbt vars as one `--vars` argument (JSON is YAML); `{}` when nothing is set."""
+        return json.dumps(self.dbt_vars, sort_keys=True)
+
+    def dbt_args(self) -> list[str]:
+        """`--vars <json>` for a dbt command, or nothing when the file sets no dbt var."""
+        return ["--vars", self.dbt_vars_json()] if self.dbt_vars else []
+
+
+@cache
+def project_dbt_vars() -> frozenset[str]:
+    """The vars a configuration may set: those dbt_project.yml declares, the optional ones,
+    and each source's `<source>_database` / `<source>_schema`."""
+    declared = yaml.safe_load((paths.PROJECT_DIR / "dbt_project.yml").read_text())["vars"]
+    locations = {f"{name}_{part}" for name in source_names() for part in ("database", "schema")}
+    return frozenset(declared) | set(OPTIONAL_DBT_VARS) | locations
 
 
 def config_path() -> Path:
@@ -65,14 +119,42 @@ def load_config(path: Path | None = None) -> Config:
         document = yaml.safe_load(path.read_text()) or {}
     except yaml.YAMLError as error:
         raise ConfigError(f"{path}: not valid YAML: {error}") from error
+    except ValueError as error:  # YAML reads 2017-13-01 as a date and fails
+        raise ConfigError(f"{path}: {error} (a date must be valid, e.g. 2016-01-01)") from error
     if not isinstance(document, dict):
         raise ConfigError(f"{path}: expected a mapping of settings, got {type(document).__name__}")
-    unknown = sorted(set(document) - {"sources", "pseudonym_key_file"})
+    unknown = sorted(set(document) - set(SETTINGS))
     if unknown:
-        raise ConfigError(f"{path}: unknown setting(s) {unknown}; see `sros init` for the list")
+        raise ConfigError(
+            f"{path}: unknown setting(s) {unknown}; the settings are {list(SETTINGS)} "
+            "(see the file `sros init` writes)"
+        )
+    dbt_vars: dict[str, object] = {}
+    for name, enabled in _mapping(document, "systems", path).items():
+        _known_source(name, f"systems.{name}", path)
+        if not isinstance(enabled, bool):
+            raise ConfigError(f"{path}: systems.{name} is {enabled!r}; write true or false")
+        dbt_vars[f"{name}_enabled"] = enabled
+    currency = document.get("corporate_currency")
+    if currency is not None:
+        if not (isinstance(currency, str) and re.fullmatch(r"[A-Z]{3}", currency)):
+            raise ConfigError(
+                f"{path}: corporate_currency {currency!r} is not an ISO 4217 code such as EUR"
+            )
+        dbt_vars["corporate_currency"] = currency
+    for name in DATE_SETTINGS:
+        if document.get(name) is not None:
+            dbt_vars[name] = _iso_date(document[name], name, path)
     sources = {}
-    for name, settings in (document.get("sources") or {}).items():
-        encoding = (settings or {}).get("encoding", DEFAULT_ENCODING)
+    for name, settings in _mapping(document, "sources", path).items():
+        _known_source(name, f"sources.{name}", path)
+        settings = settings or {}
+        unknown = sorted(set(settings) - set(SOURCE_SETTINGS))
+        if unknown:
+            raise ConfigError(
+                f"{path}: sources.{name}: unknown setting(s) {unknown}; use {list(SOURCE_SETTINGS)}"
+            )
+        encoding = settings.get("encoding", DEFAULT_ENCODING)
         try:
             codecs.lookup(encoding)
         except LookupError as error:
@@ -81,9 +163,46 @@ def load_config(path: Path | None = None) -> Config:
                 "knows (e.g. utf-8, cp1252, latin-1)"
             ) from error
         sources[name] = SourceConfig(encoding=encoding)
+        for part in ("database", "schema"):
+            if settings.get(part) is not None:
+                dbt_vars[f"{name}_{part}"] = str(settings[part])
+    for name, value in _mapping(document, "vars", path).items():
+        if name not in project_dbt_vars():
+            raise ConfigError(
+                f"{path}: vars.{name} is not a var of the dbt project; the vars are listed, "
+                "with their defaults, in dbt_project.yml"
+            )
+        if name in dbt_vars:
+            raise ConfigError(f"{path}: vars.{name} is also set by its own setting; keep one")
+        dbt_vars[name] = value.isoformat() if isinstance(value, date) else value
     return Config(
-        path=path, sources=sources, pseudonym_key_file=_key_file(document.get("pseudonym_key_file"))
+        path=path,
+        sources=sources,
+        pseudonym_key_file=_key_file(document.get("pseudonym_key_file")),
+        dbt_vars=dbt_vars,
     )
+
+
+def _mapping(document: dict, name: str, path: Path) -> dict:
+    value = document.get(name) or {}
+    if not isinstance(value, dict):
+        raise ConfigError(f"{path}: {name} must be a mapping (name: value lines indented below)")
+    return value
+
+
+def _known_source(name: str, where: str, path: Path) -> None:
+    if name not in source_names():
+        raise ConfigError(f"{path}: {where}: no source system {name!r}; they are {source_names()}")
+
+
+def _iso_date(value: object, name: str, path: Path) -> str:
+    """A date setting as ISO text (YAML reads an unquoted 2016-01-01 as a date already)."""
+    if isinstance(value, date):
+        return value.isoformat()
+    try:
+        return date.fromisoformat(str(value)).isoformat()
+    except ValueError as error:
+        raise ConfigError(f"{path}: {name} {value!r} is not a date such as 2016-01-01") from error
 
 
 def _key_file(configured: str | None) -> Path:
@@ -117,15 +236,52 @@ def pseudonym_key(config: Config | None = None) -> bytes:
 
 CONFIG_TEMPLATE = """\
 # SROS configuration for one installation (written by `sros init`; edit freely).
-# Every setting is optional: what is commented out takes the default shown.
+# Every setting is optional: what is commented out takes the default shown. `sros run`,
+# `sros mappings` and Dagster read this file; for a plain dbt command pass its dbt vars:
+#   dbt build --profiles-dir . --vars "$(sros dbt-vars)"
 
-# How each source system's landing files are encoded (default utf-8). A file that does not
-# decode is quarantined with its exact bytes kept.
+# Source systems are all on. Switch off those you do not have: their staging models, and
+# everything built only on them, are disabled (marts built on several systems stay).
+# systems:
+#   salesforce: true
+#   hubspot: false
+#   marketing: false       # marketing-automation touches and identities
+#   ads: false             # ad spend
+#   finance: false         # go-to-market expenses
+#   billing: false         # subscriptions (MRR, NRR)
+#   intent: false          # third-party intent signals
+
+# The currency every mart reports amounts in (ISO 4217). Salesforce's dated conversion
+# rates must be quoted per one unit of it.
+# corporate_currency: USD
+
+# The day every KPI is "as of". Default: the day of the latest CRM sync in the data (so
+# rebuilding the same data gives the same numbers). Pin it to rebuild a past period.
+# as_of_date: 2017-12-31
+
+# The calendar (dim_dates, and every daily or period mart) runs from calendar_start_date to
+# the day before calendar_end_date. Default start: January 1st of the earliest year any CRM,
+# marketing, spend, expense or billing record is dated in; default end: 2031-01-01.
+# calendar_start_date: 2016-01-01
+# calendar_end_date: 2031-01-01
+
+# Per source system: how its landing files are encoded (default utf-8; a file that does not
+# decode is quarantined with its exact bytes kept), and where dbt finds its raw tables when
+# they are not the ones ingestion loads (default schema raw_<source> in the warehouse), e.g.
+# the schema a Fivetran connector maintains.
 # sources:
 #   salesforce:
 #     encoding: cp1252
+#     database: fivetran
+#     schema: salesforce
 #   hubspot:
 #     encoding: utf-8
+
+# Any other dbt var of the project (dbt_project.yml lists them with their defaults and
+# meaning): thresholds, look-back windows, how strictly unmapped CRM values fail.
+# vars:
+#   unmapped_value_severity: warn
+#   pipeline_snapshot_lookback_days: 7
 
 # The secret behind the published person ids and email hashes (HMAC-SHA256). Keep it
 # outside the repository, owner-only; every installation that must produce the same

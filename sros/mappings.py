@@ -26,6 +26,7 @@ from pathlib import Path
 
 import duckdb
 
+from sros.config import load_config
 from sros.paths import PROJECT_DIR, SEEDS_DIR
 
 TAG = "unmapped_values"
@@ -58,7 +59,7 @@ def find_unmapped(warehouse: Path, target_path: Path) -> list[Unmapped]:
         "--indirect-selection",
         "empty",  # only the mapping tests, not every test of the models they read
         "--vars",
-        json.dumps({"unmapped_value_severity": "warn"}),
+        json.dumps({**load_config().dbt_vars, "unmapped_value_severity": "warn"}),
         "--profiles-dir",
         str(PROJECT_DIR),
         "--target-path",

@@ -19,6 +19,7 @@ from dagster_dbt import (
 from dagster_dbt.dbt_project import using_dagster_dev
 
 from sros import paths
+from sros.config import load_config
 from sros.locks import LockHolder, WorkingFileLocked, lock_holder, wait_until_free
 from sros.paths import PROJECT_DIR
 
@@ -31,13 +32,22 @@ DBT_EXECUTABLE = str(Path(sys.executable).parent / "dbt")
 _DBT_SOURCES = ("dbt_project.yml", "models", "seeds", "snapshots", "macros", "tests/dbt")
 
 
+# The dbt vars of the installation's sros.yml (sros/config.py) go to every dbt command, the
+# parse included: a system switched off there is absent from the manifest, so from the assets.
+# The vars the manifest was parsed with, beside it.
+_PARSED_VARS = DBT_PROJECT.manifest_path.parent / "sros_parsed_vars.json"
+
+
 def _manifest_is_stale() -> bool:
-    """True when the manifest is missing, cut short or older than any file of the dbt project.
+    """True when the manifest is missing, cut short, older than any file of the dbt project,
+    or parsed with other dbt vars than the configuration's.
 
     dbt writes manifest.json in place: a parse killed while writing it leaves a truncated file,
     newer than every source, that would otherwise break every later load of these definitions.
     """
     if not DBT_PROJECT.manifest_path.exists():
+        return True
+    if not _PARSED_VARS.exists() or _PARSED_VARS.read_text() != load_config().dbt_vars_json():
         return True
     parsed_at = DBT_PROJECT.manifest_path.stat().st_mtime
     for name in _DBT_SOURCES:
@@ -56,10 +66,18 @@ def _manifest_is_stale() -> bool:
 # `dagster dev`, so the assets always match the project on disk.
 if using_dagster_dev() or _manifest_is_stale():
     subprocess.run(
-        [DBT_EXECUTABLE, "parse", "--quiet", "--profiles-dir", str(PROJECT_DIR)],
+        [
+            DBT_EXECUTABLE,
+            "parse",
+            "--quiet",
+            "--profiles-dir",
+            str(PROJECT_DIR),
+            *load_config().dbt_args(),
+        ],
         cwd=PROJECT_DIR,
         check=True,
     )
+    _PARSED_VARS.write_text(load_config().dbt_vars_json())
 
 
 class SrosDbtTranslator(DagsterDbtTranslator):
@@ -92,7 +110,8 @@ def sros_dbt_assets(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> I
     """
     working = paths.warehouse_path()
     wait_until_free(working, notify=context.log.warning)
-    invocation = dbt.cli(["build"], context=context, raise_on_error=False)
+    arguments = ["build", *load_config().dbt_args()]
+    invocation = dbt.cli(arguments, context=context, raise_on_error=False)
     yield from invocation.stream()
     if not invocation.is_successful():
         holder = _lock_conflict(invocation.target_path)
