@@ -8,7 +8,8 @@
     sros report                        row counts and quarantine per raw table
     sros validate                      run the Great Expectations suites on the warehouse
     sros mappings [--wait]             list CRM values missing from the mapping seeds and
-                                       write the rows to fill in to $SROS_HOME/mappings/
+                                       write the rows to fill in to $SROS_HOME/mappings_to_fill/
+                                       (filled rows go to your copy, $SROS_HOME/mappings/)
     sros export                        write the finance export files from the published
                                        warehouse into $SROS_HOME/exports/<as-of date>/
 
@@ -174,10 +175,16 @@ def _validate() -> int:
 
 
 def _mappings() -> int:
-    """Unmapped CRM values per seed (sros/mappings.py); 1 when there are any."""
+    """Map this installation's CRM values (sros/mappings.py); 1 while any is unmapped."""
     import tempfile
 
-    from sros.mappings import MappingsError, find_unmapped, write_fill_in_files
+    from sros.mappings import (
+        MappingsError,
+        apply_filled_rows,
+        find_unmapped,
+        installation_copy,
+        write_fill_in_files,
+    )
 
     warehouse = paths.warehouse_path()
     if not warehouse.exists():
@@ -186,16 +193,20 @@ def _mappings() -> int:
             file=sys.stderr,
         )
         return 1
+    seeds, to_fill = paths.installation_mappings_dir(), paths.home_dir() / "mappings_to_fill"
+    for path in installation_copy(seeds):
+        print(f"{path}: your copy of the repository's mapping seed (dbt reads it from now on)")
     try:
+        for seed, rows in apply_filled_rows(to_fill, seeds).items():
+            print(f"{seeds / (seed + '.csv')}: {rows} filled row(s) added from {to_fill}")
         with tempfile.TemporaryDirectory() as target:
             unmapped = find_unmapped(warehouse, Path(target))
     except MappingsError as error:
         print(error, file=sys.stderr)
         return 1
-    out_dir = paths.home_dir() / "mappings"
-    files = write_fill_in_files(unmapped, out_dir)
+    files = write_fill_in_files(unmapped, to_fill, seeds)
     if not unmapped:
-        print("every CRM value is mapped")
+        print(f"every CRM value is mapped (mapping seeds: {seeds})")
         return 0
     print(f"{'seed':<24} {'value':<48} {'rows':>8}  seen in")
     for item in unmapped:
@@ -204,8 +215,8 @@ def _mappings() -> int:
     print()
     for path in files:
         print(
-            f"{path}: fill in the blank columns, then append its rows to "
-            f"seeds/{path.name} and run again"
+            f"{path}: fill in the blank columns, then run `sros mappings` again: it moves "
+            f"the filled rows into {seeds / path.name}"
         )
     return 1
 
@@ -275,7 +286,8 @@ def main(argv: list[str] | None = None) -> int:
     mappings = commands.add_parser(
         "mappings",
         help="list CRM picklist values not in the mapping seeds, with row counts, and write "
-        "the rows to fill in to $SROS_HOME/mappings/<seed>.csv",
+        "the rows to fill in to $SROS_HOME/mappings_to_fill/<seed>.csv; run again once "
+        "filled: the rows move into your mapping seeds, $SROS_HOME/mappings/<seed>.csv",
     )
     mappings.add_argument("--wait", action="store_true", help=WAIT_HELP)
     commands.add_parser(

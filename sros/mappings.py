@@ -2,23 +2,31 @@
 
 A company's CRM has its own picklist values (lead statuses, opportunity stages, lead
 sources, opportunity types, touch types): each must be mapped to a shared definition in a
-seed (crm_stage_mappings, lead_source_channels, opportunity_types, touch_types) before the
-marts can count it. The rule "every value is mapped" is written once, as the singular dbt
-tests tagged `unmapped_values` (tests/dbt/assert_*_are_mapped.sql): each returns one row
-per unmapped value with the seed's key columns, where it was seen and how many rows carry
-it, and names its seed in `meta.seed`.
+mapping seed (crm_stage_mappings, lead_source_channels, opportunity_types, touch_types)
+before the marts can count it. The rule "every value is mapped" is written once, as the
+singular dbt tests tagged `unmapped_values` (tests/dbt/assert_*_are_mapped.sql): each returns
+one row per unmapped value with the seed's key columns, where it was seen and how many rows
+carry it, and names its seed in `meta.seed`.
 
-`find_unmapped` builds what those tests read (seeds, staging and the few models they need;
-no other test) and runs them with their failures stored, as warnings; `write_fill_in_files`
-writes, per seed, its header with the key columns filled and the definition columns left
-blank: fill those in and append the rows to seeds/<seed>.csv.
+The repository's mapping seeds (mappings/) hold the demo company's and the CRMs' standard
+values. An installation maps its own CRM in its own copy, `$SROS_HOME/mappings/<seed>.csv`,
+which dbt then reads instead (sros/paths.py `mappings_dir`), so no file of the repository is
+edited. `sros mappings`:
+
+1. makes that copy from the repository's files when there is none (`installation_copy`);
+2. moves the rows a user has filled in `$SROS_HOME/mappings_to_fill/<seed>.csv` into the
+   copy (`apply_filled_rows`; a row is filled when no column but `description` is blank);
+3. builds what the mapping tests read (seeds, staging and the few models they need; no
+   other test) and runs them with their failures stored, as warnings (`find_unmapped`);
+4. writes, per seed, the rows still to fill: the seed's header, the key columns filled and
+   the definition columns blank (`write_fill_in_files`), keeping what was typed already.
 """
 
 from __future__ import annotations
 
 import csv
 import json
-import os
+import shutil
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -26,13 +34,16 @@ from pathlib import Path
 
 import duckdb
 
+from sros import paths
 from sros.config import load_config
-from sros.paths import PROJECT_DIR, SEEDS_DIR
+from sros.paths import MAPPING_SEEDS, PROJECT_DIR, REPO_MAPPINGS_DIR
 
 TAG = "unmapped_values"
 DBT_EXECUTABLE = str(Path(sys.executable).parent / "dbt")
 # Columns of a test's failure rows that describe the finding, not the seed's key.
 FINDING_COLUMNS = ("seen_in", "rows_seen", "problem")
+# Columns of a mapping seed a filled row may leave blank.
+OPTIONAL_COLUMNS = ("description",)
 
 
 class MappingsError(RuntimeError):
@@ -69,7 +80,7 @@ def find_unmapped(warehouse: Path, target_path: Path) -> list[Unmapped]:
     completed = subprocess.run(
         command,
         cwd=PROJECT_DIR,
-        env={**os.environ, "SROS_WAREHOUSE_PATH": str(warehouse)},
+        env={**paths.dbt_environment(), "SROS_WAREHOUSE_PATH": str(warehouse)},
         capture_output=True,
         text=True,
     )
@@ -104,25 +115,82 @@ def find_unmapped(warehouse: Path, target_path: Path) -> list[Unmapped]:
     return found
 
 
-def write_fill_in_files(unmapped: list[Unmapped], out_dir: Path) -> list[Path]:
+def installation_copy(folder: Path) -> list[Path]:
+    """Copy each repository mapping seed missing from `folder` into it; the copies made."""
+    folder.mkdir(parents=True, exist_ok=True)
+    copied = []
+    for seed in MAPPING_SEEDS:
+        target = folder / f"{seed}.csv"
+        if not target.exists():
+            shutil.copyfile(REPO_MAPPINGS_DIR / f"{seed}.csv", target)
+            copied.append(target)
+    return copied
+
+
+def _read(path: Path) -> tuple[list[str], list[dict[str, str]]]:
+    with path.open(newline="", encoding="utf-8") as handle:
+        reader = csv.DictReader(handle)
+        return list(reader.fieldnames or []), list(reader)
+
+
+def _write(path: Path, header: list[str], rows: list[dict[str, str]]) -> None:
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=header, lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+def _is_filled(row: dict[str, str]) -> bool:
+    return all((value or "").strip() for name, value in row.items() if name not in OPTIONAL_COLUMNS)
+
+
+def apply_filled_rows(fill_in_dir: Path, mappings_dir: Path) -> dict[str, int]:
+    """Append the filled rows of each `<fill_in_dir>/<seed>.csv` to `<mappings_dir>/<seed>.csv`
+    and keep only the unfilled ones in the fill-in file. Returns rows moved per seed."""
+    moved = {}
+    for path in sorted(fill_in_dir.glob("*.csv")) if fill_in_dir.exists() else []:
+        seed_path = mappings_dir / path.name
+        if path.stem not in MAPPING_SEEDS or not seed_path.exists():
+            continue
+        header, rows = _read(path)
+        seed_header, seed_rows = _read(seed_path)
+        if header != seed_header:
+            raise MappingsError(
+                f"{path}: its columns {header} are not those of {seed_path} {seed_header}; "
+                "keep the header `sros mappings` wrote"
+            )
+        filled = [row for row in rows if _is_filled(row)]
+        if filled:
+            _write(seed_path, seed_header, seed_rows + filled)
+            _write(path, header, [row for row in rows if not _is_filled(row)])
+            moved[path.stem] = len(filled)
+    return moved
+
+
+def write_fill_in_files(
+    unmapped: list[Unmapped], out_dir: Path, mappings_dir: Path | None = None
+) -> list[Path]:
     """Per seed with unmapped values: `<out_dir>/<seed>.csv`, the seed's header, one row
-    per value (key columns filled, definition columns blank). A value seen in several
-    places is one row."""
+    per value (key columns filled, definition columns blank, or as typed in the file
+    already). A value seen in several places is one row. Files of seeds with nothing left to
+    map are removed."""
     out_dir.mkdir(parents=True, exist_ok=True)
+    mappings_dir = mappings_dir or paths.mappings_dir()
     written = []
     for seed in sorted({item.seed for item in unmapped}):
-        with (SEEDS_DIR / f"{seed}.csv").open(newline="") as handle:
-            header = next(csv.reader(handle))
+        header, _ = _read(mappings_dir / f"{seed}.csv")
+        path = out_dir / f"{seed}.csv"
+        typed = _read(path)[1] if path.exists() else []  # kept: what the user typed
         rows: dict[tuple, dict] = {}
         for item in unmapped:
             if item.seed == seed:
-                key = tuple(sorted(item.key.items()))
-                rows.setdefault(key, {column: item.key.get(column, "") for column in header})
-        path = out_dir / f"{seed}.csv"
-        with path.open("w", newline="") as handle:
-            writer = csv.DictWriter(handle, fieldnames=header, lineterminator="\n")
-            writer.writeheader()
-            writer.writerows(rows.values())
+                fresh = {column: item.key.get(column, "") for column in header}
+                earlier = next(
+                    (row for row in typed if all(row.get(c) == v for c, v in item.key.items())),
+                    {},
+                )
+                rows.setdefault(tuple(sorted(item.key.items())), {**fresh, **earlier})
+        _write(path, header, list(rows.values()))
         written.append(path)
     # A file from an earlier run whose values are mapped now is stale: remove it.
     for stale in out_dir.glob("*.csv"):

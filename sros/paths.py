@@ -9,11 +9,46 @@ from pathlib import Path
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 MODELS_DIR = PROJECT_DIR / "models"
 SEEDS_DIR = PROJECT_DIR / "seeds"
+# The mapping seeds (a CRM's picklist values -> the shared definitions) the repository ships:
+# the demo company's values and the CRMs' standard ones. An installation maps its own CRM in
+# a copy under $SROS_HOME/mappings (`sros mappings` makes it): see mappings_dir().
+REPO_MAPPINGS_DIR = PROJECT_DIR / "mappings"
+MAPPING_SEEDS = ("crm_stage_mappings", "lead_source_channels", "opportunity_types", "touch_types")
 
 
 def home_dir() -> Path:
     """Root of everything a run writes (landing files, warehouse, dlt state, Dagster home)."""
     return Path(os.environ.get("SROS_HOME", PROJECT_DIR / "var")).resolve()
+
+
+def installation_mappings_dir() -> Path:
+    return home_dir() / "mappings"
+
+
+def mappings_dir() -> Path:
+    """The folder of mapping seeds dbt reads (its seed path `$SROS_MAPPINGS_DIR`):
+    $SROS_MAPPINGS_DIR when set (relative to the project, like dbt reads it), else the
+    installation's copy ($SROS_HOME/mappings) once `sros mappings` has made it, else the
+    repository's mappings/."""
+    if os.environ.get("SROS_MAPPINGS_DIR"):
+        return (PROJECT_DIR / os.environ["SROS_MAPPINGS_DIR"]).resolve()
+    installation = installation_mappings_dir()
+    if all((installation / f"{seed}.csv").exists() for seed in MAPPING_SEEDS):
+        return installation
+    return REPO_MAPPINGS_DIR
+
+
+def mappings_seed_path() -> str:
+    """mappings_dir() as the seed path dbt is given: relative to the project. dbt writes each
+    seed's SQL to <target>/run/sros/<seed path>/<seed>.csv; with an absolute seed path that
+    join is the seed file itself, which dbt would overwrite."""
+    return os.path.relpath(mappings_dir(), PROJECT_DIR)
+
+
+def dbt_environment() -> dict[str, str]:
+    """The environment a dbt command of this installation runs in: SROS_MAPPINGS_DIR set to
+    the mapping seeds in use."""
+    return {**os.environ, "SROS_MAPPINGS_DIR": mappings_seed_path()}
 
 
 def landing_dir() -> Path:

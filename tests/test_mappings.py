@@ -4,7 +4,8 @@ On a copy of a built demo warehouse, three new picklist values appear in the raw
 touch type, an opportunity type, an opportunity stage). The mapping checks name each with
 its seed, where it was seen and how many rows carry it; the fill-in files have the seed's
 header with the key filled and the definition columns blank; with the values mapped, the
-next run finds nothing and removes the stale files.
+next run finds nothing and removes the stale files. Filled rows move into the
+installation's own copy of the mapping seeds, which dbt then reads.
 """
 
 import csv
@@ -14,7 +15,15 @@ import duckdb
 import pytest
 
 from sros.cli import main
-from sros.mappings import find_unmapped, write_fill_in_files
+from sros.mappings import (
+    MappingsError,
+    Unmapped,
+    apply_filled_rows,
+    find_unmapped,
+    installation_copy,
+    write_fill_in_files,
+)
+from sros.paths import MAPPING_SEEDS, REPO_MAPPINGS_DIR
 
 
 @pytest.fixture(scope="module")
@@ -43,7 +52,11 @@ def test_sros_mappings_lists_them_and_exits_non_zero(
     assert main(["mappings"]) == 1
     out = capsys.readouterr().out
     assert "touch_type=webinar_replay" in out and "stg_marketing__touchpoints" in out
-    assert f"{home / 'mappings' / 'touch_types.csv'}: fill in the blank columns" in out
+    assert f"{home / 'mappings_to_fill' / 'touch_types.csv'}: fill in the blank columns" in out
+    # the installation's copy of every mapping seed, equal to the repository's
+    for seed in MAPPING_SEEDS:
+        copy = home / "mappings" / f"{seed}.csv"
+        assert copy.read_text() == (REPO_MAPPINGS_DIR / f"{seed}.csv").read_text()
 
 
 def test_new_values_are_named_with_their_seed_and_counts(warehouse_with_new_values) -> None:
@@ -53,7 +66,7 @@ def test_new_values_are_named_with_their_seed_and_counts(warehouse_with_new_valu
     seen_in = "stg_marketing__touchpoints.touch_type"
     touch = found[("touch_types", (("touch_type", "webinar_replay"),), seen_in)]
     assert touch.rows_seen == 3
-    assert "seeds/touch_types.csv" in touch.problem
+    assert "mappings/touch_types.csv (`sros mappings` writes the row" in touch.problem
     opportunity_type = found[
         (
             "opportunity_types",
@@ -79,7 +92,8 @@ def test_new_values_are_named_with_their_seed_and_counts(warehouse_with_new_valu
         "crm_stage_mappings",
     }
 
-    files = {path.name: path for path in write_fill_in_files(unmapped, home / "mappings")}
+    to_fill = home / "to_fill"
+    files = {path.name: path for path in write_fill_in_files(unmapped, to_fill, REPO_MAPPINGS_DIR)}
     with files["touch_types.csv"].open(newline="") as handle:
         rows = list(csv.DictReader(handle))
     assert rows == [
@@ -114,5 +128,44 @@ def test_new_values_are_named_with_their_seed_and_counts(warehouse_with_new_valu
             "stage_name = 'Discovery' where type = 'Upsell'"
         )
     assert find_unmapped(warehouse, home / "target") == []
-    assert write_fill_in_files([], home / "mappings") == []
-    assert not list((home / "mappings").glob("*.csv"))
+    assert write_fill_in_files([], to_fill, REPO_MAPPINGS_DIR) == []
+    assert not list(to_fill.glob("*.csv"))
+
+
+def test_filled_rows_move_into_the_installation_copy_and_typed_values_are_kept(
+    tmp_path,
+) -> None:
+    seeds, to_fill = tmp_path / "mappings", tmp_path / "mappings_to_fill"
+    assert len(installation_copy(seeds)) == len(MAPPING_SEEDS)
+    assert installation_copy(seeds) == []  # never overwritten
+    original = (seeds / "opportunity_types.csv").read_text()
+    to_fill.mkdir()
+    (to_fill / "opportunity_types.csv").write_text(
+        "source_system,crm_value,opportunity_type\n"
+        "salesforce,Upsell,expansion\n"
+        "salesforce,Legal Hold,\n"
+    )
+    assert apply_filled_rows(to_fill, seeds) == {"opportunity_types": 1}
+    assert (seeds / "opportunity_types.csv").read_text() == (
+        original + "salesforce,Upsell,expansion\n"
+    )
+    assert (to_fill / "opportunity_types.csv").read_text() == (
+        "source_system,crm_value,opportunity_type\nsalesforce,Legal Hold,\n"
+    )
+    # a later run rewrites the file from what is still unmapped, keeping what was typed
+    (to_fill / "opportunity_types.csv").write_text(
+        "source_system,crm_value,opportunity_type\nsalesforce,Legal Hold,renew\n"
+    )
+    still = Unmapped(
+        "opportunity_types",
+        {"source_system": "salesforce", "crm_value": "Legal Hold"},
+        "int_opportunities_unioned.crm_opportunity_type",
+        2,
+        "unmapped",
+    )
+    write_fill_in_files([still], to_fill, seeds)
+    assert "salesforce,Legal Hold,renew" in (to_fill / "opportunity_types.csv").read_text()
+    # a fill-in file whose header was changed is refused, naming both files
+    (to_fill / "opportunity_types.csv").write_text("crm_value,opportunity_type\nX,renewal\n")
+    with pytest.raises(MappingsError, match="keep the header"):
+        apply_filled_rows(to_fill, seeds)

@@ -2,6 +2,7 @@
 checks. dbt sources map to the raw-table assets of ingestion by their [source, table] key."""
 
 import json
+import os
 import subprocess
 import sys
 from collections.abc import Iterator, Mapping
@@ -32,26 +33,33 @@ DBT_EXECUTABLE = str(Path(sys.executable).parent / "dbt")
 _DBT_SOURCES = ("dbt_project.yml", "models", "seeds", "snapshots", "macros", "tests/dbt")
 
 
-# The dbt vars of the installation's sros.yml (sros/config.py) go to every dbt command, the
-# parse included: a system switched off there is absent from the manifest, so from the assets.
-# The vars the manifest was parsed with, beside it.
-_PARSED_VARS = DBT_PROJECT.manifest_path.parent / "sros_parsed_vars.json"
+# The dbt vars of the installation's sros.yml (sros/config.py) and its mapping seeds
+# (sros/paths.py mappings_dir) go to every dbt command, the parse included: a system switched
+# off there is absent from the manifest, so from the assets. What the manifest was parsed
+# with is kept beside it.
+_PARSED_WITH = DBT_PROJECT.manifest_path.parent / "sros_parsed_with.json"
+
+
+def _installation() -> str:
+    return json.dumps(
+        {"vars": load_config().dbt_vars, "mappings_dir": str(paths.mappings_dir())},
+        sort_keys=True,
+    )
 
 
 def _manifest_is_stale() -> bool:
-    """True when the manifest is missing, cut short, older than any file of the dbt project,
-    or parsed with other dbt vars than the configuration's.
+    """True when the manifest is missing, cut short, older than any file of the dbt project
+    or mapping seed, or parsed with other dbt vars or mapping seeds than the installation's.
 
     dbt writes manifest.json in place: a parse killed while writing it leaves a truncated file,
     newer than every source, that would otherwise break every later load of these definitions.
     """
     if not DBT_PROJECT.manifest_path.exists():
         return True
-    if not _PARSED_VARS.exists() or _PARSED_VARS.read_text() != load_config().dbt_vars_json():
+    if not _PARSED_WITH.exists() or _PARSED_WITH.read_text() != _installation():
         return True
     parsed_at = DBT_PROJECT.manifest_path.stat().st_mtime
-    for name in _DBT_SOURCES:
-        path = PROJECT_DIR / name
+    for path in [PROJECT_DIR / name for name in _DBT_SOURCES] + [paths.mappings_dir()]:
         files = [path] if path.is_file() else path.rglob("*")
         if any(file.stat().st_mtime > parsed_at for file in files if file.is_file()):
             return True
@@ -75,9 +83,10 @@ if using_dagster_dev() or _manifest_is_stale():
             *load_config().dbt_args(),
         ],
         cwd=PROJECT_DIR,
+        env=paths.dbt_environment(),
         check=True,
     )
-    _PARSED_VARS.write_text(load_config().dbt_vars_json())
+    _PARSED_WITH.write_text(_installation())
 
 
 class SrosDbtTranslator(DagsterDbtTranslator):
@@ -110,6 +119,7 @@ def sros_dbt_assets(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> I
     """
     working = paths.warehouse_path()
     wait_until_free(working, notify=context.log.warning)
+    os.environ["SROS_MAPPINGS_DIR"] = paths.mappings_seed_path()  # a seed path of dbt_project
     arguments = ["build", *load_config().dbt_args()]
     invocation = dbt.cli(arguments, context=context, raise_on_error=False)
     yield from invocation.stream()

@@ -13,11 +13,12 @@ from datetime import date, time
 from functools import cache
 from pathlib import Path
 
-from sros.paths import SEEDS_DIR
+from sros.paths import MAPPING_SEEDS, REPO_MAPPINGS_DIR, SEEDS_DIR
 
 
 def _rows(name: str, seeds_dir: Path) -> list[dict[str, str]]:
-    path = seeds_dir / f"{name}.csv"
+    # The demo company's picklist values are the repository's mapping seeds.
+    path = (REPO_MAPPINGS_DIR if name in MAPPING_SEEDS else seeds_dir) / f"{name}.csv"
     with path.open(newline="", encoding="utf-8") as handle:
         return list(csv.DictReader(handle))
 

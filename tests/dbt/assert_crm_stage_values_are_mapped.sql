@@ -7,8 +7,9 @@
 
 -- Every CRM value that places a record in the funnel (Salesforce lead status and opportunity
 -- stage, HubSpot lifecycle stage, lead status and deal stage), current or historical, has
--- a row in seeds/crm_stage_mappings.csv. Returns one row per unmapped value, naming it;
--- fix by adding the value to the seed (or correcting the CRM), never by filtering here.
+-- a row in the mapping seed crm_stage_mappings. Returns one row per unmapped value,
+-- naming it; fix by adding the value to the seed (or correcting the CRM), never by
+-- filtering here.
 
 {%- set salesforce = var('salesforce_enabled', true) %}
 {%- set hubspot = var('hubspot_enabled', true) %}
@@ -221,7 +222,9 @@ final as (
             "crm_value",
             "'\" (seen in '",
             "seen_in",
-            "'): add it to seeds/crm_stage_mappings.csv'",
+            "'): add it to '",
+            "'" ~ mapping_seed_file('crm_stage_mappings') ~ "'",
+            "' (`sros mappings` writes the row to fill in)'",
         ]) }} as problem
     from unmapped
 

@@ -6,8 +6,8 @@
 ) }}
 
 -- Every lead source value on a lead, contact or opportunity/deal has a channel and team in
--- seeds/lead_source_channels.csv: sourced vs influenced pipeline depends on it. Returns one
--- row per unmapped value, naming it.
+-- the mapping seed lead_source_channels: sourced vs influenced pipeline depends on it.
+-- Returns one row per unmapped value, naming it.
 
 {%- set salesforce = var('salesforce_enabled', true) %}
 {%- set hubspot = var('hubspot_enabled', true) %}
@@ -140,7 +140,9 @@ final as (
             "lead_source",
             "'\" (seen in '",
             "seen_in",
-            "'): add it to seeds/lead_source_channels.csv'",
+            "'): add it to '",
+            "'" ~ mapping_seed_file('lead_source_channels') ~ "'",
+            "' (`sros mappings` writes the row to fill in)'",
         ]) }} as problem
     from unmapped
 

@@ -6,8 +6,8 @@
 ) }}
 
 -- Every opportunity type value on a Salesforce opportunity (Type) or HubSpot deal
--- (dealtype) has a row in seeds/opportunity_types.csv: new business, expansion and renewal
--- pipeline depend on it. Returns one row per unmapped value, naming it; fix by adding the
+-- (dealtype) has a row in the mapping seed opportunity_types: new business, expansion and
+-- renewal pipeline depend on it. Returns one row per unmapped value, naming it; fix by adding the
 -- value to the seed (or correcting the CRM), never by filtering here.
 
 with
@@ -44,7 +44,9 @@ final as (
             "crm_value",
             "'\" (seen in '",
             "seen_in",
-            "'): add it to seeds/opportunity_types.csv'",
+            "'): add it to '",
+            "'" ~ mapping_seed_file('opportunity_types') ~ "'",
+            "' (`sros mappings` writes the row to fill in)'",
         ]) }} as problem
     from unmapped
 

@@ -6,7 +6,7 @@
     meta={'seed': 'touch_types'},
 ) }}
 
--- Every touch type on a marketing touchpoint has a row in seeds/touch_types.csv: its
+-- Every touch type on a marketing touchpoint has a row in the mapping seed touch_types: its
 -- intent, routing, MQL score points and attribution role come from there. Returns one row
 -- per unmapped value, naming it; fix by adding the value to the seed (`sros mappings`
 -- writes the rows to fill in), never by filtering here.
@@ -50,7 +50,9 @@ final as (
             "touch_type",
             "'\" (seen in '",
             "seen_in",
-            "'): add it to seeds/touch_types.csv'",
+            "'): add it to '",
+            "'" ~ mapping_seed_file('touch_types') ~ "'",
+            "' (`sros mappings` writes the row to fill in)'",
         ]) }} as problem
     from unmapped
 

@@ -2,7 +2,9 @@
 -- --vars '{as_of_date: "2026-09-30"}' to pin it; otherwise it is the day of the latest CRM
 -- sync of any CRM object table in the data (leads, contacts, accounts, opportunities; HubSpot
 -- contacts, companies, deals), so rebuilding the same data gives the same numbers, and a CRM
--- export with only some of those tables still has an as-of date.
+-- export with only some of those tables still has an as-of date. An export made without a
+-- sync column (_fivetran_synced empty, e.g. a Data Loader export) is as of its latest record
+-- change: the latest last-modified (else created) time of those tables.
 -- A one-row table, not a view: marts, tests and the expectation suites read it many times,
 -- and as a view each read would rescan the deduplicated CRM staging models.
 
@@ -11,33 +13,41 @@
 {% set pinned = var('as_of_date', none) %}
 {% set as_of_expression = "cast('" ~ pinned ~ "' as date)" if pinned
     else "cast(synced_at as date)" %}
-{% set synced_models = [] %}
+{% set crm_objects = [] %}
 {% if var('salesforce_enabled', true) %}
-{% do synced_models.append(ref('stg_salesforce__leads')) %}
-{% do synced_models.append(ref('stg_salesforce__contacts')) %}
-{% do synced_models.append(ref('stg_salesforce__accounts')) %}
-{% do synced_models.append(ref('stg_salesforce__opportunities')) %}
+{% do crm_objects.append((ref('stg_salesforce__leads'), 'last_modified_at')) %}
+{% do crm_objects.append((ref('stg_salesforce__contacts'), 'last_modified_at')) %}
+{% do crm_objects.append((ref('stg_salesforce__accounts'), 'last_modified_at')) %}
+{% do crm_objects.append((ref('stg_salesforce__opportunities'), 'last_modified_at')) %}
 {% endif %}
 {% if var('hubspot_enabled', true) %}
-{% do synced_models.append(ref('stg_hubspot__contacts')) %}
-{% do synced_models.append(ref('stg_hubspot__companies')) %}
-{% do synced_models.append(ref('stg_hubspot__deals')) %}
+{% do crm_objects.append((ref('stg_hubspot__contacts'), 'last_modified_at')) %}
+{% do crm_objects.append((ref('stg_hubspot__companies'), 'created_at')) %}
+{% do crm_objects.append((ref('stg_hubspot__deals'), 'created_at')) %}
 {% endif %}
 
 with
 
 crm_syncs as (
 
-    {% for synced_model in synced_models %}
-    select max(synced_at) as synced_at from {{ synced_model }}
+    {% for crm_object, modified_at in crm_objects %}
+    select
+        max(synced_at) as synced_at,
+        max(coalesce({{ modified_at }}, created_at)) as modified_at
+    from {{ crm_object }}
     {% if not loop.last %}union all{% endif %}
     {% endfor %}
+    {% if not crm_objects %}
+    select
+        cast(null as {{ dbt.type_timestamp() }}) as synced_at,
+        cast(null as {{ dbt.type_timestamp() }}) as modified_at
+    {% endif %}
 
 ),
 
 latest_sync as (
 
-    select max(synced_at) as synced_at from crm_syncs
+    select coalesce(max(synced_at), max(modified_at)) as synced_at from crm_syncs
 
 ),
 

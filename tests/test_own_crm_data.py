@@ -1,0 +1,270 @@
+"""A first try on your own CRM data, as the README walks it through: a Salesforce export of
+only accounts, users and opportunities, dated 2016-2017, in euros, without sync times, with
+stage history for some deals only and one custom stage nobody mapped yet.
+
+Only `sros` commands and the installation's files ($SROS_HOME/sros.yml, the mapping seed
+rows `sros mappings` writes) are touched, never a file of the repository: `sros init`, two
+edits to sros.yml, `sros run` (fails, naming the unmapped stage), `sros mappings` (writes the
+row to fill), the row filled, `sros mappings` (moves it into the installation's mapping
+seeds), `sros run`. The marts are then complete and their numbers are those of the rows
+below, counted by hand.
+"""
+
+import os
+import subprocess
+import sys
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from sros.paths import PROJECT_DIR
+
+HEADERS = {
+    "account": "id,name,industry,number_of_employees,billing_country,type,owner_id,created_date,"
+    "last_modified_date",
+    "user": "id,name,first_name,last_name,email,title,department,is_active,created_date,"
+    "last_modified_date",
+    "opportunity": "id,account_id,name,type,stage_name,amount,currency_iso_code,probability,"
+    "close_date,is_closed,is_won,owner_id,created_date,last_modified_date",
+    "opportunity_history": "id,opportunity_id,created_date,stage_name,amount,close_date,"
+    "probability",
+}
+USERS = [
+    "005A,Mia Manager,Mia,Manager,mia@example.eu,Sales Director,Sales Management,true,"
+    "2015-06-01T09:00:00Z,2015-06-01T09:00:00Z",
+    "005B,Ben Seller,Ben,Seller,ben@example.eu,Account Executive,Sales,true,"
+    "2015-07-01T09:00:00Z,2016-01-05T09:00:00Z",
+    "005C,Cai Seller,Cai,Seller,cai@example.eu,Account Executive,Sales,true,"
+    "2016-09-01T09:00:00Z,2016-09-01T09:00:00Z",
+]
+ACCOUNTS = [
+    "001A,Alpen GmbH,Manufacturing,250,DE,Customer,005B,2016-01-20T10:00:00Z,2016-01-20T10:00:00Z",
+    "001B,Brume SA,Software,80,FR,Customer,005B,2016-02-15T10:00:00Z,2016-02-15T10:00:00Z",
+    "001C,Canal BV,Logistics,1200,NL,Prospect,005C,2016-09-10T10:00:00Z,2016-09-10T10:00:00Z",
+    "001D,Delta Oy,Software,45,FI,Prospect,005C,2017-02-01T10:00:00Z,2017-02-01T10:00:00Z",
+]
+# id, account, stage, amount EUR, probability, close date, closed, won, owner, created, modified
+OPPORTUNITIES = [
+    ("006A01", "001A", "Closed Won", 12000, 100, "2016-05-20", True, True, "005B", "2016-02-10"),
+    ("006A02", "001B", "Closed Lost", 8000, 0, "2016-06-15", True, False, "005B", "2016-03-01"),
+    ("006A03", "001B", "Closed Won", 20000, 100, "2016-09-30", True, True, "005B", "2016-06-05"),
+    ("006A04", "001C", "Closed Won", 15000, 100, "2017-01-20", True, True, "005C", "2016-09-12"),
+    (
+        "006A05",
+        "001C",
+        "Verbal Commit",
+        30000,
+        90,
+        "2018-01-31",
+        False,
+        False,
+        "005C",
+        "2017-01-15",
+    ),
+    ("006A06", "001D", "Discovery", 5000, 10, "2018-03-31", False, False, "005C", "2017-03-03"),
+    ("006A07", "001D", "Closed Lost", 9000, 0, "2017-08-01", True, False, "005C", "2017-05-05"),
+    (
+        "006A08",
+        "001A",
+        "Proposal/Price Quote",
+        11000,
+        50,
+        "2018-02-28",
+        False,
+        False,
+        "005B",
+        "2017-07-07",
+    ),
+    ("006A09", "001A", "Closed Won", 7000, 100, "2017-11-30", True, True, "005B", "2017-09-09"),
+    (
+        "006A10",
+        "001B",
+        "Negotiation/Review",
+        14000,
+        75,
+        "2018-01-15",
+        False,
+        False,
+        "005B",
+        "2017-10-10",
+    ),
+]
+# Stage history for half of the deals; the others get one inferred version.
+HISTORY = {
+    "006A01": [("2016-02-10", "Discovery", 10), ("2016-04-01", "Proposal/Price Quote", 50),
+               ("2016-05-20", "Closed Won", 100)],
+    "006A02": [("2016-03-01", "Discovery", 10), ("2016-06-15", "Closed Lost", 0)],
+    "006A04": [("2016-09-12", "Discovery", 10), ("2017-01-20", "Closed Won", 100)],
+    "006A06": [("2017-03-03", "Discovery", 10)],
+    "006A09": [("2017-09-09", "Discovery", 10), ("2017-11-30", "Closed Won", 100)],
+}  # fmt: skip
+LATEST_CHANGE = "2017-12-31"  # the as-of date: no sync times, so the latest record change
+
+
+def _write(landing: Path, table: str, rows: list[str]) -> None:
+    folder = landing / "salesforce" / table
+    folder.mkdir(parents=True)
+    (folder / f"{table}_export.csv").write_text("\n".join([HEADERS[table], *rows]) + "\n")
+
+
+def _landing_files(landing: Path) -> None:
+    _write(landing, "user", USERS)
+    _write(landing, "account", ACCOUNTS)
+    opportunities, history = [], []
+    for (
+        opp_id,
+        account,
+        stage,
+        amount,
+        probability,
+        close,
+        closed,
+        won,
+        owner,
+        created,
+    ) in OPPORTUNITIES:
+        modified = LATEST_CHANGE if opp_id == "006A10" else (close if closed else created)
+        opportunities.append(
+            f"{opp_id},{account},{opp_id} deal,New Business,{stage},{amount}.00,EUR,"
+            f"{probability},{close},{str(closed).lower()},{str(won).lower()},{owner},"
+            f"{created}T09:00:00Z,{modified}T09:00:00Z"
+        )
+        for number, (day, step, step_probability) in enumerate(HISTORY.get(opp_id, [])):
+            history.append(
+                f"{opp_id}-H{number},{opp_id},{day}T09:00:00Z,{step},{amount}.00,{close},"
+                f"{step_probability}"
+            )
+    _write(landing, "opportunity", opportunities)
+    _write(landing, "opportunity_history", history)
+
+
+def _sros(home: Path, *arguments: str) -> subprocess.CompletedProcess:
+    environment = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith("SROS_") or key == "SROS_PSEUDONYM_KEY_FILE"
+    }
+    environment |= {"SROS_HOME": str(home), "DAGSTER_HOME": str(home / "dagster")}
+    return subprocess.run(
+        [str(Path(sys.executable).parent / "sros"), *arguments],
+        cwd=PROJECT_DIR,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=1200,
+    )
+
+
+def _said(completed: subprocess.CompletedProcess) -> str:
+    return completed.stdout + completed.stderr
+
+
+@pytest.fixture(scope="module")
+def own_company(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The whole first try; returns $SROS_HOME after the final, successful `sros run`."""
+    home = tmp_path_factory.mktemp("own-crm")
+    repository_before = subprocess.run(
+        ["git", "status", "--porcelain"], cwd=PROJECT_DIR, capture_output=True, text=True
+    ).stdout
+    assert _sros(home, "init").returncode == 0
+    _landing_files(home / "landing")
+    config = home / "sros.yml"
+    config.write_text(
+        config.read_text()
+        + "\nsystems: {hubspot: false, marketing: false, ads: false, finance: false,"
+        " billing: false, intent: false}\ncorporate_currency: EUR\n"
+    )
+
+    first = _sros(home, "run")
+    assert first.returncode == 1, _said(first)[-3000:]
+    assert "Verbal Commit" in _said(first), _said(first)[-3000:]
+
+    listed = _sros(home, "mappings")
+    assert listed.returncode == 1, _said(listed)[-3000:]
+    assert "crm_value=Verbal Commit" in listed.stdout
+    to_fill = home / "mappings_to_fill" / "crm_stage_mappings.csv"
+    assert to_fill.read_text() == (
+        "source_system,crm_object,crm_field,crm_value,stage_key\n"
+        "salesforce,opportunity,stage_name,Verbal Commit,\n"
+    )
+    to_fill.write_text(
+        to_fill.read_text().replace("Verbal Commit,\n", "Verbal Commit,negotiation\n")
+    )
+    mapped = _sros(home, "mappings")
+    assert mapped.returncode == 0, _said(mapped)[-3000:]
+    assert "every CRM value is mapped" in mapped.stdout
+
+    final = _sros(home, "run")
+    assert final.returncode == 0, _said(final)[-5000:]
+    repository_after = subprocess.run(
+        ["git", "status", "--porcelain"], cwd=PROJECT_DIR, capture_output=True, text=True
+    ).stdout
+    assert repository_after == repository_before  # no file of the repository was touched
+    return home
+
+
+def _query(home: Path, sql: str) -> list[tuple]:
+    with duckdb.connect(str(home / "published" / "warehouse.duckdb"), read_only=True) as db:
+        return db.execute(sql).fetchall()
+
+
+def test_the_calendar_and_as_of_date_come_from_the_data(own_company: Path) -> None:
+    assert _query(own_company, "select min(date_day) from marts.dim_dates") == [(date(2016, 1, 1),)]
+    as_of = _query(
+        own_company, "select distinct cast(as_of_date as varchar) from marts.kpi_win_rates"
+    )
+    assert as_of == [(LATEST_CHANGE,)]
+
+
+def test_every_opportunity_is_in_every_pipeline_mart_in_euros(own_company: Path) -> None:
+    opportunities = _query(
+        own_company,
+        "select opportunity_id, stage_key, amount_corporate, corporate_currency_code, "
+        "is_history_inferred from marts.fct_opportunities order by 1",
+    )
+    assert [row[0] for row in opportunities] == [row[0] for row in OPPORTUNITIES]
+    assert {row[3] for row in opportunities} == {"EUR"}
+    assert [float(row[2]) for row in opportunities] == [row[3] for row in OPPORTUNITIES]
+    inferred = {row[0] for row in opportunities if row[4]}
+    assert inferred == {row[0] for row in OPPORTUNITIES} - set(HISTORY)
+    assert dict((row[0], row[1]) for row in opportunities)["006A05"] == "negotiation"
+    in_history = _query(
+        own_company,
+        "select count(distinct opportunity_id) from marts.fct_opportunity_stage_history",
+    )
+    assert in_history == [(len(OPPORTUNITIES),)]
+    in_waterfall = _query(
+        own_company, "select count(distinct opportunity_id) from marts.fct_pipeline_waterfall"
+    )
+    assert in_waterfall == [(len(OPPORTUNITIES),)]
+
+
+def test_open_pipeline_agrees_between_marts_and_with_the_rows(own_company: Path) -> None:
+    open_by_hand = sum(row[3] for row in OPPORTUNITIES if not row[6])  # 60,000 EUR
+    assert open_by_hand == 60000
+    [(from_opportunities,)] = _query(
+        own_company, "select sum(amount_corporate) from marts.fct_opportunities where not is_closed"
+    )
+    [(from_snapshots,)] = _query(
+        own_company,
+        "select sum(amount_corporate) from marts.fct_pipeline_snapshots_daily "
+        f"where snapshot_date = date '{LATEST_CHANGE}' and stage_key not like 'closed%'",
+    )
+    assert float(from_opportunities) == float(from_snapshots) == open_by_hand
+
+
+def test_won_and_lost_by_hand(own_company: Path) -> None:
+    won = [row for row in OPPORTUNITIES if row[7]]
+    lost = [row for row in OPPORTUNITIES if row[6] and not row[7]]
+    [(won_count, won_amount, lost_count)] = _query(
+        own_company,
+        "select sum(won_count), sum(won_amount), sum(lost_count) from marts.kpi_win_rates "
+        "where period_type = 'quarter' and opportunity_type = 'new_business'",
+    )
+    assert (won_count, float(won_amount), lost_count) == (
+        len(won),
+        sum(row[3] for row in won),  # 54,000 EUR
+        len(lost),
+    )
