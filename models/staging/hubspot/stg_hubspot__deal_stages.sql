@@ -2,6 +2,8 @@ with
 
 source as (
 
+    -- every row, not only fivetran_active_rows: this table is always in history mode and
+    -- its inactive versions are the stages a deal left, i.e. its stage history
     select * from {{ source('hubspot', 'deal_stage') }}
 
 ),
