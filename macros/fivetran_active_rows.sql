@@ -17,7 +17,7 @@
         {%- if '_fivetran_deleted' not in column_names %}, cast(null as boolean) as _fivetran_deleted
         {%- endif %}
     from {{ relation }}
-    where coalesce(_fivetran_active, true)
+    where coalesce(cast(_fivetran_active as boolean), true)
     {%- else -%}
     select * from {{ relation }}
     {%- endif -%}
