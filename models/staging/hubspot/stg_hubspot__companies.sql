@@ -2,7 +2,7 @@ with
 
 source as (
 
-    select * from {{ source('hubspot', 'company') }}
+    {{ fivetran_active_rows(source('hubspot', 'company')) }}
 
 ),
 

@@ -2,7 +2,7 @@ with
 
 source as (
 
-    select * from {{ source('hubspot', 'contact') }}
+    {{ fivetran_active_rows(source('hubspot', 'contact')) }}
 
 ),
 

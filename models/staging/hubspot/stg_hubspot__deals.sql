@@ -2,7 +2,7 @@ with
 
 source as (
 
-    select * from {{ source('hubspot', 'deal') }}
+    {{ fivetran_active_rows(source('hubspot', 'deal')) }}
 
 ),
 

@@ -2,7 +2,7 @@ with
 
 source as (
 
-    select * from {{ source('hubspot', 'engagement') }}
+    {{ fivetran_active_rows(source('hubspot', 'engagement')) }}
 
 ),
 

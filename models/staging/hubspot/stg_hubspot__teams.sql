@@ -2,7 +2,7 @@ with
 
 source as (
 
-    select * from {{ source('hubspot', 'team') }}
+    {{ fivetran_active_rows(source('hubspot', 'team')) }}
 
 ),
 

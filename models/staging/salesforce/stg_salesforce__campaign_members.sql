@@ -2,7 +2,7 @@ with
 
 source as (
 
-    select * from {{ source('salesforce', 'campaign_member') }}
+    {{ fivetran_active_rows(source('salesforce', 'campaign_member')) }}
 
 ),
 

@@ -2,7 +2,7 @@ with
 
 source as (
 
-    select * from {{ source('salesforce', 'campaign') }}
+    {{ fivetran_active_rows(source('salesforce', 'campaign')) }}
 
 ),
 

@@ -2,7 +2,7 @@ with
 
 source as (
 
-    select * from {{ source('salesforce', 'dated_conversion_rate') }}
+    {{ fivetran_active_rows(source('salesforce', 'dated_conversion_rate')) }}
 
 ),
 

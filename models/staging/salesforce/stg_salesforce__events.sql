@@ -2,7 +2,7 @@ with
 
 source as (
 
-    select * from {{ source('salesforce', 'event') }}
+    {{ fivetran_active_rows(source('salesforce', 'event')) }}
 
 ),
 

@@ -2,7 +2,7 @@ with
 
 source as (
 
-    select * from {{ source('salesforce', 'lead') }}
+    {{ fivetran_active_rows(source('salesforce', 'lead')) }}
 
 ),
 

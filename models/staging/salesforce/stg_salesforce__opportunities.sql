@@ -2,7 +2,7 @@ with
 
 source as (
 
-    select * from {{ source('salesforce', 'opportunity') }}
+    {{ fivetran_active_rows(source('salesforce', 'opportunity')) }}
 
 ),
 

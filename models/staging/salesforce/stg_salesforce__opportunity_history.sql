@@ -2,7 +2,7 @@ with
 
 source as (
 
-    select * from {{ source('salesforce', 'opportunity_history') }}
+    {{ fivetran_active_rows(source('salesforce', 'opportunity_history')) }}
 
 ),
 

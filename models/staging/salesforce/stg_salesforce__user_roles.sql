@@ -2,7 +2,7 @@ with
 
 source as (
 
-    select * from {{ source('salesforce', 'user_role') }}
+    {{ fivetran_active_rows(source('salesforce', 'user_role')) }}
 
 ),
 
