@@ -190,7 +190,15 @@ select
     count(*) filter (where is_accepted)
     + count(*) filter (where is_rejected)
     + count(*) filter (where not is_dispositioned) as handoffs_accepted_rejected_or_open,
-    count(*) filter (where is_converted_to_opportunity) as handoffs_converted,
+    count(*) filter (
+        where is_converted_to_opportunity
+        and not exists (
+            select 1 from marts.fct_quarantined_records as quarantined
+            where quarantined.record_type = 'opportunity'
+                and quarantined.source_system = fct_lead_handoffs.source_system
+                and quarantined.record_id = fct_lead_handoffs.opportunity_id
+        )
+    ) as handoffs_converted,
     (
         select count(distinct originating_handoff_id) from marts.fct_opportunities
     ) as handoffs_originating_an_opportunity
@@ -213,7 +221,10 @@ def handoff_reconciliation_expectations(definitions: Definitions) -> list:
         E.ExpectColumnPairValuesToBeEqual(
             column_A="handoffs_converted",
             column_B="handoffs_originating_an_opportunity",
-            description="Converted handoffs = handoffs fct_opportunities names as origin.",
+            description=(
+                "Converted handoffs = handoffs fct_opportunities names as origin (a handoff "
+                "whose opportunity is quarantined, fct_quarantined_records, is in neither)."
+            ),
         ),
     ]
 

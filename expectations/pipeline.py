@@ -56,12 +56,21 @@ def opportunity_expectations(definitions: Definitions) -> list:
             row_condition=Column("is_closed") == False,  # noqa: E712
             description="Open opportunities have no closed date.",
         ),
+        # "Positive" is > 0 and a null is not positive, but GX column-map expectations
+        # such as ExpectColumnValuesToBeBetween skip nulls (their metrics filter null
+        # values out), so a null amount on a won opportunity is checked on its own.
+        # Build-time quarantine (fct_quarantined_records) keeps both out of this mart.
         E.ExpectColumnValuesToBeBetween(
             column="amount",
             min_value=0,
             strict_min=True,
             row_condition=won,
-            description="Won opportunities have a positive amount.",
+            description="Won opportunities have a positive amount (greater than 0).",
+        ),
+        E.ExpectColumnValuesToNotBeNull(
+            column="amount",
+            row_condition=won,
+            description="Won opportunities have an amount (a null is not positive).",
         ),
         E.ExpectColumnValuesToBeBetween(
             column="amount", min_value=0, description="No amount is negative."
@@ -89,15 +98,15 @@ def opportunity_expectations(definitions: Definitions) -> list:
 
 
 def pipeline_reconciliation_query(definitions: Definitions) -> str:
-    """One row per CRM: opportunities and amount in staging and in the mart."""
+    """One row per CRM: opportunities and amount in staging, the quarantined ones
+    (fct_quarantined_records) and the rest, which the mart must hold."""
     staged = {
-        "salesforce": "staging.stg_salesforce__opportunities",
-        "hubspot": "staging.stg_hubspot__deals",
+        "salesforce": ("staging.stg_salesforce__opportunities", "opportunity_id"),
+        "hubspot": ("staging.stg_hubspot__deals", "deal_id"),
     }
     unions = "\n    union all\n    ".join(
-        f"select '{system}' as source_system, count(*) as opportunities, sum(amount) as amount "
-        f"from {relation}"
-        for system, relation in staged.items()
+        f"select '{system}' as source_system, {key} as record_id, amount from {relation}"
+        for system, (relation, key) in staged.items()
         if definitions.has_relation(relation)
     )
     return f"""
@@ -107,6 +116,25 @@ staged as (
     {unions}
 ),
 
+quarantined as (
+    select distinct source_system, record_id
+    from marts.fct_quarantined_records
+    where record_type = 'opportunity'
+),
+
+staged_totals as (
+    select
+        staged.source_system,
+        count(*) as opportunities,
+        count(quarantined.record_id) as quarantined_opportunities,
+        sum(case when quarantined.record_id is null then staged.amount end) as accepted_amount
+    from staged
+    left join quarantined
+        on staged.source_system = quarantined.source_system
+        and staged.record_id = quarantined.record_id
+    group by 1
+),
+
 published as (
     select source_system, count(*) as opportunities, sum(amount) as amount
     from marts.fct_opportunities
@@ -114,14 +142,17 @@ published as (
 )
 
 select
-    staged.source_system,
-    staged.opportunities as staged_opportunities,
+    staged_totals.source_system,
+    staged_totals.opportunities as staged_opportunities,
+    staged_totals.quarantined_opportunities,
+    staged_totals.opportunities - staged_totals.quarantined_opportunities
+        as accepted_opportunities,
     coalesce(published.opportunities, 0) as mart_opportunities,
-    staged.amount as staged_amount,
+    staged_totals.accepted_amount,
     published.amount as mart_amount
-from staged
+from staged_totals
 left join published
-    on staged.source_system = published.source_system
+    on staged_totals.source_system = published.source_system
 """
 
 
@@ -129,14 +160,19 @@ def pipeline_reconciliation_expectations(definitions: Definitions) -> list:
     return [
         E.ExpectColumnPairValuesToBeEqual(
             column_A="mart_opportunities",
-            column_B="staged_opportunities",
-            description="Every staged opportunity (deal) is in the mart once.",
+            column_B="accepted_opportunities",
+            description=(
+                "Every staged opportunity (deal) is in the mart once, unless quarantined "
+                "(fct_quarantined_records)."
+            ),
         ),
         E.ExpectColumnPairValuesToBeEqual(
             column_A="mart_amount",
-            column_B="staged_amount",
+            column_B="accepted_amount",
             ignore_row_if="both_values_are_missing",
-            description="Sum of pipeline in the mart = sum in staging (CRM currency).",
+            description=(
+                "Sum of pipeline in the mart = sum in staging less the quarantined (CRM currency)."
+            ),
         ),
     ]
 
@@ -215,8 +251,9 @@ SUITES = (
         mart="fct_opportunities",
         description=(
             "Stages, outcomes, amounts and dates are consistent: closed ones have a close "
-            "date, won ones a positive amount, nothing closes before it opens or is dated "
-            "after the as-of date."
+            "date, won ones a positive amount (a null fails), nothing closes before it opens "
+            "or is dated after the as-of date. The build quarantines records that break "
+            "these (fct_quarantined_records), so this suite sees clean data."
         ),
         query=OPPORTUNITIES_QUERY,
         key=("opportunity_id", "source_system", "stage_key"),
@@ -225,7 +262,10 @@ SUITES = (
     MartSuite(
         name="pipeline.pipeline_reconciliation",
         mart="fct_opportunities",
-        description="Opportunities and pipeline amount in the mart = in staging, per CRM.",
+        description=(
+            "Opportunities and pipeline amount in the mart = in staging less the "
+            "quarantined records, per CRM."
+        ),
         query=pipeline_reconciliation_query,
         key=("source_system",),
         expectations=pipeline_reconciliation_expectations,

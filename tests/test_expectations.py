@@ -126,6 +126,17 @@ def broken(built_company: Callable, tmp_path_factory: pytest.TempPathFactory):
             "closed_date = created_date - 3 where opportunity_id = ?",
             [won],
         )
+        # another won one of the same CRM without an amount: a null is not positive
+        (won_without_amount,) = con.execute(
+            "select max(opportunity_id) from marts.fct_opportunities where is_won "
+            "and source_system = (select source_system from marts.fct_opportunities "
+            "where opportunity_id = ?)",
+            [won],
+        ).fetchone()
+        con.execute(
+            "update marts.fct_opportunities set amount = null where opportunity_id = ?",
+            [won_without_amount],
+        )
         con.execute(
             "update marts.fct_opportunities set created_date = date '2099-01-15' "
             "where opportunity_id = ?",
@@ -145,7 +156,7 @@ def broken(built_company: Callable, tmp_path_factory: pytest.TempPathFactory):
         )
     rows = {"rejected": rejected, "current_rejected": current_rejected, "met": met}
     rows |= {"missed_rule": missed_rule}
-    rows |= {"won": won, "open": open_}
+    rows |= {"won": won, "open": open_, "won_without_amount": won_without_amount}
     return _by_suite(validate(SUITES, warehouse, folder)), rows
 
 
@@ -185,6 +196,7 @@ def test_amounts_and_dates_of_opportunities(broken) -> None:
     opportunities = outcomes["pipeline.fct_opportunities"]
     for fragment, opportunity in [
         ("positive amount", rows["won"]),
+        ("a null is not positive", rows["won_without_amount"]),
         ("No amount is negative", rows["won"]),
         ("closes before it was created", rows["won"]),
         ("after the as-of date", rows["open"]),

@@ -2,7 +2,9 @@
 
 -- A sales cycle is dbt.datediff(created, closed): second minus first. A negative cycle is
 -- a bug (arguments swapped) or a close date before the creation, never data to average.
--- Returns each closed opportunity with a negative or missing cycle.
+-- A CRM record that closes before it was created or without a close date is quarantined
+-- (int_opportunities_quarantined) and never reaches fct_opportunities, so a row here is a
+-- bug in the models. Returns each closed opportunity with a negative or missing cycle.
 
 with
 

@@ -3,7 +3,9 @@
 -- probability as a fraction (Salesforce percentage / 100; HubSpot's stage probability).
 -- The type is mapped to new_business / expansion / renewal by the opportunity_types seed;
 -- an unmapped CRM value leaves it null (assert_opportunity_types_are_mapped names it).
--- At least one CRM must be enabled (as for int_as_of_date).
+-- At least one CRM must be enabled (as for int_as_of_date). Every record, including those
+-- that break a definition: the marts read int_opportunities_accepted, which leaves out the
+-- quarantined ones (int_opportunities_quarantined).
 
 with
 

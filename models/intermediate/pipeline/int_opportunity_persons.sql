@@ -11,7 +11,7 @@ with
 
 opportunities as (
 
-    select * from {{ ref('int_opportunities_unioned') }}
+    select * from {{ ref('int_opportunities_accepted') }}
 
 ),
 

@@ -9,8 +9,16 @@
 -- without deal_stage rows) gets one inferred version: its current state since its creation
 -- (is_history_inferred), so every opportunity is in the stage history, the daily snapshots
 -- and the waterfall, and open pipeline agrees across the marts.
+-- Only opportunities accepted for publication (int_opportunities_accepted: not quarantined)
+-- have versions here, so the marts built on versions count what fct_opportunities counts.
 
 with
+
+accepted_opportunities as (
+
+    select * from {{ ref('int_opportunities_accepted') }}
+
+),
 
 opportunity_stages as (
 
@@ -288,6 +296,10 @@ final as (
         ) as probability,
         sequenced.is_history_inferred
     from sequenced
+    inner join accepted_opportunities
+        on
+            sequenced.source_system = accepted_opportunities.source_system
+            and sequenced.opportunity_id = accepted_opportunities.opportunity_id
     left join opportunity_stages
         on
             sequenced.source_system = opportunity_stages.source_system

@@ -22,8 +22,9 @@
 -- opportunity the CRM links them to and their account. Incremental (the yml says what a
 -- run over Fivetran data must pick up): a run replaces, by sales_activity_id, the activities
 -- that occurred or were synced within var sales_activity_lookback_days of the latest ones
--- already in the table; the post-hook above then deletes the rows whose activity is gone from
--- the CRMs or has moved past the as-of date.
+-- already in the table, and the activities whose opportunity has left the published ones
+-- (quarantined or deleted since); the post-hook above then deletes the rows whose activity
+-- is gone from the CRMs or has moved past the as-of date.
 
 {%- set lookback_days = var('sales_activity_lookback_days', 7) %}
 
@@ -35,9 +36,9 @@ int_sales_activities_unioned as (
 
 ),
 
-int_opportunities_unioned as (
+int_opportunities_accepted as (
 
-    select * from {{ ref('int_opportunities_unioned') }}
+    select * from {{ ref('int_opportunities_accepted') }}
 
 ),
 
@@ -69,14 +70,38 @@ loaded as (
 
 ),
 
+relinked as (
+
+    -- activities already loaded whose opportunity is no longer published (quarantined
+    -- since, int_opportunities_accepted, or deleted): re-selected so they lose the link
+    {% if is_incremental() %}
+    select loaded_activities.sales_activity_id
+    from {{ this }} as loaded_activities
+    left join int_opportunities_accepted
+        on
+            loaded_activities.source_system = int_opportunities_accepted.source_system
+            and loaded_activities.opportunity_id = int_opportunities_accepted.opportunity_id
+    where
+        loaded_activities.opportunity_id is not null
+        and int_opportunities_accepted.opportunity_id is null
+    {% else %}
+    select cast(null as {{ dbt.type_string() }}) as sales_activity_id
+    from int_as_of_date
+    where false
+    {% endif %}
+
+),
+
 activities as (
 
     -- up to the end of the as-of date; on an incremental run only what occurred, or was
-    -- synced, within the lookback of the latest rows already loaded
+    -- synced, within the lookback of the latest rows already loaded, and the relinked
     select int_sales_activities_unioned.*
     from int_sales_activities_unioned
     cross join int_as_of_date
     cross join loaded
+    left join relinked
+        on int_sales_activities_unioned.sales_activity_id = relinked.sales_activity_id
     where
         int_sales_activities_unioned.occurred_at < int_as_of_date.as_of_end_at
         and (
@@ -85,6 +110,7 @@ activities as (
             >= {{ dbt.dateadd('day', -1 * lookback_days, 'loaded.last_occurred_at') }}
             or int_sales_activities_unioned.synced_at
             >= {{ dbt.dateadd('day', -1 * lookback_days, 'loaded.last_synced_at') }}
+            or relinked.sales_activity_id is not null
         )
 
 ),
@@ -105,18 +131,18 @@ final as (
         activities.person_id,
         activities.crm_object,
         activities.crm_record_id,
-        int_opportunities_unioned.opportunity_id,
+        int_opportunities_accepted.opportunity_id,
         coalesce(
             activities.crm_account_id,
-            int_opportunities_unioned.account_id,
+            int_opportunities_accepted.account_id,
             int_person_records_unioned.account_id
         ) as account_id,
         activities.synced_at
     from activities
-    left join int_opportunities_unioned
+    left join int_opportunities_accepted
         on
-            activities.source_system = int_opportunities_unioned.source_system
-            and activities.related_record_id = int_opportunities_unioned.opportunity_id
+            activities.source_system = int_opportunities_accepted.source_system
+            and activities.related_record_id = int_opportunities_accepted.opportunity_id
     left join int_person_records_unioned
         on
             activities.source_system = int_person_records_unioned.source_system

@@ -32,7 +32,7 @@ icp_industries as (
 
 opportunities as (
 
-    select * from {{ ref('int_opportunities_unioned') }}
+    select * from {{ ref('int_opportunities_accepted') }}
 
 ),
 
@@ -103,6 +103,7 @@ accounts_unioned as (
 won_opportunities as (
 
     -- an account is a customer once an opportunity of it closed won by the as-of date
+    -- (a quarantined one does not count: int_opportunities_accepted)
     select
         opportunities.source_system,
         opportunities.account_id,

@@ -18,7 +18,7 @@ as_of as (
 
 opportunities as (
 
-    select * from {{ ref('int_opportunities_unioned') }}
+    select * from {{ ref('int_opportunities_accepted') }}
 
 ),
 

@@ -14,7 +14,10 @@
 -- the state an opportunity was in at the end of that day. An incremental run rebuilds only
 -- the days from the latest snapshot_date in the table minus var
 -- pipeline_snapshot_lookback_days up to the as-of date (late-arriving history within the
--- lookback is picked up); a full refresh rebuilds every day.
+-- lookback is picked up), and from the first day holding an opportunity that has left the
+-- published ones (quarantined or deleted since); a full refresh rebuilds every day. A day
+-- rebuilt is replaced whole (delete+insert / insert_overwrite by snapshot_date), so a day on
+-- which that opportunity was the only open one keeps it until a full refresh.
 
 with
 
@@ -42,12 +45,37 @@ conversion_rates as (
 
 ),
 
+withdrawn as (
+
+    -- the first day already in the table that holds an opportunity no longer published
+    -- (quarantined since, int_opportunities_accepted, or deleted in the CRM): an
+    -- incremental run rebuilds from there so the opportunity leaves every day it was on
+    {% if is_incremental() %}
+    select min(loaded.snapshot_date) as first_snapshot_date
+    from {{ this }} as loaded
+    left join opportunity_versions
+        on
+            loaded.source_system = opportunity_versions.source_system
+            and loaded.opportunity_id = opportunity_versions.opportunity_id
+            and opportunity_versions.version_number = 1
+    where opportunity_versions.opportunity_id is null
+    {% else %}
+    select cast(null as date) as first_snapshot_date
+    {% endif %}
+
+),
+
 build_window as (
 
     select
-        {{ pipeline_snapshot_window_start() }} as first_snapshot_date,
+        case
+            when withdrawn.first_snapshot_date < {{ pipeline_snapshot_window_start() }}
+                then withdrawn.first_snapshot_date
+            else {{ pipeline_snapshot_window_start() }}
+        end as first_snapshot_date,
         as_of.as_of_date as last_snapshot_date
     from as_of
+    cross join withdrawn
 
 ),
 
