@@ -4,7 +4,8 @@ A table Fivetran syncs in history mode keeps every version of a record, the curr
 `_fivetran_active` true; a record deleted in the CRM has no active version left, and the table
 may come without `_fivetran_deleted`. On a copy of a built demo warehouse, two raw tables are
 turned into history-mode tables: Salesforce `opportunity` (keeping `_fivetran_deleted`) and
-HubSpot `deal` (without it). Each gets an inactive older version of one record, with values
+HubSpot `deal` (without it, nor SROS ingestion's `_sros_deleted_at`, as in a schema a
+Fivetran connector maintains). Each gets an inactive older version of one record, with values
 no current row has, and one record whose only version is inactive (deleted). Rebuilding
 every Salesforce and HubSpot staging model (with their data and unit tests) must then give
 exactly what it gave before, less the two deleted records: the older versions never reach
@@ -72,7 +73,9 @@ def _to_history_mode(
         [deleted],
     )
     if not keep_deleted_column:
+        # as a schema a Fivetran connector maintains: no _sros_deleted_at (SROS ingestion's)
         con.execute(f"alter table {table} drop column _fivetran_deleted")
+        con.execute(f"alter table {table} drop column _sros_deleted_at")
     assert con.sql(
         f"select count(*) from {table} where {id_column} = ?", params=[versioned]
     ).fetchone() == (2,)
@@ -171,10 +174,9 @@ def test_tables_without_the_columns_read_the_same(history_mode_warehouse) -> Non
         if "where coalesce(cast(_fivetran_active as boolean), true)" in path.read_text()
     }
     assert filtered == changed_models
-    assert (
-        "cast(null as boolean) as _fivetran_deleted"
-        in (compiled / "hubspot" / "stg_hubspot__deals.sql").read_text()
-    )
+    deals = (compiled / "hubspot" / "stg_hubspot__deals.sql").read_text()
+    assert "cast(null as boolean) as _fivetran_deleted" in deals
+    assert "cast(null as timestamp) as _sros_deleted_at" in deals
     assert (
         "_fivetran_deleted"
         not in (compiled / "salesforce" / "stg_salesforce__opportunities.sql")

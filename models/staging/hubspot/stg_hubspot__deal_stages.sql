@@ -2,9 +2,9 @@ with
 
 source as (
 
-    -- every version, not fivetran_active_rows: Fivetran always syncs this table in history
-    -- mode, and its inactive versions are the stages a deal left (its stage history)
-    select * from {{ source('hubspot', 'deal_stage') }}
+    -- every version: Fivetran always syncs this table in history mode, and its inactive
+    -- versions are the stages a deal left (its stage history)
+    {{ fivetran_active_rows(source('hubspot', 'deal_stage'), every_version=true) }}
 
 ),
 
