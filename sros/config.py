@@ -281,6 +281,7 @@ CONFIG_TEMPLATE = """\
 # meaning): thresholds, look-back windows, how strictly unmapped CRM values fail.
 # vars:
 #   unmapped_value_severity: warn
+#   quarantine_max_share: 0.02    # above this share of quarantined CRM records, no publication
 #   pipeline_snapshot_lookback_days: 7
 
 # The secret behind the published person ids and email hashes (HMAC-SHA256). Keep it
