@@ -251,6 +251,14 @@ def _report(*, summary: bool = False) -> int:
 
 def _validate() -> int:
     """Run every expectation suite on the working warehouse; 1 when a blocking one fails."""
+    warehouse = paths.warehouse_path()
+    if not warehouse.exists():  # said before importing Great Expectations (half a minute)
+        print(
+            f"no warehouse at {warehouse}: build it first (`sros run`, or `sros demo` for a demo "
+            "company)",
+            file=sys.stderr,
+        )
+        return 1
     from expectations import SUITES
     from expectations.runner import validate
     from sros.locks import WorkingFileLocked, retry_on_lock
@@ -316,6 +324,14 @@ def _mappings() -> int:
 
 def _export() -> int:
     """The finance export files from the published warehouse, as the Dagster asset writes them."""
+    published = paths.published_path()
+    if not published.exists():  # said before loading the dbt definitions
+        print(
+            f"no published warehouse at {published}: run a build (`sros run`) first; nothing "
+            "is exported from an unpublished build",
+            file=sys.stderr,
+        )
+        return 1
     # Importing the dbt definitions re-parses the project when the manifest is stale, so the
     # exported tables and their definitions are the ones of the dbt project on disk.
     from orchestration.defs.dbt import DBT_PROJECT

@@ -20,13 +20,15 @@ try:
     status = main(sys.argv[1:])
 except SystemExit as exit:  # argparse
     status = exit.code
-heavy = sorted(name for name in ("dagster", "dbt", "dagster_dbt") if name in sys.modules)
+heavy = sorted(
+    name for name in ("dagster", "dbt", "dagster_dbt", "great_expectations") if name in sys.modules
+)
 print("imported:", heavy, flush=True)
 sys.exit(status)
 """
 
 
-def _sros(home: Path, *args: str, **env: str) -> subprocess.CompletedProcess:
+def _sros(home: Path, *args: str, timeout: int = 120, **env: str) -> subprocess.CompletedProcess:
     environment = {**os.environ, "SROS_HOME": str(home), "DAGSTER_HOME": str(home / "dagster")}
     for variable in ("SROS_WAREHOUSE_PATH", "SROS_LANDING_DIR", "SROS_DLT_DIR", "SROS_CONFIG"):
         environment.pop(variable, None)
@@ -37,7 +39,7 @@ def _sros(home: Path, *args: str, **env: str) -> subprocess.CompletedProcess:
         cwd=PROJECT_DIR,
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=timeout,
     )
 
 
@@ -153,6 +155,24 @@ def test_demo_too_small_to_build_is_an_argument_error(tmp_path: Path, leads: str
     )
 
 
+@pytest.mark.parametrize(
+    ("command", "says"),
+    [
+        ("validate", "no warehouse at {home}/warehouse.duckdb: build it first (`sros run`"),
+        ("export", "no published warehouse at {home}/published/warehouse.duckdb: run a build"),
+        ("report", "no warehouse at {home}/warehouse.duckdb; run `sros demo` or `sros run`"),
+    ],
+)
+def test_reading_commands_before_any_run_say_so_at_once(
+    installed: Path, command: str, says: str
+) -> None:
+    completed = _sros(installed, command)
+    assert completed.returncode == 1, completed.stderr
+    assert completed.stdout.splitlines() == ["imported: []"]
+    [line] = completed.stderr.splitlines()
+    assert line.startswith(says.format(home=installed))
+
+
 # --- a demo's output ----------------------------------------------------------------------
 
 # In the order they end (the pseudonym key's one step ends between two ingestion steps).
@@ -175,7 +195,7 @@ def test_demo_prints_one_line_per_stage_and_keeps_the_whole_log_in_a_file(
 ) -> None:
     """The smallest demo that builds (the one dbt build of this file)."""
     home = tmp_path / "home"
-    completed = _sros(home, "demo", "--leads", str(MIN_DEMO_LEADS))
+    completed = _sros(home, "demo", "--leads", str(MIN_DEMO_LEADS), timeout=3600)
     output = completed.stdout.splitlines() + completed.stderr.splitlines()
     assert completed.returncode == 0, "\n".join(output)
     assert len(output) <= 20, "\n".join(output)
