@@ -65,7 +65,7 @@ def _run_job(job_name: str, run_config: dict, *, verbose: bool) -> tuple[bool, P
     import dagster as dg
 
     from orchestration.definitions import defs
-    from orchestration.defs.run_log import LOGGER_KEY, PROGRESS_STREAMS
+    from orchestration.defs.run_log import LOGGER_KEY, progress_to
 
     run_id = str(uuid.uuid4())
     started = datetime.now(UTC)
@@ -75,18 +75,17 @@ def _run_job(job_name: str, run_config: dict, *, verbose: bool) -> tuple[bool, P
     if verbose:
         loggers["console"] = {"config": {"log_level": "DEBUG"}}
     job = defs.resolve_job_def(job_name)
-    with _output_to(None if verbose else log_path) as terminal:
-        PROGRESS_STREAMS[run_id] = terminal
-        try:
-            with dg.DagsterInstance.get() as instance:
-                result = job.execute_in_process(
-                    run_config={**run_config, "loggers": loggers},
-                    instance=instance,
-                    run_id=run_id,
-                    raise_on_error=False,
-                )
-        finally:
-            del PROGRESS_STREAMS[run_id]
+    with (
+        _output_to(None if verbose else log_path) as terminal,
+        progress_to(run_id, terminal),
+        dg.DagsterInstance.get() as instance,
+    ):
+        result = job.execute_in_process(
+            run_config={**run_config, "loggers": loggers},
+            instance=instance,
+            run_id=run_id,
+            raise_on_error=False,
+        )
     print(f"{'done' if result.success else 'failed'} in {_elapsed(started)}")
     failed_checks = [
         event.asset_check_evaluation_data

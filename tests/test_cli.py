@@ -1,11 +1,14 @@
 """The `sros` command as a new user meets it: misuse stops at once with one line that says what
 to do, and a demo prints one line per stage while the whole log goes to a file."""
 
+import io
+import logging
 import os
 import re
 import subprocess
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -218,8 +221,6 @@ def test_demo_prints_one_line_per_stage_and_keeps_the_whole_log_in_a_file(
 
 def test_a_failed_step_is_one_line_with_its_root_cause() -> None:
     """What a run prints for a failed step (its log then has the whole story)."""
-    from types import SimpleNamespace
-
     from sros.cli import _step_failure_line
 
     def error(cls_name: str, message: str, cause: SimpleNamespace | None = None):
@@ -249,3 +250,80 @@ def test_a_failed_step_is_one_line_with_its_root_cause() -> None:
         "pseudonym key failed: MissingKeyError: no pseudonym key at /k: run `sros init` once "
         "to create it"
     )
+
+
+def test_stage_progress_one_line_per_stage_and_what_did_not_run() -> None:
+    import dagster as dg
+
+    from orchestration.defs.run_log import StageProgress
+
+    steps = ["demo_company", "ingest_a", "ingest_b", "a_load_checks", "sros_dbt_assets"]
+    steps += ["published_warehouse"]
+    terminal = io.StringIO()
+    progress = StageProgress(steps, terminal)
+
+    def event(kind: str, step: str | None = None) -> None:
+        record = logging.LogRecord("sros_run_log", logging.DEBUG, "", 0, kind, None, None)
+        happened = SimpleNamespace(event_type=dg.DagsterEventType[kind], step_key=step)
+        record.dagster_meta = {"dagster_event": happened}
+        progress.handle(record)
+
+    for step in ("demo_company", "ingest_a", "ingest_b"):
+        event("STEP_START", step)
+        event("ASSET_MATERIALIZATION", step)
+        assert terminal.getvalue().count("\n") == (step != "demo_company")  # ingest: not yet
+        event("STEP_SUCCESS", step)
+    event("STEP_START", "sros_dbt_assets")
+    event("ASSET_MATERIALIZATION", "sros_dbt_assets")
+    event("ASSET_CHECK_EVALUATION", "sros_dbt_assets")
+    event("STEP_FAILURE", "sros_dbt_assets")
+    event("RUN_FAILURE")
+    lines = terminal.getvalue().splitlines()
+    assert [line.split()[:3] for line in lines] == [
+        ["generate", "demo", "company"],
+        ["ingest", "2", "assets"],
+        ["dbt", "build", "FAILED"],
+        ["not", "run", "(an"],
+    ]
+    assert lines[-1] == "  not run (an earlier step failed): load checks, publish"
+    assert all(re.search(r"\d\.\d s$", line) for line in lines[:3]), lines
+
+
+def test_run_log_logger_writes_every_event_to_its_file(tmp_path: Path) -> None:
+    """The logger `sros run` configures, on a two-step job: the file holds every Dagster event
+    at DEBUG level, the terminal one line per stage."""
+    import dagster as dg
+
+    from orchestration.defs.run_log import LOGGER_KEY, progress_to, run_log_logger
+
+    @dg.asset
+    def demo_company(context: dg.AssetExecutionContext) -> int:
+        context.log.info("generated")
+        return 1
+
+    @dg.asset
+    def published_warehouse(demo_company: int) -> int:
+        return demo_company
+
+    defs = dg.Definitions(
+        assets=[demo_company, published_warehouse],
+        jobs=[dg.define_asset_job("tiny_job")],
+        loggers={LOGGER_KEY: run_log_logger},
+    )
+    log, terminal = tmp_path / "run.log", io.StringIO()
+    run_id = "0" * 8 + "-0000-0000-0000-" + "0" * 12
+    with progress_to(run_id, terminal), dg.instance_for_test() as instance:
+        result = defs.resolve_job_def("tiny_job").execute_in_process(
+            run_config={"loggers": {LOGGER_KEY: {"config": {"path": str(log), "progress": True}}}},
+            instance=instance,
+            run_id=run_id,
+        )
+    assert result.success
+    assert [line.split()[0] for line in terminal.getvalue().splitlines()] == [
+        "generate",
+        "publish",
+    ], terminal.getvalue()
+    text = log.read_text()
+    for expected in ("RUN_START", "demo_company - STEP_SUCCESS", "generated", "RUN_SUCCESS"):
+        assert expected in text, expected
+    assert " - DEBUG - " in text

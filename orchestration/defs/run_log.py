@@ -21,12 +21,16 @@ from __future__ import annotations
 import logging
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import IO
 
 import dagster as dg
 
 LOGGER_KEY = "sros_run_log"
+Event = dg.DagsterEventType
+_RUN_ENDED = (Event.RUN_SUCCESS, Event.RUN_FAILURE, Event.RUN_CANCELED)
 
 # Stage of each step, by step key (exact) or by the end of the step key; a step not named here
 # is its own stage, labelled with its key.
@@ -103,23 +107,23 @@ class StageProgress(logging.Handler):
         event = meta.get("dagster_event")
         if event is None:
             return
-        kind, step = event.event_type_value, event.step_key
-        if kind in ("RUN_SUCCESS", "RUN_FAILURE", "RUN_CANCELED"):
+        kind, step = event.event_type, event.step_key
+        if kind in _RUN_ENDED:
             self._finish()
             return
         stage = self.stages.get(stage_of(step)) if step else None
         if stage is None or stage.printed:
             return
         now = time.monotonic()
-        if kind == "STEP_START" and stage.started_at is None:
+        if kind == Event.STEP_START and stage.started_at is None:
             stage.started_at = now
-        elif kind == "ASSET_MATERIALIZATION":
+        elif kind == Event.ASSET_MATERIALIZATION:
             stage.assets += 1
-        elif kind == "ASSET_CHECK_EVALUATION":
+        elif kind == Event.ASSET_CHECK_EVALUATION:
             stage.checks += 1
-        elif kind in ("STEP_SUCCESS", "STEP_SKIPPED"):
+        elif kind in (Event.STEP_SUCCESS, Event.STEP_SKIPPED):
             stage.done.add(step)
-        elif kind == "STEP_FAILURE":
+        elif kind == Event.STEP_FAILURE:
             stage.done.add(step)
             stage.failed.add(step)
         if stage.done >= stage.steps:
@@ -146,9 +150,23 @@ class StageProgress(logging.Handler):
         self.stream.flush()
 
 
-# The terminal of a run the CLI starts, by run id: where StageProgress writes (the CLI sends
-# the process's own stdout to the log file while the run lasts).
-PROGRESS_STREAMS: dict[str, IO[str]] = {}
+# Where the stage lines of a run the CLI starts go, by run id (the CLI sends the process's own
+# stdout to the log file while the run lasts), and each run's one StageProgress: Dagster builds
+# a logger more than once per run (run-level events and step events have their own log manager),
+# and the stages must be counted across all of them.
+_terminals: dict[str, IO[str]] = {}
+_progress: dict[str, StageProgress] = {}
+
+
+@contextmanager
+def progress_to(run_id: str, stream: IO[str]) -> Iterator[None]:
+    """While the block runs, the stage lines of run `run_id` go to `stream`."""
+    _terminals[run_id] = stream
+    try:
+        yield
+    finally:
+        _terminals.pop(run_id, None)
+        _progress.pop(run_id, None)
 
 
 @dg.logger(
@@ -174,7 +192,9 @@ def run_log_logger(init_context: dg.InitLoggerContext) -> logging.Logger:
     )
     logger.addHandler(to_file)
     if config["progress"]:
-        steps = [node.name for node in init_context.job_def.nodes_in_topological_order]
-        stream = PROGRESS_STREAMS.get(init_context.run_id, sys.stdout)
-        logger.addHandler(StageProgress(steps, stream))
+        run_id = init_context.run_id
+        if run_id not in _progress:
+            steps = [node.name for node in init_context.job_def.nodes_in_topological_order]
+            _progress[run_id] = StageProgress(steps, _terminals.get(run_id, sys.stdout))
+        logger.addHandler(_progress[run_id])
     return logger
