@@ -11,6 +11,7 @@ from orchestration.defs.ingestion import INGESTION_ASSETS, LOAD_CHECKS
 from orchestration.defs.landing import demo_company
 from orchestration.defs.pseudonyms import pseudonym_key
 from orchestration.defs.publish import published_warehouse
+from orchestration.defs.run_log import LOGGER_KEY, run_log_logger
 from orchestration.defs.schedules import (
     daily_warehouse_schedule,
     demo_job,
@@ -38,6 +39,9 @@ defs = dg.Definitions(
     schedules=[daily_warehouse_schedule],
     sensors=[landing_zone_sensor],
     resources={"dlt": DagsterDltResource(), "dbt": dbt_resource()},
+    # A run whose config names no logger keeps Dagster's console logger; `sros run`/`sros demo`
+    # name `sros_run_log`: the whole log in a file, one line per stage on the terminal.
+    loggers={"console": dg.colored_console_logger, LOGGER_KEY: run_log_logger},
     # DuckDB has one writer at a time: run steps one after another in the run's process, and
     # one run at a time: every run (a job, the schedule, the sensor, "Materialize" in the UI)
     # holds the run lock $SROS_HOME/run.lock from its first step to its last (sros/runlock.py).

@@ -16,6 +16,15 @@
 Runs go through the same Dagster jobs as the UI and the schedule, and are recorded in
 $DAGSTER_HOME (default var/dagster), so `dagster dev` shows them afterwards.
 
+`sros run` and `sros demo` print one line per stage and write the whole log (every Dagster
+event, dbt's output) to $SROS_HOME/logs/<UTC start>-<job>-<run id>.log, named at the end;
+-v/--verbose prints the whole log on the terminal as well.
+
+Misuse fails at once, before Dagster or dbt start, with one line on stderr and status 2: a
+SROS_HOME that is a file, cannot be written or (for `sros run`) does not exist; `sros run` with
+no landing file and no warehouse yet (with a warehouse, nothing new to load is fine: the run
+rebuilds it); no pseudonym key or an unreadable sros.yml; a demo too small to build.
+
 One run at a time (sros/runlock.py): `sros run` and `sros demo` take $SROS_HOME/run.lock
 before anything else; while another run holds it they say who in one line and exit with
 status 75, or with --wait wait for it. A brief lock on the working warehouse by another
@@ -27,14 +36,18 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import sys
-from datetime import date
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from sros import paths, runlock
 
 EXIT_RUN_LOCKED = 75  # EX_TEMPFAIL: another run holds the lock; try again later (or --wait)
+EXIT_MISUSE = 2  # as argparse: the command cannot work as given; the line says what to do
 
 
 def _dagster_home() -> Path:
@@ -43,17 +56,38 @@ def _dagster_home() -> Path:
     return home
 
 
-def _run_job(job_name: str, run_config: dict | None = None) -> bool:
+def _run_job(job_name: str, run_config: dict, *, verbose: bool) -> tuple[bool, Path]:
+    """Run the job in this process; (success, its log file). One line per stage goes to the
+    terminal; every Dagster event and dbt's output to the log file (orchestration/defs/run_log.py),
+    and with `verbose` also to the terminal."""
     _dagster_home()
+    import uuid
+
     import dagster as dg
 
     from orchestration.definitions import defs
+    from orchestration.defs.run_log import LOGGER_KEY, progress_to
 
+    run_id = str(uuid.uuid4())
+    started = datetime.now(UTC)
+    log_path = paths.logs_dir() / f"{started:%Y%m%dT%H%M%SZ}-{job_name}-{run_id[:8]}.log"
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    loggers = {LOGGER_KEY: {"config": {"path": str(log_path), "progress": True}}}
+    if verbose:
+        loggers["console"] = {"config": {"log_level": "DEBUG"}}
     job = defs.resolve_job_def(job_name)
-    with dg.DagsterInstance.get() as instance:
+    with (
+        _output_to(None if verbose else log_path) as terminal,
+        progress_to(run_id, terminal),
+        dg.DagsterInstance.get() as instance,
+    ):
         result = job.execute_in_process(
-            run_config=run_config or {}, instance=instance, raise_on_error=False
+            run_config={**run_config, "loggers": loggers},
+            instance=instance,
+            run_id=run_id,
+            raise_on_error=False,
         )
+    print(f"{'done' if result.success else 'failed'} in {_elapsed(started)}")
     failed_checks = [
         event.asset_check_evaluation_data
         for event in result.all_events
@@ -71,11 +105,63 @@ def _run_job(job_name: str, run_config: dict | None = None) -> bool:
             print(failures.value, file=sys.stderr)
     for event in result.all_events:
         if event.is_step_failure:
-            line = _working_locked_line(event.step_failure_data.error)
-            if line:
-                print(line, file=sys.stderr)
-                break
-    return result.success and not failed_checks
+            error = event.step_failure_data.error
+            line = _working_locked_line(error) or _step_failure_line(event.step_key, error)
+            print(line, file=sys.stderr)
+    return result.success and not failed_checks, log_path
+
+
+def _elapsed(started: datetime) -> str:
+    seconds = round((datetime.now(UTC) - started).total_seconds())
+    return f"{seconds // 60} min {seconds % 60:02d} s" if seconds >= 60 else f"{seconds} s"
+
+
+@contextmanager
+def _output_to(log_path: Path | None) -> Iterator[IO[str]]:
+    """While the block runs, send this process's stdout and stderr (file descriptors 1 and 2:
+    dbt's output, which dagster-dbt writes to stdout, Dagster's compute-log mirror, library
+    warnings) to the end of `log_path`; yield a stream to the terminal's stdout. With no
+    `log_path`, nothing is redirected."""
+    if log_path is None:
+        yield sys.stdout
+        return
+    sys.stdout.flush()
+    sys.stderr.flush()
+    saved = {fd: os.dup(fd) for fd in (1, 2)}
+    terminal = os.fdopen(os.dup(saved[1]), "w", buffering=1)
+    log = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    try:
+        for fd in saved:
+            os.dup2(log, fd)
+        yield terminal
+    finally:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        for fd, original in saved.items():
+            os.dup2(original, fd)
+            os.close(original)
+        os.close(log)
+        terminal.close()
+
+
+def _step_failure_line(step_key: str, error: Any) -> str:  # dagster SerializableErrorInfo
+    """One line for a failed step: its root error's first line (for dbt, the first node that
+    failed, and how many more)."""
+    from orchestration.defs.run_log import stage_of
+
+    while error.cause is not None:  # Dagster wraps what the step raised
+        error = error.cause
+    lines = [_ANSI.sub("", line).strip() for line in error.message.splitlines()]
+    lines = [line for line in lines if line]
+    failed_nodes = [line for line in lines if _DBT_NODE_FAILED.match(line)]
+    if failed_nodes:
+        more = f" (and {len(failed_nodes) - 1} more)" if len(failed_nodes) > 1 else ""
+        return f"{stage_of(step_key)} failed: {failed_nodes[0]}{more}"
+    return f"{stage_of(step_key)} failed: {error.cls_name}: {lines[0] if lines else ''}"
+
+
+_DBT_NODE_FAILED = re.compile(r"\d+ of \d+ (ERROR|FAIL)\b")
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 
 def _working_locked_line(error: Any) -> str | None:  # dagster SerializableErrorInfo
@@ -88,7 +174,9 @@ def _working_locked_line(error: Any) -> str | None:  # dagster SerializableError
     return None
 
 
-def _report() -> int:
+def _report(*, summary: bool = False) -> int:
+    """Rows per raw table (read, loaded, quarantined, deleted) and the refused files. With
+    `summary` (after a run): the totals in one line and only the tables with quarantined rows."""
     from sros import locks
     from sros.contracts import load_contracts
     from sros.ingest.pipeline import LANDING_ROOT_DATASET, LOAD_REPORT_TABLE
@@ -108,10 +196,11 @@ def _report() -> int:
                 "select table_schema || '.' || table_name from information_schema.tables"
             ).fetchall()
         )
-        print(
+        header = (
             f"{'raw table':<40} {'rows':>9} {'read':>9} {'loaded':>9} {'quarantined':>11} "
             f"{'deleted':>8}"
         )
+        lines, totals = [], [0, 0, 0, 0, 0]
         schemas_with_reports = set()
         for contract in load_contracts().values():
             table = f"{contract.schema}.{contract.name}"
@@ -132,7 +221,13 @@ def _report() -> int:
                     f"from {report} where table_name = ? and status <> 'refused'",
                     [contract.name],
                 ).fetchone()
-            print(f"{table:<40} {rows:>9} {read:>9} {loaded:>9} {quarantined:>11} {deleted:>8}")
+            counts = (rows, read, loaded, quarantined, deleted)
+            totals = [total + count for total, count in zip(totals, counts, strict=True)]
+            if quarantined or not summary:
+                lines.append(
+                    f"{table:<40} "
+                    + " ".join(f"{n:>{w}}" for n, w in zip(counts, (9, 9, 9, 11, 8), strict=True))
+                )
         # Files no table read: refused with a reason (sros/ingest/pipeline.py).
         refused = []
         for schema in sorted(schemas_with_reports | {LANDING_ROOT_DATASET}):
@@ -141,6 +236,14 @@ def _report() -> int:
                     f"select source_file, reason from {schema}.{LOAD_REPORT_TABLE} "
                     "where status = 'refused' order by source_file"
                 ).fetchall()
+        if summary:
+            rows, read, loaded, quarantined, deleted = totals
+            print(
+                f"raw tables: {rows:,} rows; files read {read:,}, loaded {loaded:,}, "
+                f"quarantined {quarantined:,}, deleted {deleted:,} (per table: `sros report`)"
+            )
+        if lines:
+            print(header, *lines, sep="\n")
         for source_file, reason in refused:
             print(f"refused: {source_file}: {reason}")
     return 0
@@ -148,6 +251,14 @@ def _report() -> int:
 
 def _validate() -> int:
     """Run every expectation suite on the working warehouse; 1 when a blocking one fails."""
+    warehouse = paths.warehouse_path()
+    if not warehouse.exists():  # said before importing Great Expectations (half a minute)
+        print(
+            f"no warehouse at {warehouse}: build it first (`sros run`, or `sros demo` for a demo "
+            "company)",
+            file=sys.stderr,
+        )
+        return 1
     from expectations import SUITES
     from expectations.runner import validate
     from sros.locks import WorkingFileLocked, retry_on_lock
@@ -223,6 +334,14 @@ def _mappings() -> int:
 
 def _export() -> int:
     """The finance export files from the published warehouse, as the Dagster asset writes them."""
+    published = paths.published_path()
+    if not published.exists():  # said before loading the dbt definitions
+        print(
+            f"no published warehouse at {published}: run a build (`sros run`) first; nothing "
+            "is exported from an unpublished build",
+            file=sys.stderr,
+        )
+        return 1
     # Importing the dbt definitions re-parses the project when the manifest is stale, so the
     # exported tables and their definitions are the ones of the dbt project on disk.
     from orchestration.defs.dbt import DBT_PROJECT
@@ -242,7 +361,7 @@ def _export() -> int:
     return 0
 
 
-def _print_locations(ok: bool) -> None:
+def _print_locations(ok: bool, log_path: Path) -> None:
     print(f"\nworking warehouse: {paths.warehouse_path()}")
     print(f"expectation results (Data Docs): {paths.data_docs_index()}")
     published = paths.published_path()
@@ -251,9 +370,118 @@ def _print_locations(ok: bool) -> None:
         print(f"finance export files: {paths.exports_dir()}/<as-of date>/")
     else:
         print(f"the run failed: nothing was published; BI still reads {published}")
+    print(f"full log: {log_path}")
+
+
+# --- misuse: one line, before anything starts -----------------------------------------------
+
+
+def _home_problem(command: str) -> str | None:
+    """What is wrong with SROS_HOME for `command`, in one line; None when it can be used."""
+    home = paths.home_dir()
+    if home.exists() and not home.is_dir():
+        return (
+            f"SROS_HOME {home} is a file, not a folder: set SROS_HOME to a folder (it holds the "
+            "landing zone, the warehouse and the logs)"
+        )
+    existing = next(folder for folder in (home, *home.parents) if folder.exists())
+    if not existing.is_dir():
+        return (
+            f"SROS_HOME {home} cannot be created: {existing} is a file; set SROS_HOME to a folder"
+        )
+    if not os.access(existing, os.W_OK | os.X_OK):
+        return (
+            f"SROS_HOME {home} is not writable by this user ({existing} is not): set SROS_HOME to "
+            "a folder you can write, or fix its permissions"
+        )
+    if command in ("run", "mappings") and not home.exists():
+        return (
+            f"SROS_HOME {home} does not exist: check it for a typo, or create an installation "
+            "there with `sros init` (or try everything on a demo company with `sros demo`)"
+        )
+    return None
+
+
+def _setup_problem() -> str | None:
+    """An unreadable sros.yml or a missing or unsafe pseudonym key, in one line."""
+    from sros.config import ConfigError, pseudonym_key
+
+    try:
+        pseudonym_key()
+    except ConfigError as error:
+        return _one_line(error)
+    return None
+
+
+def _one_line(error: Exception) -> str:
+    return " ".join(str(error).split())  # a YAML error spans lines
+
+
+def _landing_problem() -> str | None:
+    """Nothing `sros run` could load: no landing file a table reads, and no warehouse yet. With
+    a warehouse, an empty landing zone is fine (nothing new to load; the run rebuilds)."""
+    from sros.contracts import load_contracts
+
+    if paths.warehouse_path().exists():
+        return None
+    landing = paths.landing_dir()
+    landings = sorted(contract.landing for contract in load_contracts().values())
+    example = "salesforce/opportunity" if "salesforce/opportunity" in landings else landings[0]
+    what_to_do = (
+        f"put the CRM exports under {landing}/<source>/<table>/ (e.g. {example}/), set "
+        "SROS_LANDING_DIR or SROS_HOME to where they are, or try `sros demo`"
+    )
+    if not landing.is_dir():
+        return f"no landing zone at {landing} and no warehouse yet: {what_to_do}"
+    from sros.contracts import contracts_for
+    from sros.ingest.pipeline import list_files, refusal, root_refusal, source_folders
+
+    known = source_folders()
+    refused = []
+    for file in list_files(landing, landing):
+        reason = root_refusal(file.relative, known)
+        if reason is None and "/" in file.relative:  # in a source's folder
+            reason = refusal(file.relative, contracts_for(known[file.relative.split("/")[0]]))
+            if reason is None:
+                return None  # a file a table reads
+        if reason is not None:
+            refused.append((file.relative, reason[1]))
+    if not refused:
+        return f"no landing file in {landing} and no warehouse yet: {what_to_do}"
+    relative, reason = refused[0]
+    return (
+        f"no landing file a table reads in {landing} and no warehouse yet: {len(refused)} "
+        f"file(s) would be refused, e.g. {relative}: {reason}"
+    )
+
+
+def _demo_leads(text: str) -> int:
+    """--leads of `sros demo`: an integer of at least MIN_DEMO_LEADS (see its comment)."""
+    from sros.demo_company.config import MIN_DEMO_LEADS
+
+    leads = int(text)
+    if leads < MIN_DEMO_LEADS:
+        raise argparse.ArgumentTypeError(
+            f"{leads} is too small: the demo company needs at least {MIN_DEMO_LEADS:,} leads "
+            "to fill every table it builds"
+        )
+    return leads
+
+
+def _generator_leads(text: str) -> int:
+    """--leads of `sros generate`: an integer of at least the generator's MIN_LEADS."""
+    from sros.demo_company.config import MIN_LEADS
+
+    leads = int(text)
+    if leads < MIN_LEADS:
+        raise argparse.ArgumentTypeError(
+            f"{leads} is too small: the generator makes companies of at least {MIN_LEADS} leads"
+        )
+    return leads
 
 
 WAIT_HELP = "if another SROS run holds the run lock, wait for it to finish instead of exiting"
+VERBOSE_HELP = "also print the whole log (every Dagster event, dbt's output) on the terminal"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -273,14 +501,16 @@ def main(argv: list[str] | None = None) -> int:
         "demo",
         help="generate the demo company, ingest it, dbt build (--wait: queue behind a run)",
     )
-    demo.add_argument("--leads", type=int, default=10_000, help="scale (default 10,000)")
+    demo.add_argument("--leads", type=_demo_leads, default=10_000, help="scale (default 10,000)")
     demo.add_argument("--seed", type=int, default=42)
     demo.add_argument("--wait", action="store_true", help=WAIT_HELP)
+    demo.add_argument("-v", "--verbose", action="store_true", help=VERBOSE_HELP)
 
     run = commands.add_parser(
         "run", help="ingest the landing zone and dbt build (--wait: queue behind a run)"
     )
     run.add_argument("--wait", action="store_true", help=WAIT_HELP)
+    run.add_argument("-v", "--verbose", action="store_true", help=VERBOSE_HELP)
     commands.add_parser("report", help="row counts and quarantine per raw table")
     commands.add_parser("validate", help="run the Great Expectations suites on the warehouse")
     mappings = commands.add_parser(
@@ -297,12 +527,18 @@ def main(argv: list[str] | None = None) -> int:
 
     generate = commands.add_parser("generate", help="write a demo company's landing files")
     generate.add_argument("--out", type=Path, default=None, help="default: the landing folder")
-    generate.add_argument("--leads", type=int, default=10_000)
+    generate.add_argument("--leads", type=_generator_leads, default=10_000)
     generate.add_argument("--seed", type=int, default=42)
     generate.add_argument("--start", type=date.fromisoformat, default=None)
     generate.add_argument("--end", type=date.fromisoformat, default=None)
 
     args = parser.parse_args(argv)
+    problem = _home_problem(args.command) if args.command != "report" else None
+    if problem is None and args.command == "run":
+        problem = _setup_problem()
+    if problem:
+        print(problem, file=sys.stderr)
+        return EXIT_MISUSE
     if args.command in ("run", "demo", "mappings"):
         # Before anything else (and before importing Dagster): a second run is turned away at
         # once. The lock is held until the run and its report are done.
@@ -313,6 +549,11 @@ def main(argv: list[str] | None = None) -> int:
             print(error, file=sys.stderr)
             return EXIT_RUN_LOCKED
         try:
+            # After the lock: a run we waited for may have filled the landing zone.
+            problem = _landing_problem() if args.command == "run" else None
+            if problem:
+                print(problem, file=sys.stderr)
+                return EXIT_MISUSE
             return _main(args)
         finally:
             runlock.release()
@@ -326,22 +567,27 @@ def _say(line: str) -> None:
 def _main(args: argparse.Namespace) -> int:
     if args.command in ("init", "demo"):
         # The demo is one command: it initialises what is missing (nothing is overwritten).
-        from sros.config import init
+        from sros.config import ConfigError, init
 
-        for line in init():
+        try:
+            lines = init()
+        except ConfigError as error:
+            print(_one_line(error), file=sys.stderr)
+            return EXIT_MISUSE
+        for line in lines:
             print(line)
         if args.command == "init":
             return 0
     if args.command == "demo":
         config = {"ops": {"demo_company": {"config": {"n_leads": args.leads, "seed": args.seed}}}}
-        ok = _run_job("demo_job", config)
-        _report()
-        _print_locations(ok)
+        ok, log_path = _run_job("demo_job", config, verbose=args.verbose)
+        _report(summary=True)
+        _print_locations(ok, log_path)
         return 0 if ok else 1
     if args.command == "run":
-        ok = _run_job("warehouse_job")
-        _report()
-        _print_locations(ok)
+        ok, log_path = _run_job("warehouse_job", {}, verbose=args.verbose)
+        _report(summary=True)
+        _print_locations(ok, log_path)
         return 0 if ok else 1
     if args.command == "report":
         return _report()

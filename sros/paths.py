@@ -85,6 +85,11 @@ def exports_dir() -> Path:
     return Path(os.environ.get("SROS_EXPORTS_DIR", home_dir() / "exports")).resolve()
 
 
+def logs_dir() -> Path:
+    """The log file of each `sros run`/`sros demo` (every Dagster event and dbt's output)."""
+    return Path(os.environ.get("SROS_LOGS_DIR", home_dir() / "logs")).resolve()
+
+
 # File modes. What a run writes under SROS_HOME holds raw personal data (the working warehouse
 # and its .wal, with the raw tables and the quarantine; dlt's state and load packages; Dagster's
 # run storage and logs) or the pseudonym key: owner-only, 0600 files in 0700 folders. What BI
@@ -108,6 +113,7 @@ def private_paths() -> list[Path]:
         warehouse.with_name(warehouse.name + ".wal"),
         dlt_dir(),
         dagster_home(),
+        logs_dir(),
     ]
 
 

@@ -136,7 +136,8 @@ def test_second_run_is_turned_away_in_one_line_fast_without_dagster(home: Path) 
     assert runlock.current_holder() is None
 
 
-def test_wait_waits_for_the_run_in_progress_then_runs(home: Path) -> None:
+def test_wait_waits_for_the_run_in_progress_then_runs(home: Path, small_landing: Path) -> None:
+    # (a landing zone to load: without one and without a warehouse, `sros run` stops at once)
     holder = _spawn(HOLD_RUN_LOCK, "sros run", "3", env=_env(home), ready="held")
     waiter = subprocess.Popen(
         [sys.executable, "-m", "sros.cli", "run", "--wait"],

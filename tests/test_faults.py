@@ -166,7 +166,7 @@ def test_a_build_killed_midway_publishes_nothing_and_the_next_run_recovers(
     log = tmp_path / "killed_run.log"
     with log.open("wb") as output:
         job = subprocess.Popen(
-            [SROS, "run"],
+            [SROS, "run", "--verbose"],  # the whole log on stdout, where this test watches it
             cwd=tmp_path,
             env=env,
             stdout=output,

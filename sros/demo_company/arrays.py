@@ -80,7 +80,8 @@ def join(*parts: pa.Array | str, separator: str = "") -> pa.Array:
 
 def group_starts(sizes: np.ndarray) -> np.ndarray:
     """Start offset of each group in a flat array built with np.repeat(..., sizes)."""
-    return np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64)
+    sizes = np.asarray(sizes, dtype=np.int64)
+    return np.cumsum(sizes) - sizes  # one start per group, also when there are no groups
 
 
 def position_in_group(sizes: np.ndarray) -> np.ndarray:

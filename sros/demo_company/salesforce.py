@@ -402,7 +402,8 @@ def campaign_member_table(world: World, campaigns: Campaigns, touches: TouchRows
     rows = order[first]
     lead, campaign, time = lead[rows], campaign[rows], time[rows]
     contact = world.contact_of_lead[lead]
-    converted = (contact >= 0) & world.visible(world.contacts.created[np.maximum(contact, 0)])
+    converted = contact >= 0
+    converted[converted] = world.visible(world.contacts.created[contact[converted]])
     n = len(rows)
     return {
         "id": ids("00v", np.arange(n)),

@@ -400,15 +400,15 @@ def _experiment_truth(world: World, campaigns: Campaigns, touches: TouchRows) ->
             rows = (touches.campaign == campaign) & (touches.lead >= 0)
             lead, first = np.unique(touches.lead[rows], return_index=True)
             first_time = touches.time[rows][first]
-            position = np.searchsorted(lead, mql_lead)
-            position = np.minimum(position, max(len(lead) - 1, 0))
-            match = (
-                (len(lead) > 0)
-                & (lead[position] == mql_lead)
-                & (mql_time >= first_time[position])
-                & (mql_time <= first_time[position] + window * DAY)
-            )
-            converted = len(np.unique(mql_lead[match])) if len(lead) else 0
+            converted = 0
+            if len(lead):  # an arm nobody was touched by (a small company) converts nobody
+                position = np.minimum(np.searchsorted(lead, mql_lead), len(lead) - 1)
+                match = (
+                    (lead[position] == mql_lead)
+                    & (mql_time >= first_time[position])
+                    & (mql_time <= first_time[position] + window * DAY)
+                )
+                converted = len(np.unique(mql_lead[match]))
             arms[arm] = {
                 "campaign_id": f"701{campaign:015d}",
                 "persons_touched": len(lead),
