@@ -12,6 +12,9 @@
                                        (filled rows go to your copy, $SROS_HOME/mappings/)
     sros export                        write the finance export files from the published
                                        warehouse into $SROS_HOME/exports/<as-of date>/
+    sros dbt <dbt arguments>           dbt in the project, with this installation's settings
+                                       (sros.yml vars, mapping seeds), e.g. sros dbt build -s x
+    sros dbt-vars                      print sros.yml's dbt vars, for dbt --vars "$(...)"
 
 Runs go through the same Dagster jobs as the UI and the schedule, and are recorded in
 $DAGSTER_HOME (default var/dagster), so `dagster dev` shows them afterwards.
@@ -402,15 +405,35 @@ def _home_problem(command: str) -> str | None:
     return None
 
 
-def _setup_problem() -> str | None:
-    """An unreadable sros.yml or a missing or unsafe pseudonym key, in one line."""
-    from sros.config import ConfigError, pseudonym_key
+def _setup_problem(command: str) -> str | None:
+    """An unreadable sros.yml, or (for a run) a missing or unsafe pseudonym key, in one line."""
+    from sros.config import ConfigError, load_config, pseudonym_key
 
     try:
-        pseudonym_key()
+        pseudonym_key() if command == "run" else load_config()
     except ConfigError as error:
         return _one_line(error)
     return None
+
+
+# dbt commands that write to the warehouse: `sros dbt` takes the run lock for them.
+DBT_WRITING_COMMANDS = ("build", "run", "seed", "snapshot", "test", "run-operation")
+
+
+def _dbt(arguments: list[str]) -> int:
+    """dbt in the project with this installation's settings: its sros.yml dbt vars (unless
+    the arguments give --vars) and its mapping seeds (SROS_MAPPINGS_DIR)."""
+    import subprocess
+
+    from sros.config import load_config
+
+    extra = [] if "--vars" in arguments else load_config().dbt_args()
+    if "--profiles-dir" not in arguments:
+        extra += ["--profiles-dir", str(paths.PROJECT_DIR)]
+    executable = str(Path(sys.executable).parent / "dbt")
+    command = [executable, *arguments, *extra] if arguments else [executable, "--help"]
+    completed = subprocess.run(command, cwd=paths.PROJECT_DIR, env=paths.dbt_environment())
+    return completed.returncode
 
 
 def _one_line(error: Exception) -> str:
@@ -525,6 +548,18 @@ def main(argv: list[str] | None = None) -> int:
         help="write the finance export files (CSV, Parquet, XLSX) from the published warehouse",
     )
 
+    dbt = commands.add_parser(
+        "dbt",
+        help="run dbt in the project with this installation's settings (sros.yml vars, "
+        "mapping seeds), e.g. `sros dbt build --select fct_opportunities`",
+    )
+    dbt.add_argument("dbt_arguments", nargs=argparse.REMAINDER, help="what to pass to dbt")
+    commands.add_parser(
+        "dbt-vars",
+        help="print the dbt vars of $SROS_HOME/sros.yml as JSON, for a plain "
+        'dbt command: dbt build --profiles-dir . --vars "$(sros dbt-vars)"',
+    )
+
     generate = commands.add_parser("generate", help="write a demo company's landing files")
     generate.add_argument("--out", type=Path, default=None, help="default: the landing folder")
     generate.add_argument("--leads", type=_generator_leads, default=10_000)
@@ -534,17 +569,18 @@ def main(argv: list[str] | None = None) -> int:
 
     args = parser.parse_args(argv)
     problem = _home_problem(args.command) if args.command != "report" else None
-    if problem is None and args.command == "run":
-        problem = _setup_problem()
+    if problem is None and args.command in ("run", "mappings", "dbt", "dbt-vars"):
+        problem = _setup_problem(args.command)
     if problem:
         print(problem, file=sys.stderr)
         return EXIT_MISUSE
-    if args.command in ("run", "demo", "mappings"):
+    writes = args.command == "dbt" and bool(set(args.dbt_arguments) & set(DBT_WRITING_COMMANDS))
+    if args.command in ("run", "demo", "mappings") or writes:
         # Before anything else (and before importing Dagster): a second run is turned away at
         # once. The lock is held until the run and its report are done.
         command = "sros " + " ".join(sys.argv[1:] if argv is None else argv)
         try:
-            runlock.acquire(command, wait=args.wait, notify=_say)
+            runlock.acquire(command, wait=getattr(args, "wait", False), notify=_say)
         except runlock.RunLockHeld as error:
             print(error, file=sys.stderr)
             return EXIT_RUN_LOCKED
@@ -597,6 +633,13 @@ def _main(args: argparse.Namespace) -> int:
         return _mappings()
     if args.command == "export":
         return _export()
+    if args.command == "dbt":
+        return _dbt(args.dbt_arguments)
+    if args.command == "dbt-vars":
+        from sros.config import load_config
+
+        print(load_config().dbt_vars_json())
+        return 0
     if args.command == "generate":
         from sros.demo_company import DemoConfig
         from sros.demo_company import generate as generate_company

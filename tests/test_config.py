@@ -1,7 +1,11 @@
 """The installation's configuration file ($SROS_HOME/sros.yml, sros/config.py): what it
 turns into dbt vars, and the one-line error each mistake in it gives."""
 
+import json
+import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -87,3 +91,33 @@ def test_each_mistake_is_one_line_naming_the_file_and_setting(
     message = str(raised.value)
     assert says in message and str(tmp_path / "sros.yml") in message
     assert "\n" not in message
+
+
+def _sros(home: Path, *arguments: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [str(Path(sys.executable).parent / "sros"), *arguments],
+        env={**os.environ, "SROS_HOME": str(home)},
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+
+
+def test_plain_dbt_gets_the_settings_through_sros_dbt_and_dbt_vars(tmp_path: Path) -> None:
+    (tmp_path / "sros.yml").write_text("systems: {intent: false}\ncorporate_currency: EUR\n")
+    printed = _sros(tmp_path, "dbt-vars")
+    assert json.loads(printed.stdout) == {"intent_enabled": False, "corporate_currency": "EUR"}
+    listed = _sros(
+        tmp_path, "dbt", "ls", "--quiet", "--select", "path:models/staging/intent",
+        "path:models/staging/ads", "--target-path", str(tmp_path / "target"),
+    )  # fmt: skip
+    assert listed.returncode == 0, listed.stdout + listed.stderr
+    models = [line for line in listed.stdout.splitlines() if line.startswith("sros.staging.")]
+    assert models and all(".ads." in line for line in models)  # intent is switched off
+
+
+def test_a_broken_setting_stops_sros_dbt_in_one_line(tmp_path: Path) -> None:
+    (tmp_path / "sros.yml").write_text("corporate_currency: euro\n")
+    completed = _sros(tmp_path, "dbt", "build")
+    assert completed.returncode == 2
+    assert completed.stderr.strip().count("\n") == 0 and "ISO 4217" in completed.stderr
