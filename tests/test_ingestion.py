@@ -220,6 +220,14 @@ def test_reader_rejects_a_file_without_a_required_column_naming_file_and_column(
     )
     assert "created_date" in report["missing_columns"].split(",")
 
+    # A header-only file without it has no record to quarantine: its report says so.
+    path = _write(tmp_path / "h.csv", "id,stage_name,amount\n")
+    header_only = read_landing_file(path, OPPORTUNITY, display_name="h.csv").report
+    assert (header_only["rows_read"], header_only["status"]) == (0, "rejected")
+    assert header_only["warnings"].startswith(
+        "file rejected: required column 'created_date' is missing from the header of h.csv"
+    )
+
     # Both required columns missing: the reason names both.
     path = _write(tmp_path / "p.csv", "id,amount\n006A,5\n")
     [entry] = read_landing_file(path, OPPORTUNITY, display_name="p.csv").quarantine

@@ -100,9 +100,9 @@ status `rejected`, every reason starting `file rejected: `:
   quarantined.
 
 In both cases rows read = rows loaded (0) + rows quarantined holds and nothing is loaded. A
-header-only file with such a header has no record to quarantine: its report (rows 0,
-`rejected`) carries the reason in `warnings`. Errors that are not about the file's content
-(the landing file vanishing, a full disk) still raise.
+header-only file with such a header, or without a key or required column, has no record to
+quarantine: its report (rows 0, `rejected`) carries the reason in `warnings`. Errors that
+are not about the file's content (the landing file vanishing, a full disk) still raise.
 Python's csv field limit (131,072 characters by default) is raised to DuckDB's line limit, so
 a long text field loads; a line over DuckDB's limit quarantines its record only.
 
@@ -595,6 +595,8 @@ def _read_and_validate(
                 ).fetchall()
             )
             typed = pa.table({})
+            if not quarantine:  # a header-only file: no record to quarantine, so say it here
+                report["warnings"] = f"file rejected: {reason}"
         else:
             typed, value_problems = _type_and_validate(connection, contract, fields, report)
             quarantine.extend(value_problems)
@@ -763,7 +765,7 @@ def _reconciled(result: FileReadResult, records_counted: int) -> FileReadResult:
     report["rows_read"] = records_counted
     report["status"] = (
         "rejected"
-        if loaded == 0 and quarantined
+        if (loaded == 0 and quarantined) or report["warnings"].startswith("file rejected: ")
         else "loaded_with_rejects"
         if quarantined
         else "loaded"
