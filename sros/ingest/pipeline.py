@@ -56,7 +56,7 @@ lacks, or holds without one of its columns (a warehouse loaded before the deleti
 existed), is created or completed by dlt from the table's hints (`materialize_table_schema`):
 the contract's columns with their types, the lineage columns `_sros_row_number` and
 `_sros_source_file`, and the deletion columns, empty. One query on the warehouse's
-information schema per table decides; a table that is complete is left alone.
+information schema per source and run decides; a table that is complete is left alone.
 
 Clean recovery: a run killed during a load leaves a pending dlt load package, and report or
 quarantine rows already written for a load dlt never marked complete. `recover` (run at the
@@ -385,7 +385,7 @@ def _quote(identifier: str) -> str:
     return '"' + identifier.replace('"', '""') + '"'
 
 
-def _table_reader(contract: TableContract, root: Path):
+def _table_reader(contract: TableContract, root: Path, warehouse: _WarehouseColumns):
     """A dlt resource that reads the new file versions of one table into rows.
 
     Each of its three outputs carries its own hints (a table variant), so the quarantine and
@@ -489,7 +489,7 @@ def _table_reader(contract: TableContract, root: Path):
                     result.quarantine, quarantine_hints, create_table_variant=True
                 )
             yield from report(row)
-        if not has_rows and _lacks_columns(contract):
+        if not has_rows and not warehouse.columns(contract.name) >= set(_column_hints(contract)):
             # No row for a table that does not exist yet (no file, a header-only file, only
             # rejected rows) or lacks a column of its hints (a warehouse loaded before the
             # deletion columns existed): dlt creates it, or adds the columns, empty.
@@ -500,23 +500,25 @@ def _table_reader(contract: TableContract, root: Path):
     return read_files
 
 
-def _lacks_columns(contract: TableContract) -> bool:
-    """Whether the warehouse has no table for the contract, or one without a column the
-    table's hints declare (contract and lineage columns)."""
-    pipeline = dlt.current.pipeline()
-    with pipeline.sql_client() as client:
-        if not client.has_dataset():
-            return True
-        existing = {
-            name
-            for (name,) in client.execute_sql(
-                "select column_name from information_schema.columns "
-                "where table_schema = ? and table_name = ?",
-                client.dataset_name,
-                contract.name,
-            )
-        }
-    return not existing >= set(_column_hints(contract))
+class _WarehouseColumns:
+    """The columns of each table of a source's raw schema in the warehouse, read with one
+    query the first time a table reader asks during a run (one instance per run's source)."""
+
+    def __init__(self) -> None:
+        self._tables: dict[str, set[str]] | None = None
+
+    def columns(self, table: str) -> set[str]:
+        if self._tables is None:
+            self._tables = {}
+            with dlt.current.pipeline().sql_client() as client:
+                if client.has_dataset():
+                    for name, column in client.execute_sql(
+                        "select table_name, column_name from information_schema.columns "
+                        "where table_schema = ?",
+                        client.dataset_name,
+                    ):
+                        self._tables.setdefault(name, set()).add(column)
+        return self._tables.get(table, set())
 
 
 def _refused_files(name: str, folders: list[Path], root: Path, judge) -> dlt.sources.DltResource:
@@ -555,8 +557,9 @@ def landing_source(source_name: str, landing_dir: Path | None = None) -> DltSour
 
     @dlt.source(name=source_name, max_table_nesting=0)
     def source() -> Iterator:
+        warehouse = _WarehouseColumns()
         for contract in contracts:
-            yield _table_reader(contract, root)
+            yield _table_reader(contract, root, warehouse)
         yield _refused_files(
             REFUSED_FILES_RESOURCE,
             [root / folder for folder in folders],
