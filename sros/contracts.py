@@ -15,6 +15,11 @@ working):
   quarantines rows of one file whose keys differ only by case as a conflict.
 - `unit` (default none): `percent` (0-100) or `fraction` (0-1) for a ratio column. A file
   whose values all look like the other unit loads, with a warning in the load report.
+- `required` (default false): the models cannot work without a value in this column (a
+  blocking `not_null` test downstream reads it). Ingestion rejects a file whose header lacks
+  a required column, naming file and column, and quarantines a row whose required value is
+  empty (or only whitespace), naming row, column and value; a missing or empty non-required
+  column is null. Key columns (`meta.primary_key`) are always required.
 """
 
 from __future__ import annotations
@@ -52,6 +57,7 @@ class Column:
     data_type: str
     case_sensitive: bool = True  # meta.case_sensitive
     unit: str | None = None  # meta.unit: "percent" or "fraction"
+    required: bool = False  # meta.required (key columns are required whatever it says)
 
 
 @dataclass(frozen=True)
@@ -67,6 +73,16 @@ class TableContract:
     @property
     def column_names(self) -> list[str]:
         return [column.name for column in self.columns]
+
+    @property
+    def required_columns(self) -> list[str]:
+        """The columns marked `meta.required` that are not key columns (a key is checked as a
+        key), in contract order."""
+        return [
+            column.name
+            for column in self.columns
+            if column.required and column.name not in self.primary_key
+        ]
 
     def column(self, name: str) -> Column:
         for column in self.columns:
@@ -138,15 +154,19 @@ def _column(column: dict, data_type: str, where: str) -> Column:
     """A contract column with its `meta:` settings (see the module docstring)."""
     meta = column.get("meta") or {}
     case_sensitive, unit = meta.get("case_sensitive", True), meta.get("unit")
-    if not isinstance(case_sensitive, bool):
-        raise ContractError(
-            f"{where}: column {column['name']!r} meta.case_sensitive must be true or false"
-        )
+    required = meta.get("required", False)
+    for setting, value in (("case_sensitive", case_sensitive), ("required", required)):
+        if not isinstance(value, bool):
+            raise ContractError(
+                f"{where}: column {column['name']!r} meta.{setting} must be true or false"
+            )
     if unit is not None and unit not in UNITS:
         raise ContractError(
             f"{where}: column {column['name']!r} meta.unit {unit!r}; use one of {list(UNITS)}"
         )
-    return Column(column["name"], data_type, case_sensitive=case_sensitive, unit=unit)
+    return Column(
+        column["name"], data_type, case_sensitive=case_sensitive, unit=unit, required=required
+    )
 
 
 def source_names() -> list[str]:

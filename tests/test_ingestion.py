@@ -164,7 +164,10 @@ def test_reader_quarantines_every_row_when_header_names_land_in_one_column(
 
 
 def test_reader_keeps_new_columns_and_names_missing_ones(tmp_path: Path) -> None:
-    path = _write(tmp_path / "o.csv", "id,amount,from\n006A,5,web\n")
+    path = _write(
+        tmp_path / "o.csv",
+        "id,stage_name,created_date,amount,from\n006A,Discovery,2025-01-10T09:30:00Z,5,web\n",
+    )
     result = read_landing_file(path, OPPORTUNITY)
     assert result.rows.column("from").to_pylist() == ["web"]
     assert result.report["new_columns"] == "from"
@@ -178,6 +181,91 @@ def test_reader_quarantines_every_row_when_the_key_column_is_missing(tmp_path: P
     assert {q["row_number"] for q in result.quarantine} == {1, 2}
     assert "required key column 'id' is missing" in result.quarantine[0]["reason"]
     assert result.report["status"] == "rejected"
+
+
+def test_required_columns_are_marked_in_the_contract() -> None:
+    assert OPPORTUNITY.required_columns == ["stage_name", "created_date"]
+    assert load_contracts()[("salesforce", "user")].required_columns == ["created_date"]
+    assert not OPPORTUNITY.column("amount").required
+
+
+def test_reader_rejects_a_file_without_a_required_column_naming_file_and_column(
+    tmp_path: Path,
+) -> None:
+    """`created_date` is required (meta.required): a blocking test downstream needs it. A
+    file without it is rejected whole, like one without its key, instead of loading nulls
+    that fail the build later."""
+    path = _write(tmp_path / "o.csv", "id,stage_name,amount\n006A,Discovery,5\n006B,Proposal,6\n")
+    result = read_landing_file(path, OPPORTUNITY, display_name="salesforce/opportunity/o.csv")
+    assert result.rows.num_rows == 0
+    assert [(q["row_number"], q["column_name"], q["value"]) for q in result.quarantine] == [
+        (1, "created_date", None),
+        (2, "created_date", None),
+    ]
+    assert result.quarantine[0]["reason"] == (
+        "required column 'created_date' is missing from the header of "
+        "salesforce/opportunity/o.csv (contract salesforce.opportunity, meta.required: the "
+        "models need a value in every row); add the column to the export"
+    )
+    assert json.loads(result.quarantine[1]["raw_record"]) == {
+        "id": "006B",
+        "stage_name": "Proposal",
+        "amount": "6",
+    }
+    report = result.report
+    assert (report["rows_read"], report["rows_quarantined"], report["status"]) == (
+        2,
+        2,
+        "rejected",
+    )
+    assert "created_date" in report["missing_columns"].split(",")
+
+    # A header-only file without it has no record to quarantine: its report says so.
+    path = _write(tmp_path / "h.csv", "id,stage_name,amount\n")
+    header_only = read_landing_file(path, OPPORTUNITY, display_name="h.csv").report
+    assert (header_only["rows_read"], header_only["status"]) == (0, "rejected")
+    assert header_only["warnings"].startswith(
+        "file rejected: required column 'created_date' is missing from the header of h.csv"
+    )
+
+    # Both required columns missing: the reason names both.
+    path = _write(tmp_path / "p.csv", "id,amount\n006A,5\n")
+    [entry] = read_landing_file(path, OPPORTUNITY, display_name="p.csv").quarantine
+    assert entry["column_name"] == "stage_name"
+    assert entry["reason"].startswith(
+        "required columns 'stage_name' and 'created_date' are missing from the header of p.csv"
+    )
+
+
+def test_reader_quarantines_a_row_whose_required_value_is_empty(tmp_path: Path) -> None:
+    path = _write(
+        tmp_path / "o.csv",
+        f"{HEADER}\n"
+        "006A,001A,10,USD,2025-03-31,2025-01-10T09:30:00Z,Discovery\n"
+        "006B,001A,10,USD,2025-03-31,,Discovery\n"  # empty created_date
+        '006C,001A,10,USD,2025-03-31,2025-01-10T09:30:00Z,"  "\n'  # blank stage_name
+        "006D,001A,10,USD,2025-03-31,,\n"  # both empty: one quarantine row per column
+        "006E,001A,10,,,2025-01-10T09:30:00Z,Discovery\n",  # optional columns empty: loads
+    )
+    result = read_landing_file(path, OPPORTUNITY, display_name="f.csv")
+    assert sorted((q["row_number"], q["column_name"], q["value"]) for q in result.quarantine) == [
+        (2, "created_date", ""),
+        (3, "stage_name", "  "),
+        (4, "created_date", ""),
+        (4, "stage_name", ""),
+    ]
+    reasons = {(q["row_number"], q["column_name"]): q["reason"] for q in result.quarantine}
+    assert reasons[2, "created_date"] == (
+        "required column 'created_date' is empty (contract meta.required: the models need a "
+        "value in every row)"
+    )
+    [raw_record] = [q["raw_record"] for q in result.quarantine if q["row_number"] == 2]
+    assert json.loads(raw_record)["created_date"] == ""  # the whole record is kept
+    assert result.rows.column("id").to_pylist() == ["006A", "006E"]
+    assert result.rows.column("currency_iso_code").to_pylist() == ["USD", None]
+    report = result.report
+    assert (report["rows_read"], report["rows_loaded"], report["rows_quarantined"]) == (5, 2, 3)
+    assert report["status"] == "loaded_with_rejects"
 
 
 def test_reader_handles_empty_file_and_rejects_duplicate_header(tmp_path: Path) -> None:

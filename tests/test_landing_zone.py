@@ -375,7 +375,10 @@ def test_a_file_the_reader_cannot_read_is_quarantined_whole_and_the_source_loads
     load in the same run."""
     landing = run_dirs["landing_dir"]
     _write(landing / "salesforce/lead/export_0001.csv", "id,id\n00Q1,00Q1\n")  # header twice
-    _write(landing / "salesforce/user/export_0001.csv", "id,name\n005A,Ada\n")
+    _write(
+        landing / "salesforce/user/export_0001.csv",
+        "id,name,created_date\n005A,Ada,2024-01-02T00:00:00Z\n",
+    )
     reports = {r["source_file"]: r for r in ingest("salesforce", **run_dirs)}
     lead = reports["salesforce/lead/export_0001.csv"]
     assert (
@@ -396,11 +399,11 @@ def test_a_file_the_reader_cannot_read_is_quarantined_whole_and_the_source_loads
 
 # --- full versus incremental ---------------------------------------------------------------
 
-OPPORTUNITY_HEADER = "id,account_id,amount,currency_iso_code,stage_name"
+OPPORTUNITY_HEADER = "id,account_id,amount,currency_iso_code,stage_name,created_date"
 
 
 def _opportunities(*rows: tuple[str, int]) -> str:
-    lines = [f"{id_},001A,{amount},USD,Discovery" for id_, amount in rows]
+    lines = [f"{id_},001A,{amount},USD,Discovery,2025-01-10T09:30:00Z" for id_, amount in rows]
     return OPPORTUNITY_HEADER + "\n" + "".join(line + "\n" for line in lines)
 
 
@@ -524,7 +527,8 @@ def test_a_full_export_with_quarantined_rows_or_no_rows_deletes_nothing(
     _write(path, _opportunities(("006A", 10), ("006B", 20)), 1_750_000_000)
     ingest("salesforce", **run_dirs)
     # 006B is missing, but 006C did not load: the file is not a whole list of the table.
-    _write(path, _opportunities(("006A", 10)) + "006C,001A,ten,USD,Discovery\n", 1_750_000_060)
+    bad_amount = "006C,001A,ten,USD,Discovery,2025-01-10T09:30:00Z\n"
+    _write(path, _opportunities(("006A", 10)) + bad_amount, 1_750_000_060)
     [report] = ingest("salesforce", **run_dirs)
     assert (report["rows_quarantined"], report["rows_deleted"]) == (1, 0)
     assert report["reason"].startswith("full export with 1 quarantined row(s): no record marked")
@@ -562,7 +566,10 @@ def test_only_the_newest_full_export_is_applied(
 
 
 def test_every_raw_table_carries_the_deletion_columns(run_dirs: dict[str, Path]) -> None:
-    _write(run_dirs["landing_dir"] / "salesforce/lead/export.csv", "id,status\n00QA,Open\n")
+    _write(
+        run_dirs["landing_dir"] / "salesforce/lead/export.csv",
+        "id,status,created_date\n00QA,Open,2025-01-10T09:30:00Z\n",
+    )
     ingest("salesforce", **run_dirs)
     types = dict(
         _query(
@@ -596,7 +603,11 @@ def test_recover_removes_report_rows_of_loads_that_never_completed(
     run_dirs: dict[str, Path],
 ) -> None:
     landing = run_dirs["landing_dir"]
-    _write(landing / "salesforce/lead/export.csv", "id,number_of_employees\n00QA,5\n00QB,x\n")
+    _write(
+        landing / "salesforce/lead/export.csv",
+        "id,status,created_date,number_of_employees\n"
+        "00QA,Open,2025-01-10T09:30:00Z,5\n00QB,Open,2025-01-10T09:30:00Z,x\n",
+    )
     ingest("salesforce", **run_dirs)
     warehouse = run_dirs["warehouse_path"]
     counts = (
@@ -705,7 +716,13 @@ def test_a_load_killed_midway_leaves_no_phantom_report_rows(
     # left them plus the new lead, and nothing new loads after.
     late = landing / "salesforce" / "lead" / "export_0098.csv"
     header = (landing / "salesforce" / "lead" / "export_0001.csv").read_text().split("\n")[0]
-    _write(late, f"{header}\n00QKILL00000000001{',' * header.count(',')}\n")
+    late_lead = {  # the key and the required columns
+        "id": "00QKILL00000000001",
+        "status": "Open - Not Contacted",
+        "created_date": "2025-06-01T09:00:00Z",
+    }
+    record = ",".join(late_lead.get(column, "") for column in header.split(","))
+    _write(late, f"{header}\n{record}\n")
     try:
         reports = ingest("salesforce", landing, warehouse, dlt_dir)
     finally:

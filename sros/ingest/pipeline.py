@@ -49,6 +49,15 @@ only the newest (by modification time, then path) is loaded: the others, and a f
 the full export already applied, are refused as superseded. Every raw table carries the two
 columns (null when never set).
 
+Every table of a source's contract exists after its ingestion, so that staging reads an
+empty table rather than none (a CRM export of only some tables builds): a table that no row
+reached in a run (no file, a header-only file, only quarantined rows) and that the warehouse
+lacks, or holds without one of its columns (a warehouse loaded before the deletion columns
+existed), is created or completed by dlt from the table's hints (`materialize_table_schema`):
+the contract's columns with their types, the lineage columns `_sros_row_number` and
+`_sros_source_file`, and the deletion columns, empty. One query on the warehouse's
+information schema per source and run decides; a table that is complete is left alone.
+
 Clean recovery: a run killed during a load leaves a pending dlt load package, and report or
 quarantine rows already written for a load dlt never marked complete. `recover` (run at the
 start of every ingestion) first completes pending packages (dlt 1.31 `run` would do only that
@@ -80,7 +89,12 @@ from sros import paths
 from sros.config import load_config
 from sros.contracts import TableContract, contracts_for, load_contracts
 from sros.demo_company.generate import GROUND_TRUTH, MANIFEST
-from sros.ingest.reader import LandingFileError, read_landing_file
+from sros.ingest.reader import (
+    ROW_NUMBER_COLUMN,
+    SOURCE_FILE_COLUMN,
+    LandingFileError,
+    read_landing_file,
+)
 from sros.pseudonyms import install_key
 
 QUARANTINE_TABLE = "_sros_quarantine"
@@ -138,6 +152,12 @@ _LINEAGE_HINTS = {
     DELETED_AT_COLUMN: {"data_type": "timestamp", "timezone": False},
     DELETED_BY_FILE_COLUMN: {"data_type": "text"},
 }
+# The reader's lineage columns (every loaded row has them), declared so that a table created
+# empty from its contract has them too.
+_RECORD_LINEAGE_HINTS = {
+    ROW_NUMBER_COLUMN: {"data_type": "bigint"},
+    SOURCE_FILE_COLUMN: {"data_type": "text"},
+}
 
 
 class IngestionError(RuntimeError):
@@ -158,10 +178,12 @@ _DLT_TYPES = {
 
 def _column_hints(contract: TableContract) -> dict[str, dict]:
     hints = {column.name: dict(_DLT_TYPES[column.data_type]) for column in contract.columns}
+    for key in contract.primary_key:  # empty keys are quarantined
+        hints[key]["nullable"] = False
     if "_fivetran_synced" in hints:
         # Two versions of a record in one load: the later sync wins, as in Fivetran.
         hints["_fivetran_synced"]["dedup_sort"] = "desc"
-    return {**hints, **_LINEAGE_HINTS}
+    return {**hints, **_RECORD_LINEAGE_HINTS, **_LINEAGE_HINTS}
 
 
 # --- the landing zone's files ------------------------------------------------------------
@@ -363,7 +385,7 @@ def _quote(identifier: str) -> str:
     return '"' + identifier.replace('"', '""') + '"'
 
 
-def _table_reader(contract: TableContract, root: Path):
+def _table_reader(contract: TableContract, root: Path, warehouse: _WarehouseColumns):
     """A dlt resource that reads the new file versions of one table into rows.
 
     Each of its three outputs carries its own hints (a table variant), so the quarantine and
@@ -374,6 +396,17 @@ def _table_reader(contract: TableContract, root: Path):
         write_disposition={"disposition": "merge", "strategy": "delete-insert"},
         primary_key=list(contract.primary_key),
         columns=_column_hints(contract),
+    )
+    # The table created empty: dlt adds its own row columns (_dlt_id, _dlt_load_id, not null)
+    # to a table it materialises before it has seen data, which the rows loaded later (Arrow
+    # tables, without them) would then fail. Loaded tables never carry them, so the table is
+    # declared as one that has seen data: it gets exactly the columns of its hints.
+    empty_table_hints = dlt.mark.make_hints(
+        table_name=contract.name,
+        write_disposition={"disposition": "merge", "strategy": "delete-insert"},
+        primary_key=list(contract.primary_key),
+        columns=_column_hints(contract),
+        additional_table_hints={"x-normalizer": {"seen-data": True}},
     )
     quarantine_hints = dlt.mark.make_hints(
         table_name=QUARANTINE_TABLE, write_disposition="append", columns=_QUARANTINE_COLUMNS
@@ -417,6 +450,7 @@ def _table_reader(contract: TableContract, root: Path):
         for file, reason in refused:
             handled[file.relative] = file.version
             yield from report(refused_report(file, contract.name, reason))
+        has_rows = False  # whether this run hands the table any row
         for file in files:
             handled[file.relative] = file.version
             try:
@@ -445,16 +479,46 @@ def _table_reader(contract: TableContract, root: Path):
                     deleted = _marked_deleted(contract, result.rows, file)
                     row["rows_deleted"] = deleted.num_rows
                     if deleted.num_rows:
+                        has_rows = True
                         yield dlt.mark.with_hints(deleted, table_hints, create_table_variant=True)
             if result.rows.num_rows:  # the deletion columns come from the hints: null
+                has_rows = True
                 yield dlt.mark.with_hints(result.rows, table_hints, create_table_variant=True)
             if result.quarantine:
                 yield dlt.mark.with_hints(
                     result.quarantine, quarantine_hints, create_table_variant=True
                 )
             yield from report(row)
+        if not has_rows and not warehouse.columns(contract.name) >= set(_column_hints(contract)):
+            # No row for a table that does not exist yet (no file, a header-only file, only
+            # rejected rows) or lacks a column of its hints (a warehouse loaded before the
+            # deletion columns existed): dlt creates it, or adds the columns, empty.
+            yield dlt.mark.with_hints(
+                dlt.mark.materialize_table_schema(), empty_table_hints, create_table_variant=True
+            )
 
     return read_files
+
+
+class _WarehouseColumns:
+    """The columns of each table of a source's raw schema in the warehouse, read with one
+    query the first time a table reader asks during a run (one instance per run's source)."""
+
+    def __init__(self) -> None:
+        self._tables: dict[str, set[str]] | None = None
+
+    def columns(self, table: str) -> set[str]:
+        if self._tables is None:
+            self._tables = {}
+            with dlt.current.pipeline().sql_client() as client:
+                if client.has_dataset():
+                    for name, column in client.execute_sql(
+                        "select table_name, column_name from information_schema.columns "
+                        "where table_schema = ?",
+                        client.dataset_name,
+                    ):
+                        self._tables.setdefault(name, set()).add(column)
+        return self._tables.get(table, set())
 
 
 def _refused_files(name: str, folders: list[Path], root: Path, judge) -> dlt.sources.DltResource:
@@ -493,8 +557,9 @@ def landing_source(source_name: str, landing_dir: Path | None = None) -> DltSour
 
     @dlt.source(name=source_name, max_table_nesting=0)
     def source() -> Iterator:
+        warehouse = _WarehouseColumns()
         for contract in contracts:
-            yield _table_reader(contract, root)
+            yield _table_reader(contract, root, warehouse)
         yield _refused_files(
             REFUSED_FILES_RESOURCE,
             [root / folder for folder in folders],

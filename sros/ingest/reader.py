@@ -50,6 +50,14 @@ whitespace at ingestion (the raw table holds the trimmed key). Then, in one file
 Keys are compared as the typed key columns hold them; the groups of rows sharing a key are
 found with one GROUP BY over the materialised key columns, and only their rows are updated.
 
+Required columns: a column whose contract says `required: true` (the models cannot work
+without its value) must be in the header, or the file is readable but none of its rows can be
+loaded: every record is quarantined with a reason naming the column and the file, as for a
+missing key column. A row whose required value is empty or only whitespace is quarantined
+(`required column 'created_date' is empty ...`, with the value as the file had it: "" for
+an empty field). Other non-key columns may be missing (null, listed in the report's
+`missing_columns`) or empty (null).
+
 Numbers: a value must fit its contract type exactly; it is never rounded. A
 `decimal(18,2)` with more decimal places (`1234.567`, a European `1.234`), a `bigint` with a
 fractional part (`12.5`) or any value out of its type's range (17 digits before the point of
@@ -92,9 +100,9 @@ status `rejected`, every reason starting `file rejected: `:
   quarantined.
 
 In both cases rows read = rows loaded (0) + rows quarantined holds and nothing is loaded. A
-header-only file with such a header has no record to quarantine: its report (rows 0,
-`rejected`) carries the reason in `warnings`. Errors that are not about the file's content
-(the landing file vanishing, a full disk) still raise.
+header-only file with such a header, or without a key or required column, has no record to
+quarantine: its report (rows 0, `rejected`) carries the reason in `warnings`. Errors that
+are not about the file's content (the landing file vanishing, a full disk) still raise.
 Python's csv field limit (131,072 characters by default) is raised to DuckDB's line limit, so
 a long text field loads; a line over DuckDB's limit quarantines its record only.
 
@@ -576,7 +584,7 @@ def _read_and_validate(
             )
         _number_records(connection, {entry["row_number"] for entry in quarantine})
 
-        unloadable = _unloadable_file(header, contract, missing)
+        unloadable = _unloadable_file(header, contract, missing, report["source_file"])
         if unloadable:
             # No row of the file can be loaded; keep every row in quarantine, load none.
             column, reason = unloadable
@@ -587,6 +595,8 @@ def _read_and_validate(
                 ).fetchall()
             )
             typed = pa.table({})
+            if not quarantine:  # a header-only file: no record to quarantine, so say it here
+                report["warnings"] = f"file rejected: {reason}"
         else:
             typed, value_problems = _type_and_validate(connection, contract, fields, report)
             quarantine.extend(value_problems)
@@ -672,10 +682,11 @@ def _new_column_label(column: str) -> str:
 
 
 def _unloadable_file(
-    header: list[str], contract: TableContract, missing: list[str]
+    header: list[str], contract: TableContract, missing: list[str], source_file: str
 ) -> tuple[str, str] | None:
     """(column, reason) if no row of the file can be loaded: header names that land in the
-    same warehouse column, or a key column missing from the header."""
+    same warehouse column, or a key or required column (contract `meta.required`) missing
+    from the header."""
     clashes = _column_name_clashes(header, contract)
     if clashes:
         # Name the column the file added (the new spelling), else the first one clashing.
@@ -695,6 +706,15 @@ def _unloadable_file(
     if missing_keys:
         return missing_keys[0], (
             f"required key column {missing_keys[0]!r} is missing from the header"
+        )
+    missing_required = [column for column in contract.required_columns if column in missing]
+    if missing_required:
+        return missing_required[0], (
+            f"required column{'s' if len(missing_required) > 1 else ''} "
+            f"{_join([repr(column) for column in missing_required])} "
+            f"{'are' if len(missing_required) > 1 else 'is'} missing from the header of "
+            f"{source_file} (contract {contract.source}.{contract.name}, meta.required: the "
+            "models need a value in every row); add the column to the export"
         )
     return None
 
@@ -745,7 +765,7 @@ def _reconciled(result: FileReadResult, records_counted: int) -> FileReadResult:
     report["rows_read"] = records_counted
     report["status"] = (
         "rejected"
-        if loaded == 0 and quarantined
+        if (loaded == 0 and quarantined) or report["warnings"].startswith("file rejected: ")
         else "loaded_with_rejects"
         if quarantined
         else "loaded"
@@ -914,8 +934,18 @@ def _type_and_validate(
         if condition:
             failures.append((column, data_type, condition))
 
+    # A required column (contract meta.required) that is empty or only whitespace.
+    empty_required = [
+        (column, f"{_trimmed(_quote(fields[column]))} is null")
+        for column in contract.required_columns
+        if column in fields
+    ]
     key_is_null = " or ".join(f"{expression} is null" for expression in keys.values())
-    is_bad = " or ".join([key_is_null] + [condition for *_, condition in failures])
+    is_bad = " or ".join(
+        [key_is_null]
+        + [condition for _, condition in empty_required]
+        + [condition for *_, condition in failures]
+    )
     connection.execute(
         f"""
         create temp table checked as
@@ -929,7 +959,9 @@ def _type_and_validate(
         """
     )
     _flag_shared_keys(connection, contract, fields)
-    quarantine = _describe_bad_rows(connection, contract, fields, keys, failures, report)
+    quarantine = _describe_bad_rows(
+        connection, contract, fields, keys, failures, empty_required, report
+    )
     report["warnings"] = _unit_warnings(connection, contract, fields, report["source_file"])
     passed = connection.execute(
         f"select * exclude (is_bad, first_row_with_key, case_conflict), "
@@ -1044,9 +1076,12 @@ def _describe_bad_rows(
     fields: dict[str, str],
     keys: dict[str, str],
     failures: list[tuple[str, str, str]],
+    empty_required: list[tuple[str, str]],
     report: dict,
 ) -> list[dict]:
-    """One quarantine row per problem of each flagged row, each with the whole record."""
+    """One quarantine row per problem of each flagged row, each with the whole record.
+    `failures` are (column, type, SQL true when the value does not fit), `empty_required`
+    (column, SQL true when the required column is empty)."""
     bad_rows = connection.execute(
         f"select {ROW_NUMBER_COLUMN}, first_row_with_key, case_conflict from checked where is_bad"
     ).fetchall()
@@ -1059,6 +1094,9 @@ def _describe_bad_rows(
     value_checks = "".join(
         f", case when {condition} then {_quote(fields[column])} end"
         for column, _, condition in failures
+    ) + "".join(
+        f", case when {condition} then coalesce({_quote(fields[column])}, '') end"
+        for column, condition in empty_required
     )
     selected = connection.execute(
         f"select {ROW_NUMBER_COLUMN}, {_record_json(fields)}, {raw_keys}, {trimmed_keys}"
@@ -1072,7 +1110,14 @@ def _describe_bad_rows(
         row, raw_record = int(record[0]), record[1]
         raw = record[2 : 2 + n_keys]
         trimmed = record[2 + n_keys : 2 + 2 * n_keys]
-        values = record[2 + 2 * n_keys :]
+        values = record[2 + 2 * n_keys : 2 + 2 * n_keys + len(failures)]
+        empty = {  # required column -> its blank value ("" when the field was empty)
+            column: value
+            for (column, _), value in zip(
+                empty_required, record[2 + 2 * n_keys + len(failures) :], strict=True
+            )
+            if value is not None
+        }
         problems = []
         if any(value is None for value in trimmed):
             problems.append((key_column, raw[0], "primary key is empty"))
@@ -1088,9 +1133,18 @@ def _describe_bad_rows(
                 )
             )
         problems.extend(
+            (
+                column,
+                value,
+                f"required column {column!r} is empty (contract meta.required: the models "
+                "need a value in every row)",
+            )
+            for column, value in empty.items()
+        )
+        problems.extend(
             (column, value, _misfit_reason(value, data_type))
             for (column, data_type, _), value in zip(failures, values, strict=True)
-            if value is not None
+            if value is not None and column not in empty  # a blank is "empty", not a misfit
         )
         quarantine.extend(
             _quarantine_row(report, row, column, value, reason, raw_record)
