@@ -5,8 +5,10 @@ away (a calendar that starts after the data, an as-of date before it, a source s
 in one place and not another) would publish empty marts with every gate green. This check
 reads the dbt manifest: for each mart (a model in schema `marts`), its direct inputs (models,
 snapshots and sources; not the seeds, which hold definitions) are counted, and a mart that
-is empty while any input is not is a failure naming the inputs with their row counts, and
-the calendar's range when the mart is built on it (the usual cause).
+is empty while every input has rows is a failure naming the inputs with their row counts,
+and the calendar's range when the mart is built on it (the usual cause). A mart with an
+empty input is explained by it: a CRM export without leads has no lead lifecycle, whatever
+the calendar and the accounts hold.
 
 A mart that may legitimately be empty says so, with the reason, in its model config:
 `meta: {may_be_empty: "no campaign is marked as an experiment"}`.
@@ -27,7 +29,7 @@ CALENDAR_MODELS = ("model.sros.int_calendar_days", "model.sros.dim_dates")
 @dataclass(frozen=True)
 class EmptyMart:
     mart: str
-    inputs: dict[str, int] = field(default_factory=dict)  # non-empty inputs -> rows
+    inputs: dict[str, int] = field(default_factory=dict)  # inputs -> rows (all non-zero)
     calendar: tuple[str, str] | None = None  # (first day, last day) when built on it
 
     def message(self) -> str:
@@ -57,7 +59,8 @@ def mart_nodes(manifest: dict) -> list[dict]:
 def find_silent_empties(
     warehouse: Path, manifest_path: Path, marts: list[str] | None = None
 ) -> list[EmptyMart]:
-    """The marts (all, or those named) that are empty while one of their inputs is not."""
+    """The marts (all, or those named) that are empty while every one of their inputs has
+    rows."""
     manifest = json.loads(manifest_path.read_text())
     resources = {**manifest["nodes"], **manifest["sources"]}
     ancestors = _ancestors(manifest["parent_map"])
@@ -86,10 +89,8 @@ def find_silent_empties(
                 resource = resources.get(parent)
                 if resource is None or resource["resource_type"] == "seed":
                     continue
-                count = rows(resource)
-                if count:
-                    inputs[resource["name"]] = count
-            if not inputs:
+                inputs[resource["name"]] = rows(resource) or 0
+            if not inputs or not all(inputs.values()):
                 continue
             calendar = None
             if any(model in ancestors[node["unique_id"]] for model in CALENDAR_MODELS):
