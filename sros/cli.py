@@ -111,7 +111,30 @@ def _run_job(job_name: str, run_config: dict, *, verbose: bool) -> tuple[bool, P
             error = event.step_failure_data.error
             line = _working_locked_line(error) or _step_failure_line(event.step_key, error)
             print(line, file=sys.stderr)
+            for row in _failed_test_rows(error, log_path):
+                print(f"  {row}", file=sys.stderr)
     return result.success and not failed_checks, log_path
+
+
+ROWS_SHOWN_PER_TEST = 5
+
+
+def _failed_test_rows(error: Any, log_path: Path) -> list[str]:
+    """The rows of the dbt tests that failed in this step, as the on-run-end hook
+    log_test_failures logged them (`<test>: <problem>`), up to ROWS_SHOWN_PER_TEST each: the
+    unmapped value or the offending record itself, not only the test's name."""
+    while error.cause is not None:
+        error = error.cause
+    failed = set(_DBT_TEST_FAILED.findall(_ANSI.sub("", error.message)))
+    if not failed or not log_path.exists():
+        return []
+    shown: dict[str, list[str]] = {name: [] for name in failed}
+    with log_path.open(errors="replace") as lines:
+        for line in lines:
+            name, _, problem = line.partition(": ")
+            if name in shown and problem and len(shown[name]) < ROWS_SHOWN_PER_TEST:
+                shown[name].append(f"{name}: {problem.strip()}")
+    return [row for rows in shown.values() for row in rows]
 
 
 def _elapsed(started: datetime) -> str:
@@ -164,6 +187,7 @@ def _step_failure_line(step_key: str, error: Any) -> str:  # dagster Serializabl
 
 
 _DBT_NODE_FAILED = re.compile(r"\d+ of \d+ (ERROR|FAIL)\b")
+_DBT_TEST_FAILED = re.compile(r"\d+ of \d+ FAIL \d+ (\w+)")
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 
