@@ -1,6 +1,8 @@
 -- One row per general-ledger go-to-market expense line, converted to the corporate currency
 -- at the dated rate in force on the first day of its month.
 
+{{ config(meta={'may_be_empty': switched_off_reason('finance')}) }}
+
 with
 
 expenses as (
