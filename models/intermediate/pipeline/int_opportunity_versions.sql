@@ -6,9 +6,13 @@
 -- snapshot version, the earliest recorded amount and close date are taken to have held
 -- since the deal was created (HubSpot keeps no history of them).
 -- An opportunity without any history row (an export without OpportunityHistory, a deal
--- without deal_stage rows) gets one inferred version: its current state since its creation
--- (is_history_inferred), so every opportunity is in the stage history, the daily snapshots
--- and the waterfall, and open pipeline agrees across the marts.
+-- without deal_stage rows) gets inferred versions (is_history_inferred): an open one is in
+-- its current state since its creation; a closed one was open from its creation, in its
+-- CRM's first open stage (a new opportunity enters the funnel's first opportunity stage),
+-- and is in its closed state from its close date (one version, closed since creation, when
+-- it closed on the day it was created). So every opportunity is in the stage history, the
+-- daily snapshots and, in its close period, the waterfall, and open pipeline agrees across
+-- the marts.
 -- Only opportunities accepted for publication (int_opportunities_accepted: not quarantined)
 -- have versions here, so the marts built on versions count what fct_opportunities counts.
 
@@ -217,6 +221,100 @@ hubspot_inferred_versions as (
 ),
 {% endif %}
 
+inferred_current_states as (
+
+    {% if var('salesforce_enabled', true) %}
+    select * from salesforce_inferred_versions
+    {% endif %}
+    {% if var('salesforce_enabled', true) and var('hubspot_enabled', true) %}
+    union all
+    {% endif %}
+    {% if var('hubspot_enabled', true) %}
+    select * from hubspot_inferred_versions
+    {% endif %}
+
+),
+
+first_open_stages as (
+
+    -- per CRM, the open stage an opportunity enters first (lowest funnel order)
+    select
+        source_system,
+        crm_stage_value
+    from (
+        select
+            source_system,
+            crm_stage_value,
+            row_number() over (
+                partition by source_system
+                order by stage_order, crm_stage_value
+            ) as stage_rank
+        from opportunity_stages
+        where is_open
+    ) as ranked_open_stages
+    where stage_rank = 1
+
+),
+
+inferred_closed_since as (
+
+    -- when an inferred closed state begins: the close date, unless it is the creation day
+    select
+        inferred_current_states.*,
+        case
+            when
+                opportunity_stages.is_closed
+                and cast(inferred_current_states.close_date as {{ dbt.type_timestamp() }})
+                > inferred_current_states.valid_from_at
+                then cast(inferred_current_states.close_date as {{ dbt.type_timestamp() }})
+        end as closed_from_at
+    from inferred_current_states
+    left join opportunity_stages
+        on
+            inferred_current_states.source_system = opportunity_stages.source_system
+            and inferred_current_states.crm_stage_value = opportunity_stages.crm_stage_value
+
+),
+
+inferred_versions as (
+
+    -- a closed opportunity, while it was open
+    select
+        inferred_closed_since.opportunity_id,
+        inferred_closed_since.source_system,
+        inferred_closed_since.valid_from_at,
+        first_open_stages.crm_stage_value,
+        inferred_closed_since.amount,
+        inferred_closed_since.currency_code,
+        inferred_closed_since.close_date,
+        cast(null as {{ dbt.type_string() }}) as forecast_category,
+        cast(null as {{ dbt.type_float() }}) as probability,
+        inferred_closed_since.crm_version_id,
+        inferred_closed_since.is_history_inferred
+    from inferred_closed_since
+    inner join first_open_stages
+        on inferred_closed_since.source_system = first_open_stages.source_system
+    where inferred_closed_since.closed_from_at is not null
+
+    union all
+
+    -- its current state: since its close date when it closed later, else since creation
+    select
+        opportunity_id,
+        source_system,
+        coalesce(closed_from_at, valid_from_at) as valid_from_at,
+        crm_stage_value,
+        amount,
+        currency_code,
+        close_date,
+        forecast_category,
+        probability,
+        crm_version_id,
+        is_history_inferred
+    from inferred_closed_since
+
+),
+
 unioned as (
 
     {% if var('salesforce_enabled', true) %}
@@ -240,7 +338,7 @@ unioned as (
 
     union all
 
-    select * from salesforce_inferred_versions
+    select * from inferred_versions
     {% endif %}
 
     {% if var('salesforce_enabled', true) and var('hubspot_enabled', true) %}
@@ -249,10 +347,12 @@ unioned as (
 
     {% if var('hubspot_enabled', true) %}
     select * from hubspot_versions
+    {% endif %}
+    {% if not var('salesforce_enabled', true) and var('hubspot_enabled', true) %}
 
     union all
 
-    select * from hubspot_inferred_versions
+    select * from inferred_versions
     {% endif %}
 
 ),

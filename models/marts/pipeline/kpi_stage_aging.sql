@@ -99,7 +99,8 @@ completed_visits as (
         cast(exited_at as date) as exited_date,
         days_in_stage
     from stage_history
-    where is_open_stage and exited_at is not null
+    -- an inferred visit's duration is a guess (no stage history in the CRM): not measured
+    where is_open_stage and exited_at is not null and not is_history_inferred
 
 ),
 
