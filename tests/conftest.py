@@ -117,3 +117,14 @@ def built_company(tmp_path_factory: pytest.TempPathFactory) -> Callable[..., Bui
         return cache[(leads, seed)]
 
     return build
+
+
+@pytest.fixture
+def run_dirs(tmp_path: Path) -> dict[str, Path]:
+    """Where one ingestion test's run keeps its landing zone, warehouse and dlt state (the
+    keyword arguments of sros.ingest.pipeline.ingest)."""
+    return {
+        "landing_dir": tmp_path / "landing",
+        "warehouse_path": tmp_path / "warehouse.duckdb",
+        "dlt_dir": tmp_path / "dlt",
+    }

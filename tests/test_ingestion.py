@@ -285,15 +285,6 @@ def test_reader_handles_empty_file_and_rejects_duplicate_header(tmp_path: Path) 
     )
 
 
-@pytest.fixture
-def run_dirs(tmp_path: Path) -> dict[str, Path]:
-    return {
-        "landing_dir": tmp_path / "landing",
-        "warehouse_path": tmp_path / "warehouse.duckdb",
-        "dlt_dir": tmp_path / "dlt",
-    }
-
-
 def _query(warehouse: Path, sql: str) -> list[tuple]:
     with duckdb.connect(str(warehouse), read_only=True) as connection:
         return connection.execute(sql).fetchall()

@@ -62,15 +62,6 @@ def _query(warehouse: Path, sql: str, *parameters: object) -> list[tuple]:
         return connection.execute(sql, list(parameters)).fetchall()
 
 
-@pytest.fixture
-def run_dirs(tmp_path: Path) -> dict[str, Path]:
-    return {
-        "landing_dir": tmp_path / "landing",
-        "warehouse_path": tmp_path / "warehouse.duckdb",
-        "dlt_dir": tmp_path / "dlt",
-    }
-
-
 # --- which files a table reads, and why the others are refused ---------------------------
 
 

@@ -136,15 +136,6 @@ def _columns(warehouse: Path, schema: str, table: str) -> dict[str, tuple[str, s
     }
 
 
-@pytest.fixture
-def run_dirs(tmp_path: Path) -> dict[str, Path]:
-    return {
-        "landing_dir": tmp_path / "landing",
-        "warehouse_path": tmp_path / "warehouse.duckdb",
-        "dlt_dir": tmp_path / "dlt",
-    }
-
-
 def test_a_source_without_files_gets_every_contract_table_empty(
     run_dirs: dict[str, Path],
 ) -> None:
