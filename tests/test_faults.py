@@ -254,6 +254,7 @@ _PROJECT_FILES = (
     "profiles.yml",
     "models",
     "seeds",
+    "mappings",
     "snapshots",
     "macros",
     "tests/dbt",

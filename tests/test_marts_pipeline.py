@@ -221,8 +221,9 @@ def test_opportunities_without_history_are_in_every_pipeline_mart(
     built_company: Callable, run_dbt: Callable, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
     """A CRM export without OpportunityHistory rows for some deals (or deal_stage rows for
-    some HubSpot deals): those opportunities get one inferred version (their current state
-    since creation), so they are in the stage history and the daily snapshots, and open
+    some HubSpot deals): those opportunities get inferred versions (an open one its current
+    state since creation; a closed one open in the first open stage until its close date,
+    then closed), so they are in the stage history and the daily snapshots, and open
     pipeline agrees between fct_opportunities and the snapshot of the as-of day."""
     home = tmp_path_factory.mktemp("no-history")
     warehouse = built_company(leads=2000, seed=42).copy_to(home)
@@ -265,12 +266,29 @@ def test_opportunities_without_history_are_in_every_pipeline_mart(
             "from marts.fct_opportunity_stage_history as h where h.source_system = "
             "o.source_system and h.opportunity_id = o.opportunity_id)",
         ) == (0,)
-        assert con.sql(
-            "select count(*), count(*) filter (where h.entered_at = o.created_at and "
-            "h.stage_key = o.stage_key and h.is_current) from marts.fct_opportunities as o "
+        # an open one is in its current stage since creation; a closed one was open in the
+        # first open stage from creation to its close date, then closed
+        visits = con.sql(
+            "select o.opportunity_id, o.status, count(*), min(h.entered_at) = o.created_at, "
+            "max(case when h.is_current then h.stage_key end) = o.stage_key, "
+            "max(case when h.is_current then cast(h.entered_at as date) end) "
+            "= case when o.status = 'open' then o.created_date else o.close_date end, "
+            "min(h.stage_order) from marts.fct_opportunities as o "
             "join marts.fct_opportunity_stage_history as h using (source_system, "
-            "opportunity_id) where o.is_history_inferred"
-        ).fetchone() == (9, 9)
+            "opportunity_id) where o.is_history_inferred group by o.opportunity_id, o.status, "
+            "o.created_at, o.stage_key, o.created_date, o.close_date"
+        ).fetchall()
+        assert len(visits) == 9 and {row[1] for row in visits} >= {"open", "won"}
+        first_open_order = _one(
+            con,
+            "select min(stage_order) from marts.dim_funnel_stages "
+            "where stage_group = 'opportunity'",
+        )[0]
+        for _, status, count, first_at_creation, current_stage, current_since, first in visits:
+            assert count == (1 if status == "open" else 2)
+            assert first_at_creation and current_stage and current_since
+            if status != "open":
+                assert first == first_open_order
         # open pipeline agrees: the facts now, and the snapshot of the as-of day
         open_now, open_snapshot = con.sql(
             "select (select sum(amount_corporate) from marts.fct_opportunities "

@@ -12,6 +12,7 @@ in no published number.
 """
 
 import os
+import re
 import subprocess
 import sys
 from datetime import date
@@ -168,8 +169,10 @@ def _said(completed: subprocess.CompletedProcess) -> str:
 
 
 @pytest.fixture(scope="module")
-def own_company(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The whole first try; returns $SROS_HOME after the final, successful `sros run`."""
+def own_company_run(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> tuple[Path, subprocess.CompletedProcess]:
+    """The whole first try: $SROS_HOME and the final, successful `sros run`."""
     home = tmp_path_factory.mktemp("own-crm")
     repository_before = subprocess.run(
         ["git", "status", "--porcelain"], cwd=PROJECT_DIR, capture_output=True, text=True
@@ -209,7 +212,49 @@ def own_company(tmp_path_factory: pytest.TempPathFactory) -> Path:
         ["git", "status", "--porcelain"], cwd=PROJECT_DIR, capture_output=True, text=True
     ).stdout
     assert repository_after == repository_before  # no file of the repository was touched
-    return home
+    return home, final
+
+
+@pytest.fixture(scope="module")
+def own_company(own_company_run: tuple[Path, subprocess.CompletedProcess]) -> Path:
+    return own_company_run[0]
+
+
+# What `sros run` prints: one line per stage (in the order they end), in any order here.
+RUN_STAGES = {
+    "pseudonym key",
+    "ingest",
+    "load checks",
+    "dbt build",
+    "expectations",
+    "completeness check",
+    "publish",
+    "finance exports",
+}
+
+
+def test_a_run_prints_one_line_per_stage_and_keeps_the_whole_log_in_a_file(
+    own_company_run: tuple[Path, subprocess.CompletedProcess],
+) -> None:
+    home, completed = own_company_run
+    output = completed.stdout.splitlines() + completed.stderr.splitlines()
+    assert len(output) <= 20, "\n".join(output)
+    stage_lines = [line for line in output if line.startswith("  ")]
+    assert {line.split("  ")[1].strip() for line in stage_lines} == RUN_STAGES
+    assert len(stage_lines) == len(RUN_STAGES)
+    for line in stage_lines:
+        assert re.search(r"\d+(\.\d s| min \d\d s)$", line), line
+    [logged] = [line for line in output if line.startswith("full log: ")]
+    log = Path(logged.removeprefix("full log: "))
+    assert log.parent == home / "logs"
+    assert re.fullmatch(r"\d{8}T\d{6}Z-warehouse_job-[0-9a-f]{8}\.log", log.name)
+    text = log.read_text()
+    # Every Dagster event at DEBUG level, and dbt's own output.
+    for step in ("sros_dbt_assets", "published_warehouse", "finance_exports"):
+        assert f"{step} - STEP_SUCCESS" in text, step
+    assert " - DEBUG - " in text
+    assert re.search(r"Done\. PASS=\d+ WARN=\d+ ERROR=0", text)
+    assert not any(" - DEBUG - " in line or "PASS=" in line for line in output)
 
 
 def _query(home: Path, sql: str) -> list[tuple]:
@@ -295,3 +340,105 @@ def test_the_deal_that_closed_before_it_was_created_is_quarantined(own_company: 
         f"where opportunity_id = '{CLOSED_BEFORE_CREATED[0]}'",
     )
     assert published == [(0,)]
+
+
+# The second first try: a lead export (converted leads without any status history, no
+# opportunities) and a marketing-touch export, nothing else. The MQL (00QA4) scored 80
+# from its touches (demo request, pricing page, webinar) before its handoff, as the MQL rule
+# in force asks.
+# Each lead is an ICP fit (size and industry), as the MQL rule in force asks of an MQL.
+LEAD_HEADER = (
+    "id,first_name,last_name,email,company,industry,number_of_employees,lead_source,status,"
+    "owner_id,is_converted,converted_date,created_date,last_modified_date"
+)
+LEADS = [
+    # id, email, status, converted, created
+    ("00QA1", "ana@alpen.eu", "Closed - Converted", True, "2016-03-01"),
+    ("00QA2", "bo@brume.eu", "Closed - Converted", True, "2016-05-10"),
+    ("00QA3", "cy@canal.eu", "Nurturing", False, "2016-06-20"),
+    ("00QA4", "di@delta.eu", "Marketing Qualified", False, "2016-08-15"),
+]
+TOUCH_HEADER = "touchpoint_id,occurred_at,anonymous_id,email,touch_type,channel"
+TOUCHES = [
+    ("tpA1", "2016-02-20", "ana@alpen.eu", "webinar_attended", "paid_search"),
+    ("tpA2", "2016-02-28", "ana@alpen.eu", "demo_request", "organic_web"),
+    ("tpB1", "2016-05-01", "bo@brume.eu", "content_download", "organic_web"),
+    ("tpC1", "2016-06-18", "cy@canal.eu", "form_fill", "organic_web"),
+    ("tpD1", "2016-08-01", "di@delta.eu", "demo_request", "organic_web"),
+    ("tpD2", "2016-08-05", "di@delta.eu", "pricing_page_view", "organic_web"),
+    ("tpD3", "2016-08-10", "di@delta.eu", "webinar_attended", "paid_search"),
+    ("tpX1", "2016-07-01", "", "web_visit", "organic_web"),  # anonymous
+]
+
+
+@pytest.fixture(scope="module")
+def leads_and_touches(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    home = tmp_path_factory.mktemp("leads-touches")
+    assert _sros(home, "init").returncode == 0
+    leads = home / "landing" / "salesforce" / "lead"
+    leads.mkdir(parents=True)
+    (leads / "leads.csv").write_text(
+        "\n".join(
+            [LEAD_HEADER]
+            + [
+                f"{lead_id},{email.split('@')[0]},Lead,{email},{email.split('@')[1]},Software,"
+                f"120,Web,"
+                f"{status},005B,{str(converted).lower()},"
+                f"{'2016-06-30' if converted else ''},{created}T09:00:00Z,2016-09-01T09:00:00Z"
+                for lead_id, email, status, converted, created in LEADS
+            ]
+        )
+        + "\n"
+    )
+    touches = home / "landing" / "marketing" / "touchpoint"
+    touches.mkdir(parents=True)
+    (touches / "touches.csv").write_text(
+        "\n".join(
+            [TOUCH_HEADER]
+            + [
+                f"{touch_id},{day}T10:00:00Z,anon_{touch_id},{email},{touch_type},{channel}"
+                for touch_id, day, email, touch_type, channel in TOUCHES
+            ]
+        )
+        + "\n"
+    )
+    config = home / "sros.yml"
+    config.write_text(
+        config.read_text()
+        + "\nsystems: {hubspot: false, ads: false, finance: false, billing: false,"
+        " intent: false}\n"
+    )
+    completed = _sros(home, "run")
+    assert completed.returncode == 0, _said(completed)[-5000:]
+    return home
+
+
+def test_converted_leads_without_status_history_enter_sql_flagging_the_skipped_stages(
+    leads_and_touches: Path,
+) -> None:
+    entries = _query(
+        leads_and_touches,
+        "select crm_record_id, stage_key, has_skipped_stages, skipped_stage_keys, "
+        "cast(entered_at as date) from marts.fct_lead_lifecycle order by 1, entered_at",
+    )
+    by_lead = {lead_id: [row[1:] for row in entries if row[0] == lead_id] for lead_id, *_ in LEADS}
+    for lead_id, _, _status, converted, created in LEADS:
+        assert len(by_lead[lead_id]) == 1, by_lead[lead_id]  # the status it is in, once
+        stage_key, skipped, skipped_keys, entered = by_lead[lead_id][0]
+        assert str(entered) == created
+        if converted:
+            assert (stage_key, skipped) == ("sql", True) and "mql" in skipped_keys
+    assert by_lead["00QA3"][0][0] == "lead" and by_lead["00QA4"][0][0] == "mql"
+
+
+def test_every_touch_is_published_and_the_known_ones_belong_to_their_lead(
+    leads_and_touches: Path,
+) -> None:
+    touches = _query(
+        leads_and_touches,
+        "select touchpoint_id, person_id is not null, is_identified "
+        "from marts.fct_marketing_touchpoints order by 1",
+    )
+    assert [(row[0], row[1]) for row in touches] == [
+        (touch_id, bool(email)) for touch_id, _, email, *_ in sorted(TOUCHES)
+    ]
