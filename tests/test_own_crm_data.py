@@ -343,13 +343,14 @@ def test_the_deal_that_closed_before_it_was_created_is_quarantined(own_company: 
 
 
 # The second first try: a lead export (converted leads without any status history, no
-# opportunities) and a marketing-touch export, nothing else. The MQL (00QA4) scored 80
-# from its touches (demo request, pricing page, webinar) before its handoff, as the MQL rule
-# in force asks.
-# Each lead is an ICP fit (size and industry), as the MQL rule in force asks of an MQL.
+# opportunities), their accounts and a marketing-touch export, nothing else. The MQL (00QA4)
+# scored 80 from its touches (demo request, pricing page, webinar) before its handoff, as the
+# MQL rule in force asks.
+# Each lead is an ICP fit, as the MQL rule in force asks of an MQL: its account (Brume SA,
+# software, 80 employees) and its title.
 LEAD_HEADER = (
-    "id,first_name,last_name,email,company,industry,number_of_employees,lead_source,status,"
-    "owner_id,is_converted,converted_date,created_date,last_modified_date"
+    "id,first_name,last_name,email,title,company,account_id_c,lead_source,status,owner_id,"
+    "is_converted,converted_date,created_date,last_modified_date"
 )
 LEADS = [
     # id, email, status, converted, created
@@ -381,8 +382,8 @@ def leads_and_touches(tmp_path_factory: pytest.TempPathFactory) -> Path:
         "\n".join(
             [LEAD_HEADER]
             + [
-                f"{lead_id},{email.split('@')[0]},Lead,{email},{email.split('@')[1]},Software,"
-                f"120,Web,"
+                f"{lead_id},{email.split('@')[0]},Lead,{email},Chief Revenue Officer,"
+                f"Brume SA,001B,Web,"
                 f"{status},005B,{str(converted).lower()},"
                 f"{'2016-06-30' if converted else ''},{created}T09:00:00Z,2016-09-01T09:00:00Z"
                 for lead_id, email, status, converted, created in LEADS
@@ -390,6 +391,7 @@ def leads_and_touches(tmp_path_factory: pytest.TempPathFactory) -> Path:
         )
         + "\n"
     )
+    _write(home / "landing", "account", ACCOUNTS)
     touches = home / "landing" / "marketing" / "touchpoint"
     touches.mkdir(parents=True)
     (touches / "touches.csv").write_text(
