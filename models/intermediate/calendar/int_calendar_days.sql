@@ -12,7 +12,7 @@
 
 {{ config(materialized='table') }}
 
-{% set calendar_floor_date = '1990-01-01' %}
+{% set calendar_floor_date = var('calendar_floor_date', '1990-01-01') %}
 {% set pinned_start = var('calendar_start_date', none) %}
 {% set dated_records = [] %}
 {% if var('salesforce_enabled', true) %}
