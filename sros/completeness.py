@@ -11,7 +11,11 @@ empty input is explained by it: a CRM export without leads has no lead lifecycle
 the calendar and the accounts hold.
 
 A mart that may legitimately be empty says so, with the reason, in its model config:
-`meta: {may_be_empty: "no campaign is marked as an experiment"}`.
+`meta: {may_be_empty: "no campaign is marked as an experiment"}`. When the reason is a
+missing event that a direct input records, the mart names it, and is empty legitimately
+only while that input has no such row:
+`meta: {may_be_empty: "no handoff has been rejected yet",
+        not_empty_when: {input: fct_lead_handoffs, where: is_rejected}}`.
 """
 
 from __future__ import annotations
@@ -79,10 +83,32 @@ def find_silent_empties(
                 return None
             return connection.execute(f'select count(*) from "{schema}"."{table}"').fetchone()[0]
 
+        by_name = {resource["name"]: resource for resource in resources.values()}
         for node in mart_nodes(manifest):
             if marts is not None and node["name"] not in marts:
                 continue
-            if node["config"].get("meta", {}).get("may_be_empty") or rows(node) != 0:
+            meta = node["config"].get("meta", {})
+            if rows(node) != 0:
+                continue
+            if meta.get("may_be_empty"):
+                event = meta.get("not_empty_when")
+                if event:
+                    parents = manifest["parent_map"].get(node["unique_id"], [])
+                    input_node = by_name.get(event["input"])
+                    if input_node is None or input_node["unique_id"] not in parents:
+                        raise ValueError(
+                            f"{node['original_file_path']}: meta.not_empty_when.input "
+                            f"{event['input']!r} is not a model or source {node['name']} "
+                            "reads: name one of its direct inputs"
+                        )
+                    count = connection.execute(
+                        f'select count(*) from "{input_node["schema"]}".'
+                        f'"{input_node.get("alias") or input_node.get("identifier")}" '
+                        f"where {event['where']}"
+                    ).fetchone()[0]
+                    if count:
+                        name = f"{event['input']} where {event['where']}"
+                        empties.append(EmptyMart(node["name"], {name: count}))
                 continue
             inputs = {}
             for parent in manifest["parent_map"].get(node["unique_id"], []):

@@ -65,3 +65,29 @@ def test_a_calendar_that_misses_the_data_is_named(
         if node["config"].get("meta", {}).get("may_be_empty")
     }
     assert may_be_empty and not may_be_empty & set(found)
+
+
+def test_a_mart_empty_for_lack_of_events_is_named_once_its_input_has_them(
+    built_company: Callable, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """kpi_lead_rejections_weekly may be empty while no handoff has been dispositioned
+    (meta.not_empty_when), and only then."""
+    warehouse = built_company(leads=2000, seed=42).copy_to(tmp_path_factory.mktemp("events"))
+    with duckdb.connect(str(warehouse)) as connection:
+        connection.execute("delete from marts.kpi_lead_rejections_weekly")
+        dispositioned = connection.execute(
+            "select count(*) from marts.fct_lead_handoffs where is_dispositioned"
+        ).fetchone()[0]
+    assert dispositioned > 0
+    found = find_silent_empties(warehouse, MANIFEST, marts=["kpi_lead_rejections_weekly"])
+    assert [(empty.mart, empty.inputs) for empty in found] == [
+        (
+            "kpi_lead_rejections_weekly",
+            {"fct_lead_handoffs where is_dispositioned": dispositioned},
+        )
+    ]
+    assert "fct_lead_handoffs where is_dispositioned" in found[0].message()
+
+    with duckdb.connect(str(warehouse)) as connection:  # no disposition yet: empty is right
+        connection.execute("delete from marts.fct_lead_handoffs where is_dispositioned")
+    assert find_silent_empties(warehouse, MANIFEST, marts=["kpi_lead_rejections_weekly"]) == []

@@ -48,6 +48,25 @@ def test_definitions_load_with_connected_lineage() -> None:
         assert spec.blocking == suite.blocking
 
 
+def test_a_manifest_parsed_by_hand_is_parsed_again_before_the_assets_load() -> None:
+    """A `dbt parse` run by hand (other vars, or none) rewrites target/manifest.json: the
+    assets must not be read from it as though the installation had parsed it (a switched-off
+    system's models would then be expected from a build that skips them)."""
+    import os
+
+    from orchestration.defs import dbt as dbt_defs
+
+    manifest = dbt_defs.DBT_PROJECT.manifest_path
+    assert not dbt_defs._manifest_is_stale()  # as the definitions left it on import
+    parsed = manifest.stat()
+    try:
+        os.utime(manifest, ns=(parsed.st_atime_ns, parsed.st_mtime_ns + 1_000_000_000))
+        assert dbt_defs._manifest_is_stale()
+    finally:
+        os.utime(manifest, ns=(parsed.st_atime_ns, parsed.st_mtime_ns))
+    assert not dbt_defs._manifest_is_stale()
+
+
 def _counts(warehouse: Path, relations: list[str]) -> dict[str, int]:
     with duckdb.connect(str(warehouse), read_only=True) as connection:
         return {

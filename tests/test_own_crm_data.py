@@ -9,6 +9,12 @@ row to fill), the row filled, `sros mappings` (moves it into the installation's 
 seeds), `sros run`. The marts are then complete and their numbers are those of the rows
 below, counted by hand; the one deal that closed before it was created is in quarantine and
 in no published number.
+
+The second first try is a lead export (converted leads without status history), their
+accounts and a marketing-touch export, with only Salesforce and marketing switched on: one
+`sros run` publishes, the converted leads enter SQL flagging the stages they skipped, every
+touch is published, and the one MQL meets the MQL rule in force. The marts that count
+rejections stay empty, legitimately: no handoff has been dispositioned yet.
 """
 
 import os
@@ -340,3 +346,117 @@ def test_the_deal_that_closed_before_it_was_created_is_quarantined(own_company: 
         f"where opportunity_id = '{CLOSED_BEFORE_CREATED[0]}'",
     )
     assert published == [(0,)]
+
+
+# The second first try: a lead export (converted leads without any status history, no
+# opportunities), their accounts and a marketing-touch export, nothing else. The MQL (00QA4)
+# scored 80 from its touches (demo request, pricing page, webinar) before its handoff, as the
+# MQL rule in force asks.
+# Each lead is an ICP fit, as the MQL rule in force asks of an MQL: its account (Brume SA,
+# software, 80 employees) and its title.
+LEAD_HEADER = (
+    "id,first_name,last_name,email,title,company,account_id_c,lead_source,status,owner_id,"
+    "is_converted,converted_date,created_date,last_modified_date"
+)
+LEADS = [
+    # id, email, status, converted, created
+    ("00QA1", "ana@alpen.eu", "Closed - Converted", True, "2016-03-01"),
+    ("00QA2", "bo@brume.eu", "Closed - Converted", True, "2016-05-10"),
+    ("00QA3", "cy@canal.eu", "Nurturing", False, "2016-06-20"),
+    ("00QA4", "di@delta.eu", "Marketing Qualified", False, "2016-08-15"),
+]
+TOUCH_HEADER = "touchpoint_id,occurred_at,anonymous_id,email,touch_type,channel"
+TOUCHES = [
+    ("tpA1", "2016-02-20", "ana@alpen.eu", "webinar_attended", "paid_search"),
+    ("tpA2", "2016-02-28", "ana@alpen.eu", "demo_request", "organic_web"),
+    ("tpB1", "2016-05-01", "bo@brume.eu", "content_download", "organic_web"),
+    ("tpC1", "2016-06-18", "cy@canal.eu", "form_fill", "organic_web"),
+    ("tpD1", "2016-08-01", "di@delta.eu", "demo_request", "organic_web"),
+    ("tpD2", "2016-08-05", "di@delta.eu", "pricing_page_view", "organic_web"),
+    ("tpD3", "2016-08-10", "di@delta.eu", "webinar_attended", "paid_search"),
+    ("tpX1", "2016-07-01", "", "web_visit", "organic_web"),  # anonymous
+]
+
+
+@pytest.fixture(scope="module")
+def leads_and_touches(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    home = tmp_path_factory.mktemp("leads-touches")
+    assert _sros(home, "init").returncode == 0
+    leads = home / "landing" / "salesforce" / "lead"
+    leads.mkdir(parents=True)
+    (leads / "leads.csv").write_text(
+        "\n".join(
+            [LEAD_HEADER]
+            + [
+                f"{lead_id},{email.split('@')[0]},Lead,{email},Chief Revenue Officer,"
+                f"Brume SA,001B,Web,"
+                f"{status},005B,{str(converted).lower()},"
+                f"{'2016-06-30' if converted else ''},{created}T09:00:00Z,2016-09-01T09:00:00Z"
+                for lead_id, email, status, converted, created in LEADS
+            ]
+        )
+        + "\n"
+    )
+    _write(home / "landing", "account", ACCOUNTS)
+    touches = home / "landing" / "marketing" / "touchpoint"
+    touches.mkdir(parents=True)
+    (touches / "touches.csv").write_text(
+        "\n".join(
+            [TOUCH_HEADER]
+            + [
+                f"{touch_id},{day}T10:00:00Z,anon_{touch_id},{email},{touch_type},{channel}"
+                for touch_id, day, email, touch_type, channel in TOUCHES
+            ]
+        )
+        + "\n"
+    )
+    config = home / "sros.yml"
+    config.write_text(
+        config.read_text()
+        + "\nsystems: {hubspot: false, ads: false, finance: false, billing: false,"
+        " intent: false}\n"
+    )
+    completed = _sros(home, "run")
+    assert completed.returncode == 0, _said(completed)[-5000:]
+    return home
+
+
+def test_converted_leads_without_status_history_enter_sql_flagging_the_skipped_stages(
+    leads_and_touches: Path,
+) -> None:
+    entries = _query(
+        leads_and_touches,
+        "select crm_record_id, stage_key, has_skipped_stages, skipped_stage_keys, "
+        "cast(entered_at as date) from marts.fct_lead_lifecycle order by 1, entered_at",
+    )
+    by_lead = {lead_id: [row[1:] for row in entries if row[0] == lead_id] for lead_id, *_ in LEADS}
+    for lead_id, _, _status, converted, created in LEADS:
+        assert len(by_lead[lead_id]) == 1, by_lead[lead_id]  # the status it is in, once
+        stage_key, skipped, skipped_keys, entered = by_lead[lead_id][0]
+        assert str(entered) == created
+        if converted:
+            assert (stage_key, skipped) == ("sql", True) and "mql" in skipped_keys
+    assert by_lead["00QA3"][0][0] == "lead" and by_lead["00QA4"][0][0] == "mql"
+
+
+def test_every_touch_is_published_and_the_known_ones_belong_to_their_lead(
+    leads_and_touches: Path,
+) -> None:
+    touches = _query(
+        leads_and_touches,
+        "select touchpoint_id, person_id is not null, is_identified "
+        "from marts.fct_marketing_touchpoints order by 1",
+    )
+    assert [(row[0], row[1]) for row in touches] == [
+        (touch_id, bool(email)) for touch_id, _, email, *_ in sorted(TOUCHES)
+    ]
+
+
+def test_the_mql_is_handed_over_meeting_the_mql_rule_in_force(leads_and_touches: Path) -> None:
+    """00QA4's touches before its handoff score 80 (demo request, pricing page, webinar),
+    above the threshold 70 of rule v1 (in force in 2016); its account is an ICP fit."""
+    assert _query(
+        leads_and_touches,
+        "select crm_record_id, cast(handed_at as date), mql_score_at_handoff, mql_rule_id, "
+        "is_mql_rule_met, is_dispositioned from marts.fct_lead_handoffs",
+    ) == [("00QA4", date(2016, 8, 15), 80.0, "v1", True, False)]

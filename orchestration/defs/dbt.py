@@ -36,13 +36,19 @@ _DBT_SOURCES = ("dbt_project.yml", "models", "seeds", "snapshots", "macros", "te
 # The dbt vars of the installation's sros.yml (sros/config.py) and its mapping seeds
 # (sros/paths.py mappings_dir) go to every dbt command, the parse included: a system switched
 # off there is absent from the manifest, so from the assets. What the manifest was parsed
-# with is kept beside it.
+# with is kept beside it, with the manifest it wrote: a `dbt parse` run by hand (with other
+# vars, or none) rewrites the manifest, and the next load parses again.
 _PARSED_WITH = DBT_PROJECT.manifest_path.parent / "sros_parsed_with.json"
 
 
 def _installation() -> str:
+    manifest = DBT_PROJECT.manifest_path.stat() if DBT_PROJECT.manifest_path.exists() else None
     return json.dumps(
-        {"vars": load_config().dbt_vars, "mappings_dir": str(paths.mappings_dir())},
+        {
+            "vars": load_config().dbt_vars,
+            "mappings_dir": str(paths.mappings_dir()),
+            "manifest": [manifest.st_mtime_ns, manifest.st_size] if manifest else None,
+        },
         sort_keys=True,
     )
 
