@@ -32,6 +32,7 @@ leaking it lets whoever has a list of emails find those persons in the marts.
 from __future__ import annotations
 
 import codecs
+import hashlib
 import json
 import os
 import re
@@ -181,6 +182,22 @@ def load_config(path: Path | None = None) -> Config:
         pseudonym_key_file=_key_file(document.get("pseudonym_key_file")),
         dbt_vars=dbt_vars,
     )
+
+
+def dbt_installation() -> str:
+    """What dbt's parse depends on in this installation: its dbt vars and its mapping seeds."""
+    return json.dumps(
+        {"vars": load_config().dbt_vars, "mappings_dir": str(paths.mappings_dir())},
+        sort_keys=True,
+    )
+
+
+def dbt_target_dir() -> Path:
+    """The dbt target folder holding the manifest parsed for this installation:
+    target/sros/<hash of dbt_installation()>/, shared by installations with the same vars and
+    mapping seeds, never another's (nor target/, which a `dbt parse` by hand rewrites)."""
+    digest = hashlib.sha256(dbt_installation().encode()).hexdigest()[:12]
+    return paths.PROJECT_DIR / "target" / "sros" / digest
 
 
 def _mapping(document: dict, name: str, path: Path) -> dict:

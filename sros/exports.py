@@ -3,7 +3,7 @@
 Which tables are exported is written once, in the dbt exposure `finance_exports`
 (models/marts/_exposures.yml): its `depends_on` refs, in their order. Each table's
 definition and formula is its model's dbt description, and each column's meaning its dbt
-column description, read from the dbt manifest (target/manifest.json), so the files say
+column description, read from the dbt manifest the run was built from, so the files say
 what the docs say.
 
 `export_finance_tables` reads the PUBLISHED warehouse (sros.paths.published_path(): only a
@@ -43,11 +43,10 @@ from typing import Any
 
 import duckdb
 
-from sros.paths import PROJECT_DIR, SHARED_DIR_MODE, share_with_readers
+from sros.paths import SHARED_DIR_MODE, share_with_readers
 from sros.publish import PUBLICATION_TABLE, PUBLISHED_SCHEMAS
 
 EXPOSURE = "finance_exports"
-MANIFEST = PROJECT_DIR / "target" / "manifest.json"
 DEFINITIONS_SHEET = "definitions"
 EXCEL_MAX_DATA_ROWS = 1_048_575  # 1,048,576 rows per sheet, one of them the header
 EXCEL_MAX_SHEET_NAME = 31
@@ -95,7 +94,7 @@ class ExportResult:
         return sorted(self.folder.iterdir())
 
 
-def export_tables(manifest: Path = MANIFEST, exposure: str = EXPOSURE) -> list[ExportTable]:
+def export_tables(manifest: Path, exposure: str = EXPOSURE) -> list[ExportTable]:
     """The tables the exposure names, in the order of its `depends_on`, with their docs."""
     if not manifest.exists():
         raise ExportError(f"no dbt manifest at {manifest}: run `dbt parse --profiles-dir .`")

@@ -85,6 +85,12 @@ def exports_dir() -> Path:
     return Path(os.environ.get("SROS_EXPORTS_DIR", home_dir() / "exports")).resolve()
 
 
+def dbt_builds_dir() -> Path:
+    """dbt's target folder of each build of `sros run` (compiled SQL, run_results.json,
+    dbt.log), the latest few kept (orchestration/defs/dbt.py BUILDS_KEPT)."""
+    return home_dir() / "dbt_builds"
+
+
 def logs_dir() -> Path:
     """The log file of each `sros run`/`sros demo` (every Dagster event and dbt's output)."""
     return Path(os.environ.get("SROS_LOGS_DIR", home_dir() / "logs")).resolve()
@@ -114,6 +120,7 @@ def private_paths() -> list[Path]:
         dlt_dir(),
         dagster_home(),
         logs_dir(),
+        dbt_builds_dir(),
     ]
 
 

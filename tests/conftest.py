@@ -38,6 +38,7 @@ class BuiltCompany:
     warehouse: Path
     truth: dict
     dbt_log: str
+    target: Path  # dbt's target folder of the build (run_results.json)
 
     def copy_to(self, folder: Path) -> Path:
         """A copy of the warehouse in `folder`, for a test that changes it. The copy keeps the
@@ -113,7 +114,7 @@ def built_company(tmp_path_factory: pytest.TempPathFactory) -> Callable[..., Bui
         )
         assert completed.returncode == 0, completed.stdout[-5000:] + completed.stderr[-2000:]
         truth = json.loads((landing / "ground_truth.json").read_text())
-        cache[(leads, seed)] = BuiltCompany(warehouse, truth, completed.stdout)
+        cache[(leads, seed)] = BuiltCompany(warehouse, truth, completed.stdout, home / "target")
         return cache[(leads, seed)]
 
     return build

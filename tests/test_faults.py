@@ -306,8 +306,17 @@ def test_a_parse_killed_while_writing_the_manifest_does_not_break_the_next_load(
         "SROS_HOME": str(tmp_path / "home"),
         "DAGSTER_HOME": str(tmp_path / "home" / "dagster"),
     }
-    manifest = project / "target" / "manifest.json"
-    manifest.parent.mkdir()
+    target = subprocess.run(  # the copy's manifest for this installation
+        [sys.executable, "-c", "from sros.config import dbt_target_dir; print(dbt_target_dir())"],
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    manifest = Path(target) / "manifest.json"
+    assert manifest.is_relative_to(project / "target")
+    manifest.parent.mkdir(parents=True)
     old_size = 64_000_000  # larger than any manifest: a smaller file is one being rewritten
     for _attempt in range(3):
         manifest.write_bytes(b"{}" + b" " * (old_size - 2))

@@ -48,19 +48,24 @@ def test_definitions_load_with_connected_lineage() -> None:
         assert spec.blocking == suite.blocking
 
 
-def test_a_manifest_parsed_by_hand_is_parsed_again_before_the_assets_load() -> None:
-    """A `dbt parse` run by hand (other vars, or none) rewrites target/manifest.json: the
-    assets must not be read from it as though the installation had parsed it (a switched-off
-    system's models would then be expected from a build that skips them)."""
+def test_the_assets_come_from_the_installations_own_manifest_parsed_again_when_stale() -> None:
+    """The manifest the assets are read from is the one parsed with this installation's vars
+    and mapping seeds (target/sros/<hash>/), never target/manifest.json, which a `dbt parse`
+    by hand rewrites; it is parsed again once any dbt file is newer."""
     import os
 
     from orchestration.defs import dbt as dbt_defs
+    from sros.paths import PROJECT_DIR
 
     manifest = dbt_defs.DBT_PROJECT.manifest_path
+    assert manifest.parent.parent == PROJECT_DIR / "target" / "sros"
+    assert json.loads((manifest.parent / "sros_installation.json").read_text())["vars"] == (
+        dbt_defs.load_config().dbt_vars
+    )
     assert not dbt_defs._manifest_is_stale()  # as the definitions left it on import
     parsed = manifest.stat()
     try:
-        os.utime(manifest, ns=(parsed.st_atime_ns, parsed.st_mtime_ns + 1_000_000_000))
+        os.utime(manifest, ns=(parsed.st_atime_ns, 0))  # older than every model
         assert dbt_defs._manifest_is_stale()
     finally:
         os.utime(manifest, ns=(parsed.st_atime_ns, parsed.st_mtime_ns))

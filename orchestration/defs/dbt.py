@@ -1,11 +1,14 @@
 """The dbt project as Dagster assets: seeds, staging and marts, with dbt tests as asset
 checks. dbt sources map to the raw-table assets of ingestion by their [source, table] key."""
 
+import fcntl
 import json
 import os
+import shutil
 import subprocess
 import sys
 from collections.abc import Iterator, Mapping
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -20,49 +23,38 @@ from dagster_dbt import (
 from dagster_dbt.dbt_project import using_dagster_dev
 
 from sros import paths
-from sros.config import load_config
+from sros.config import dbt_installation, dbt_target_dir, load_config
 from sros.locks import LockHolder, WorkingFileLocked, lock_holder, wait_until_free
 from sros.paths import PROJECT_DIR
 
-DBT_PROJECT = DbtProject(project_dir=PROJECT_DIR, profiles_dir=PROJECT_DIR)
 # dbt-duckdb's connect retries (profiles.yml: retries.connect_attempts 6) wait 1+2+4+8+16 s.
 DBT_CONNECT_WAIT_SECONDS = 31
 # The dbt installed beside this Python, so the venv need not be on PATH.
 DBT_EXECUTABLE = str(Path(sys.executable).parent / "dbt")
 
 _DBT_SOURCES = ("dbt_project.yml", "models", "seeds", "snapshots", "macros", "tests/dbt")
+# dbt build folders (compiled SQL, run_results.json, dbt.log) kept per installation.
+BUILDS_KEPT = 5
 
 
 # The dbt vars of the installation's sros.yml (sros/config.py) and its mapping seeds
 # (sros/paths.py mappings_dir) go to every dbt command, the parse included: a system switched
-# off there is absent from the manifest, so from the assets. What the manifest was parsed
-# with is kept beside it, with the manifest it wrote: a `dbt parse` run by hand (with other
-# vars, or none) rewrites the manifest, and the next load parses again.
-_PARSED_WITH = DBT_PROJECT.manifest_path.parent / "sros_parsed_with.json"
-
-
-def _installation() -> str:
-    manifest = DBT_PROJECT.manifest_path.stat() if DBT_PROJECT.manifest_path.exists() else None
-    return json.dumps(
-        {
-            "vars": load_config().dbt_vars,
-            "mappings_dir": str(paths.mappings_dir()),
-            "manifest": [manifest.st_mtime_ns, manifest.st_size] if manifest else None,
-        },
-        sort_keys=True,
-    )
+# off there is absent from the manifest, so from the assets. Each distinct pair has its own
+# parsed manifest (sros/config.py dbt_target_dir), shared by the installations that have the
+# same pair: two installations with different settings never parse into one another's
+# manifest, and a `dbt parse` run by hand (into target/) never replaces it.
+_TARGET = dbt_target_dir()
+DBT_PROJECT = DbtProject(project_dir=PROJECT_DIR, profiles_dir=PROJECT_DIR, target_path=_TARGET)
 
 
 def _manifest_is_stale() -> bool:
-    """True when the manifest is missing, cut short, older than any file of the dbt project
-    or mapping seed, or parsed with other dbt vars or mapping seeds than the installation's.
+    """True when the manifest is missing, cut short, or older than any file of the dbt project
+    or mapping seed.
 
     dbt writes manifest.json in place: a parse killed while writing it leaves a truncated file,
     newer than every source, that would otherwise break every later load of these definitions.
     """
     if not DBT_PROJECT.manifest_path.exists():
-        return True
-    if not _PARSED_WITH.exists() or _PARSED_WITH.read_text() != _installation():
         return True
     parsed_at = DBT_PROJECT.manifest_path.stat().st_mtime
     for path in [PROJECT_DIR / name for name in _DBT_SOURCES] + [paths.mappings_dir()]:
@@ -76,23 +68,46 @@ def _manifest_is_stale() -> bool:
     return False
 
 
-# Parse when the manifest is missing or stale (a model was added or changed), and always under
-# `dagster dev`, so the assets always match the project on disk.
-if using_dagster_dev() or _manifest_is_stale():
-    subprocess.run(
-        [
-            DBT_EXECUTABLE,
-            "parse",
-            "--quiet",
-            "--profiles-dir",
-            str(PROJECT_DIR),
-            *load_config().dbt_args(),
-        ],
-        cwd=PROJECT_DIR,
-        env=paths.dbt_environment(),
-        check=True,
-    )
-    _PARSED_WITH.write_text(_installation())
+def _parse_when_stale() -> None:
+    """Parse when the manifest is missing or stale (a model was added or changed), and always
+    under `dagster dev`, so the assets always match the project on disk. One process parses a
+    target at a time (an flock beside it); the others wait and then find it fresh."""
+    _TARGET.mkdir(parents=True, exist_ok=True)
+    with open(_TARGET.with_suffix(".lock"), "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (using_dagster_dev() or _manifest_is_stale()):
+            return
+        subprocess.run(
+            [
+                DBT_EXECUTABLE,
+                "parse",
+                "--quiet",
+                "--profiles-dir",
+                str(PROJECT_DIR),
+                "--target-path",
+                str(_TARGET),
+                *load_config().dbt_args(),
+            ],
+            cwd=PROJECT_DIR,
+            env=paths.dbt_environment(),
+            check=True,
+        )
+        (_TARGET / "sros_installation.json").write_text(dbt_installation())
+
+
+_parse_when_stale()
+
+
+def _build_target(context: dg.AssetExecutionContext) -> Path:
+    """A new folder for this build under the installation's $SROS_HOME/dbt_builds, after
+    removing all but the latest BUILDS_KEPT - 1 older ones."""
+    builds = paths.dbt_builds_dir()
+    builds.mkdir(parents=True, exist_ok=True)
+    older = sorted(builds.iterdir(), key=lambda folder: folder.stat().st_mtime)
+    for folder in older[: max(0, len(older) - (BUILDS_KEPT - 1))]:
+        shutil.rmtree(folder, ignore_errors=True)
+    started = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    return builds / f"{started}-{context.run.run_id[:8]}"
 
 
 class SrosDbtTranslator(DagsterDbtTranslator):
@@ -126,8 +141,12 @@ def sros_dbt_assets(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> I
     working = paths.warehouse_path()
     wait_until_free(working, notify=context.log.warning)
     os.environ["SROS_MAPPINGS_DIR"] = paths.mappings_seed_path()  # a seed path of dbt_project
-    arguments = ["build", *load_config().dbt_args()]
-    invocation = dbt.cli(arguments, context=context, raise_on_error=False)
+    # dbt's unit tests check the SQL against fixed inputs, so they belong to CI (they run in
+    # the test suite's builds, tests/test_dbt_unit_tests.py), not to every production run.
+    arguments = ["build", "--exclude-resource-type", "unit_test", *load_config().dbt_args()]
+    invocation = dbt.cli(
+        arguments, context=context, raise_on_error=False, target_path=_build_target(context)
+    )
     yield from invocation.stream()
     if not invocation.is_successful():
         holder = _lock_conflict(invocation.target_path)
