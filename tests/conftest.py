@@ -8,6 +8,7 @@ tests that run a job point SROS_HOME at their own tmp_path.
 once per (leads, seed) per session, for the tests that compare marts with ground truth.
 """
 
+import fcntl
 import json
 import os
 import shutil
@@ -81,40 +82,61 @@ def run_dbt() -> Callable[..., subprocess.CompletedProcess]:
 
 
 @pytest.fixture(scope="session")
-def built_company(tmp_path_factory: pytest.TempPathFactory) -> Callable[..., BuiltCompany]:
-    """`built_company(leads=2000, seed=42)` -> a warehouse built from that demo company."""
+def built_company(
+    tmp_path_factory: pytest.TempPathFactory, worker_id: str
+) -> Callable[..., BuiltCompany]:
+    """`built_company(leads=2000, seed=42)` -> a warehouse built from that demo company, once
+    per (leads, seed) for the whole test run: under pytest-xdist the workers share it (the
+    first to ask builds it under an flock, the others wait and read it). Tests read it, or
+    change a copy (BuiltCompany.copy_to)."""
     from sros.contracts import source_names
     from sros.demo_company import DemoConfig, generate
     from sros.ingest.pipeline import ingest
     from sros.paths import PROJECT_DIR
 
+    shared = tmp_path_factory.getbasetemp()
+    if worker_id != "master":  # pytest-xdist: the workers' base folders share a parent
+        shared = shared.parent
     cache: dict[tuple[int, int], BuiltCompany] = {}
 
     def build(leads: int = 2000, seed: int = 42) -> BuiltCompany:
         if (leads, seed) in cache:
             return cache[(leads, seed)]
-        home = tmp_path_factory.mktemp(f"company-{leads}-{seed}")
+        home = shared / f"company-{leads}-{seed}"
         landing, warehouse = home / "landing", home / "warehouse.duckdb"
-        generate(DemoConfig(n_leads=leads, seed=seed), landing)
-        for source in source_names():
-            ingest(source, landing, warehouse, home / "dlt")
-        completed = subprocess.run(
-            [
-                str(Path(sys.executable).parent / "dbt"),
-                "build",
-                "--profiles-dir",
-                ".",
-                "--target-path",
-                str(home / "target"),
-            ],
-            cwd=PROJECT_DIR,
-            env={**os.environ, "SROS_HOME": str(home), "SROS_WAREHOUSE_PATH": str(warehouse)},
-            capture_output=True,
-            text=True,
-        )
-        assert completed.returncode == 0, completed.stdout[-5000:] + completed.stderr[-2000:]
+        target = home / "target"
+        with open(shared / f"company-{leads}-{seed}.lock", "a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            if not (home / "dbt_build.log").exists():
+                shutil.rmtree(home, ignore_errors=True)
+                generate(DemoConfig(n_leads=leads, seed=seed), landing)
+                for source in source_names():
+                    ingest(source, landing, warehouse, home / "dlt")
+                completed = subprocess.run(
+                    [
+                        str(Path(sys.executable).parent / "dbt"),
+                        "build",
+                        "--profiles-dir",
+                        ".",
+                        "--target-path",
+                        str(target),
+                    ],
+                    cwd=PROJECT_DIR,
+                    env={
+                        **os.environ,
+                        "SROS_HOME": str(home),
+                        "SROS_WAREHOUSE_PATH": str(warehouse),
+                    },
+                    capture_output=True,
+                    text=True,
+                )
+                assert completed.returncode == 0, (
+                    completed.stdout[-5000:] + completed.stderr[-2000:]
+                )
+                (home / "dbt_build.log").write_text(completed.stdout)
         truth = json.loads((landing / "ground_truth.json").read_text())
-        cache[(leads, seed)] = BuiltCompany(warehouse, truth, completed.stdout, home / "target")
+        dbt_log = (home / "dbt_build.log").read_text()
+        cache[(leads, seed)] = BuiltCompany(warehouse, truth, dbt_log, target)
         return cache[(leads, seed)]
 
     return build
@@ -129,3 +151,11 @@ def run_dirs(tmp_path: Path) -> dict[str, Path]:
         "warehouse_path": tmp_path / "warehouse.duckdb",
         "dlt_dir": tmp_path / "dlt",
     }
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The modules with slow tests (marked `slow`: they build whole warehouses) first, in
+    their order, then the others: under pytest-xdist (`-n auto`) the long runs start at once
+    rather than ending the suite alone on one worker."""
+    slow = {item.module.__name__ for item in items if item.get_closest_marker("slow")}
+    items.sort(key=lambda item: item.module.__name__ not in slow)

@@ -8,18 +8,24 @@ non-empty inputs and the calendar's range. On the normal build it finds nothing.
 
 import json
 from collections.abc import Callable
+from pathlib import Path
 
 import duckdb
 import pytest
 
 from sros.completeness import find_silent_empties, mart_nodes
-from sros.paths import PROJECT_DIR
 
-MANIFEST = PROJECT_DIR / "target" / "manifest.json"
+
+def _manifest(built_company: Callable) -> Path:
+    """The manifest of the demo company's build."""
+    return built_company(leads=2000, seed=42).target / "manifest.json"
 
 
 def test_a_complete_build_has_no_silent_empties(built_company: Callable) -> None:
-    assert find_silent_empties(built_company(leads=2000, seed=42).warehouse, MANIFEST) == []
+    assert (
+        find_silent_empties(built_company(leads=2000, seed=42).warehouse, _manifest(built_company))
+        == []
+    )
 
 
 def test_a_calendar_that_misses_the_data_is_named(
@@ -50,7 +56,9 @@ def test_a_calendar_that_misses_the_data_is_named(
         }
     assert "fct_pipeline_snapshots_daily" in empty_now  # the case: silently empty
 
-    found = {empty.mart: empty for empty in find_silent_empties(warehouse, MANIFEST)}
+    found = {
+        empty.mart: empty for empty in find_silent_empties(warehouse, _manifest(built_company))
+    }
     assert "fct_pipeline_snapshots_daily" in found
     snapshots = found["fct_pipeline_snapshots_daily"]
     assert snapshots.inputs["int_opportunity_versions"] > 0
@@ -61,7 +69,7 @@ def test_a_calendar_that_misses_the_data_is_named(
     assert set(found) <= empty_now
     may_be_empty = {
         node["name"]
-        for node in mart_nodes(json.loads(MANIFEST.read_text()))
+        for node in mart_nodes(json.loads(_manifest(built_company).read_text()))
         if node["config"].get("meta", {}).get("may_be_empty")
     }
     assert may_be_empty and not may_be_empty & set(found)
@@ -79,7 +87,9 @@ def test_a_mart_empty_for_lack_of_events_is_named_once_its_input_has_them(
             "select count(*) from marts.fct_lead_handoffs where is_dispositioned"
         ).fetchone()[0]
     assert dispositioned > 0
-    found = find_silent_empties(warehouse, MANIFEST, marts=["kpi_lead_rejections_weekly"])
+    found = find_silent_empties(
+        warehouse, _manifest(built_company), marts=["kpi_lead_rejections_weekly"]
+    )
     assert [(empty.mart, empty.inputs) for empty in found] == [
         (
             "kpi_lead_rejections_weekly",
@@ -90,4 +100,9 @@ def test_a_mart_empty_for_lack_of_events_is_named_once_its_input_has_them(
 
     with duckdb.connect(str(warehouse)) as connection:  # no disposition yet: empty is right
         connection.execute("delete from marts.fct_lead_handoffs where is_dispositioned")
-    assert find_silent_empties(warehouse, MANIFEST, marts=["kpi_lead_rejections_weekly"]) == []
+    assert (
+        find_silent_empties(
+            warehouse, _manifest(built_company), marts=["kpi_lead_rejections_weekly"]
+        )
+        == []
+    )

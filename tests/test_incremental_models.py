@@ -43,6 +43,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
+pytestmark = pytest.mark.slow  # builds whole warehouses (conftest.py runs these first)
+
 N_DAYS = 20
 
 

@@ -15,6 +15,8 @@ from collections.abc import Callable, Iterator
 import duckdb
 import pytest
 
+pytestmark = pytest.mark.slow  # builds whole warehouses (conftest.py runs these first)
+
 ROUNDING = 1e-6
 CENT = 0.005
 SCALES = [(2000, 42), (10000, 7)]

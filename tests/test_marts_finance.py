@@ -19,6 +19,8 @@ import pytest
 from expectations import finance
 from expectations.runner import validate
 
+pytestmark = pytest.mark.slow  # builds whole warehouses (conftest.py runs these first)
+
 COMPANIES = [(2000, 42), (4000, 7)]
 ROUNDING = 1e-6  # truth.py rounds every rate to 6 decimals
 CENT = 0.005

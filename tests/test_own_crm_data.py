@@ -29,6 +29,8 @@ import pytest
 
 from sros.paths import PROJECT_DIR
 
+pytestmark = pytest.mark.slow  # builds whole warehouses (conftest.py runs these first)
+
 HEADERS = {
     "account": "id,name,industry,number_of_employees,billing_country,type,owner_id,created_date,"
     "last_modified_date",

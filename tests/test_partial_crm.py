@@ -13,6 +13,8 @@ from sros.contracts import RAW_TYPES, contracts_for, load_contracts, source_name
 from sros.ingest import pipeline
 from sros.ingest.pipeline import ingest
 
+pytestmark = pytest.mark.slow  # builds whole warehouses (conftest.py runs these first)
+
 LINEAGE_TYPES = {
     "_sros_row_number": "BIGINT",
     "_sros_source_file": "VARCHAR",

@@ -21,6 +21,8 @@ import pytest
 from expectations import SUITES
 from expectations.runner import validate
 
+pytestmark = pytest.mark.slow  # builds whole warehouses (conftest.py runs these first)
+
 # every published mart that holds opportunity rows, and its column naming the opportunity
 OPPORTUNITY_MARTS = {
     "fct_opportunities": "opportunity_id",

@@ -15,6 +15,8 @@ import pytest
 
 from sros.contracts import source_names
 
+pytestmark = pytest.mark.slow  # builds whole warehouses (conftest.py runs these first)
+
 REF = re.compile(r"ref\('([^']+)'\)")
 
 
