@@ -27,11 +27,18 @@ os.environ["DAGSTER_HOME"] = os.path.join(_SESSION_HOME, "dagster")
 os.makedirs(os.environ["DAGSTER_HOME"], exist_ok=True)
 for _variable in ("SROS_LANDING_DIR", "SROS_WAREHOUSE_PATH", "SROS_DLT_DIR", "SROS_CONFIG"):
     os.environ.pop(_variable, None)
-# One pseudonym key for the session, never the developer's own (~/.config/sros).
-os.environ["SROS_PSEUDONYM_KEY_FILE"] = os.path.join(_SESSION_HOME, "secrets", "pseudonym.key")
+# One pseudonym key for the test run, never the developer's own (~/.config/sros): under
+# pytest-xdist the workers share it (the demo companies one worker builds are keyed with it),
+# and the first to start creates it under an flock.
+_SHARED = Path(tempfile.gettempdir()) / f"sros-tests-{os.environ.get('PYTEST_XDIST_TESTRUNUID')}"
+_KEY_HOME = _SHARED if "PYTEST_XDIST_TESTRUNUID" in os.environ else Path(_SESSION_HOME)
+_KEY_HOME.mkdir(exist_ok=True)
+os.environ["SROS_PSEUDONYM_KEY_FILE"] = str(_KEY_HOME / "secrets" / "pseudonym.key")
 from sros.config import init  # noqa: E402  (after the environment is set)
 
-init()
+with open(_KEY_HOME / "init.lock", "a") as _lock:
+    fcntl.flock(_lock, fcntl.LOCK_EX)
+    init()
 
 
 @dataclass(frozen=True)
