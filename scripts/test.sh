@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Every test, as CI runs them: set up .venv, then lint Python and SQL and run pytest (unit
-# tests, ingestion, dbt builds and one full Dagster job run on small generated companies,
-# each in a temporary folder).
+# Every test, as CI runs them: set up .venv, then lint Python and SQL and run pytest on every
+# core (unit tests, ingestion, dbt builds and full Dagster job runs on small generated
+# companies, each in a temporary folder). Arguments go to pytest (e.g. -n0 -k name).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/bootstrap.sh
