@@ -19,7 +19,7 @@ echo "== dbt parse"
 dbt parse --quiet --profiles-dir .
 
 echo "== sqlfluff (dbt templater)"
-sqlfluff lint models macros tests/dbt
+sqlfluff lint --processes 0 models macros tests/dbt  # 0: every core
 
 echo "== pytest"
 pytest "$@"

@@ -198,6 +198,8 @@ def own_company_run(
     first = _sros(home, "run")
     assert first.returncode == 1, _said(first)[-3000:]
     assert "Verbal Commit" in _said(first), _said(first)[-3000:]
+    # the failed build published nothing and wrote no finance export
+    assert not (home / "published").exists() and not (home / "exports").exists()
 
     listed = _sros(home, "mappings")
     assert listed.returncode == 1, _said(listed)[-3000:]
