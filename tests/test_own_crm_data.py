@@ -118,10 +118,15 @@ HISTORY = {
 LATEST_CHANGE = "2017-12-31"  # the as-of date: no sync times, so the latest record change
 
 
-def _write(landing: Path, table: str, rows: list[str]) -> None:
-    folder = landing / "salesforce" / table
+def _write(
+    landing: Path, table: str, rows: list[str], source: str = "salesforce", header: str = ""
+) -> None:
+    """landing/<source>/<table>/<table>_export.csv: the header (a Salesforce table's from
+    HEADERS by default), then the rows."""
+    folder = landing / source / table
     folder.mkdir(parents=True)
-    (folder / f"{table}_export.csv").write_text("\n".join([HEADERS[table], *rows]) + "\n")
+    lines = [header or HEADERS[table], *rows]
+    (folder / f"{table}_export.csv").write_text("\n".join(lines) + "\n")
 
 
 def _landing_files(landing: Path) -> None:
@@ -386,33 +391,27 @@ TOUCHES = [
 def leads_and_touches(tmp_path_factory: pytest.TempPathFactory) -> Path:
     home = tmp_path_factory.mktemp("leads-touches")
     assert _sros(home, "init").returncode == 0
-    leads = home / "landing" / "salesforce" / "lead"
-    leads.mkdir(parents=True)
-    (leads / "leads.csv").write_text(
-        "\n".join(
-            [LEAD_HEADER]
-            + [
-                f"{lead_id},{email.split('@')[0]},Lead,{email},Chief Revenue Officer,"
-                f"Brume SA,001B,Web,"
-                f"{status},005B,{str(converted).lower()},"
-                f"{'2016-06-30' if converted else ''},{created}T09:00:00Z,2016-09-01T09:00:00Z"
-                for lead_id, email, status, converted, created in LEADS
-            ]
-        )
-        + "\n"
+    _write(
+        home / "landing",
+        "lead",
+        [
+            f"{lead_id},{email.split('@')[0]},Lead,{email},Chief Revenue Officer,Brume SA,001B,"
+            f"Web,{status},005B,{str(converted).lower()},"
+            f"{'2016-06-30' if converted else ''},{created}T09:00:00Z,2016-09-01T09:00:00Z"
+            for lead_id, email, status, converted, created in LEADS
+        ],
+        header=LEAD_HEADER,
     )
     _write(home / "landing", "account", ACCOUNTS)
-    touches = home / "landing" / "marketing" / "touchpoint"
-    touches.mkdir(parents=True)
-    (touches / "touches.csv").write_text(
-        "\n".join(
-            [TOUCH_HEADER]
-            + [
-                f"{touch_id},{day}T10:00:00Z,anon_{touch_id},{email},{touch_type},{channel}"
-                for touch_id, day, email, touch_type, channel in TOUCHES
-            ]
-        )
-        + "\n"
+    _write(
+        home / "landing",
+        "touchpoint",
+        [
+            f"{touch_id},{day}T10:00:00Z,anon_{touch_id},{email},{touch_type},{channel}"
+            for touch_id, day, email, touch_type, channel in TOUCHES
+        ],
+        source="marketing",
+        header=TOUCH_HEADER,
     )
     config = home / "sros.yml"
     config.write_text(
