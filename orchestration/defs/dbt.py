@@ -108,8 +108,10 @@ def _build_target(context: dg.AssetExecutionContext) -> Path:
         shutil.rmtree(folder, ignore_errors=True)
     started = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     target = builds / f"{started}-{context.run.run_id[:8]}"
-    # dbt parses again in every new target folder unless it finds the partial-parse state of
-    # a parse with the same vars there: the installation's (a full parse takes ~20 s).
+    # dbt parses again in every new target folder unless it finds there the partial-parse
+    # state of a parse with the same vars and profile (the warehouse path): the manifest's
+    # (a full parse takes ~20 s). It helps when this installation made that parse; another
+    # installation with the same vars has another warehouse path, and dbt parses in full.
     target.mkdir()
     parsed = _TARGET / "partial_parse.msgpack"
     if parsed.exists():
