@@ -99,7 +99,6 @@ def built_company(
     from sros.contracts import source_names
     from sros.demo_company import DemoConfig, generate
     from sros.ingest.pipeline import ingest
-    from sros.paths import PROJECT_DIR
 
     shared = tmp_path_factory.getbasetemp()
     if worker_id != "master":  # pytest-xdist: the workers' base folders share a parent
@@ -119,24 +118,7 @@ def built_company(
                 generate(DemoConfig(n_leads=leads, seed=seed), landing)
                 for source in source_names():
                     ingest(source, landing, warehouse, home / "dlt")
-                completed = subprocess.run(
-                    [
-                        str(Path(sys.executable).parent / "dbt"),
-                        "build",
-                        "--profiles-dir",
-                        ".",
-                        "--target-path",
-                        str(target),
-                    ],
-                    cwd=PROJECT_DIR,
-                    env={
-                        **os.environ,
-                        "SROS_HOME": str(home),
-                        "SROS_WAREHOUSE_PATH": str(warehouse),
-                    },
-                    capture_output=True,
-                    text=True,
-                )
+                completed = _run_dbt("build", home=home, warehouse=warehouse)
                 assert completed.returncode == 0, (
                     completed.stdout[-5000:] + completed.stderr[-2000:]
                 )
