@@ -3,7 +3,5 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 uv_bin=${UV:-uv}
-"$uv_bin" pip compile --quiet pyproject.toml --extra dev --python-version 3.11 \
+"$uv_bin" pip compile --quiet pyproject.toml --extra dev --extra spark --python-version 3.11 \
     --no-header --annotation-style line -o requirements/main.lock
-"$uv_bin" pip compile --quiet pyproject.toml --extra spark --python-version 3.11 \
-    --no-header --annotation-style line -o requirements/spark.lock

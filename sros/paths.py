@@ -91,6 +91,13 @@ def dbt_builds_dir() -> Path:
     return home_dir() / "dbt_builds"
 
 
+def spark_dir() -> Path:
+    """The local Spark engine's files (sros/spark.py): raw/ (the raw tables as Parquet),
+    warehouse/ (the tables dbt builds) and metastore_db/ (the session's catalog); the
+    `spark` target of profiles.yml points there."""
+    return home_dir() / "spark"
+
+
 def logs_dir() -> Path:
     """The log file of each `sros run`/`sros demo` (every Dagster event and dbt's output)."""
     return Path(os.environ.get("SROS_LOGS_DIR", home_dir() / "logs")).resolve()
@@ -121,6 +128,7 @@ def private_paths() -> list[Path]:
         dagster_home(),
         logs_dir(),
         dbt_builds_dir(),
+        spark_dir(),
     ]
 
 

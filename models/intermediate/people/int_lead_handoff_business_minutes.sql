@@ -65,11 +65,11 @@ final as (
         spans.span_end_at,
         case
             when spans.owner_region is not null
-                then coalesce(interval_overlaps.business_seconds, 0) / 60.0
+                then {{ divide('coalesce(interval_overlaps.business_seconds, 0)', '60') }}
         end as business_minutes_elapsed,
         case
             when spans.owner_region is not null and spans.first_touch_at is not null
-                then coalesce(interval_overlaps.business_seconds, 0) / 60.0
+                then {{ divide('coalesce(interval_overlaps.business_seconds, 0)', '60') }}
         end as business_minutes_to_first_touch
     from spans
     left join interval_overlaps

@@ -117,10 +117,10 @@ skipped_stages as (
     select
         with_previous_funnel_stage.status_change_id,
         count(*) as skipped_stage_count,
-        {{ dbt.listagg(
+        {{ ordered_listagg(
             'int_funnel_stages_classified.stage_key',
             "','",
-            'order by int_funnel_stages_classified.stage_order',
+            ['int_funnel_stages_classified.stage_order'],
         ) }} as skipped_stage_keys
     from with_previous_funnel_stage
     inner join int_funnel_stages_classified

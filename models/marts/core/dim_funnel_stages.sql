@@ -20,12 +20,12 @@ mapped_values as (
     select
         stage_key,
         count(*) as crm_value_count,
-        {{ dbt.listagg(
+        {{ ordered_listagg(
             dbt.concat([
                 "source_system", "'.'", "crm_object", "'.'", "crm_field", "'='", "crm_value",
             ]),
             "'; '",
-            'order by source_system, crm_object, crm_field, crm_value',
+            ['source_system', 'crm_object', 'crm_field', 'crm_value'],
         ) }} as crm_values
     from crm_stage_mappings
     group by 1

@@ -86,10 +86,11 @@ final as (
             when
                 quarterly_numbered.is_complete and previous_quarter.is_complete
                 and previous_quarter.sales_and_marketing_expense > 0
-                then
-                    (quarterly_numbered.quarterly_revenue - previous_quarter.quarterly_revenue)
-                    * 4
-                    / previous_quarter.sales_and_marketing_expense
+                then {{ divide(
+                    '(quarterly_numbered.quarterly_revenue - previous_quarter.quarterly_revenue)'
+                    ~ ' * 4',
+                    'previous_quarter.sales_and_marketing_expense',
+                ) }}
         end as double) as magic_number,
         case
             when not quarterly_numbered.is_complete then 'quarter not complete'

@@ -228,7 +228,7 @@ final as (
         disposition_status_change_id,
         coalesce(is_accepted, false) as is_accepted,
         coalesce(is_rejected, false) as is_rejected,
-        cast(seconds_to_disposition / 3600.0 as double) as hours_to_disposition,
+        {{ divide('seconds_to_disposition', '3600') }} as hours_to_disposition,
         disposition_due_at,
         is_disposition_window_closed,
         is_dispositioned_within_window,

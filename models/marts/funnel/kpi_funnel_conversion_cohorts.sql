@@ -188,9 +188,10 @@ classified as (
         member_outcomes.reached_at is null
         and member_outcomes.has_terminal_entry = 0
         and member_outcomes.has_recycle_entry = 1 as is_open_recycled,
-        {{ dbt.datediff(
-            'member_outcomes.entered_at', 'member_outcomes.reached_at', 'second'
-        ) }} / 86400.0 as days_to_reach
+        {{ divide(
+            dbt.datediff('member_outcomes.entered_at', 'member_outcomes.reached_at', 'second'),
+            '86400',
+        ) }} as days_to_reach
     from member_outcomes
 
 ),

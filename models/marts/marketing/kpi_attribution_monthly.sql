@@ -52,8 +52,8 @@ pipeline_created as (
         channel,
         channel_team,
         campaign_id,
-        sum(cast(credit as decimal(38, 12)) * amount_corporate) as pipeline_amount_corporate,
-        sum(cast(credit as decimal(38, 12))) as opportunity_credits,
+        sum(cast(credit as decimal(19, 12)) * amount_corporate) as pipeline_amount_corporate,
+        sum(cast(credit as decimal(19, 12))) as opportunity_credits,
         0 as bookings_amount_corporate,
         0 as won_opportunity_credits,
         0 as spend_amount_corporate
@@ -73,8 +73,8 @@ bookings as (
         campaign_id,
         0 as pipeline_amount_corporate,
         0 as opportunity_credits,
-        sum(cast(credit as decimal(38, 12)) * amount_corporate) as bookings_amount_corporate,
-        sum(cast(credit as decimal(38, 12))) as won_opportunity_credits,
+        sum(cast(credit as decimal(19, 12)) * amount_corporate) as bookings_amount_corporate,
+        sum(cast(credit as decimal(19, 12))) as won_opportunity_credits,
         0 as spend_amount_corporate
     from attribution_touches
     where is_won
@@ -158,18 +158,17 @@ final as (
         cast(monthly.bookings_amount_corporate as decimal(18, 2)) as bookings_amount_corporate,
         cast(monthly.won_opportunity_credits as double) as won_opportunity_credits,
         cast(monthly.spend_amount_corporate as decimal(18, 2)) as spend_amount_corporate,
-        cast(
-            case
-                when monthly.spend_amount_corporate > 0
-                    then monthly.bookings_amount_corporate / monthly.spend_amount_corporate
-            end as double
-        ) as roas,
-        cast(
-            case
-                when monthly.opportunity_credits > 0
-                    then monthly.spend_amount_corporate / monthly.opportunity_credits
-            end as decimal(18, 2)
-        ) as cost_per_attributed_opportunity,
+        case
+            when monthly.spend_amount_corporate > 0
+                then {{ divide(
+                    'monthly.bookings_amount_corporate', 'monthly.spend_amount_corporate'
+                ) }}
+        end as roas,
+        {{ to_money(
+            'case when monthly.opportunity_credits > 0 then '
+            ~ divide('monthly.spend_amount_corporate', 'monthly.opportunity_credits')
+            ~ ' end'
+        ) }} as cost_per_attributed_opportunity,
         '{{ var("corporate_currency") }}' as corporate_currency_code,
         as_of.as_of_date
     from monthly

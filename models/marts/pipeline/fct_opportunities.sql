@@ -153,10 +153,9 @@ converted as (
     select
         opportunities_staged.*,
         conversion_rates.conversion_rate,
-        cast(
-            opportunities_staged.reported_amount / conversion_rates.conversion_rate
-            as decimal(18, 2)
-        ) as amount_corporate
+        {{ to_money(
+            divide('opportunities_staged.reported_amount', 'conversion_rates.conversion_rate')
+        ) }} as amount_corporate
     from opportunities_staged
     left join conversion_rates
         on

@@ -137,16 +137,14 @@ final as (
         cast(daily_states.amount as decimal(18, 2)) as amount,
         daily_states.currency_code,
         cast(conversion_rates.conversion_rate as double) as conversion_rate,
-        cast(
-            daily_states.amount / conversion_rates.conversion_rate as decimal(18, 2)
-        ) as amount_corporate,
-        cast(
-            daily_states.amount
-            / conversion_rates.conversion_rate
-            * daily_states.probability
-            as decimal(18, 2)
-        ) as weighted_amount_corporate,
-        daily_states.version_number
+        {{ to_money(divide('daily_states.amount', 'conversion_rates.conversion_rate')) }}
+            as amount_corporate,
+        {{ to_money(
+            divide('daily_states.amount', 'conversion_rates.conversion_rate')
+            ~ ' * daily_states.probability'
+        ) }} as weighted_amount_corporate,
+        -- row_number() is an int on Spark, a bigint on DuckDB: the contract's type on both
+        cast(daily_states.version_number as bigint) as version_number
     from daily_states
     left join conversion_rates
         on

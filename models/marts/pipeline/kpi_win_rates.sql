@@ -103,17 +103,17 @@ rates as (
         company_wide.company_closed_count,
         company_wide.company_won_amount,
         company_wide.company_closed_amount,
-        closed_by_segment.won_count * 1.0 / closed_by_segment.closed_count
+        {{ divide('closed_by_segment.won_count', 'closed_by_segment.closed_count') }}
             as win_rate_by_count,
         case
             when closed_by_segment.closed_amount != 0
-                then closed_by_segment.won_amount / closed_by_segment.closed_amount
+                then {{ divide('closed_by_segment.won_amount', 'closed_by_segment.closed_amount') }}
         end as win_rate_by_amount,
-        company_wide.company_won_count * 1.0 / company_wide.company_closed_count
+        {{ divide('company_wide.company_won_count', 'company_wide.company_closed_count') }}
             as company_win_rate_by_count,
         case
             when company_wide.company_closed_amount != 0
-                then company_wide.company_won_amount / company_wide.company_closed_amount
+                then {{ divide('company_wide.company_won_amount', 'company_wide.company_closed_amount') }}
         end as company_win_rate_by_amount
     from closed_by_segment
     inner join company_wide

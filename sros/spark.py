@@ -1,0 +1,83 @@
+"""The Spark engine's hand-over: the ingested raw tables, as Parquet, where Spark reads them.
+
+Ingestion (dlt: typing by the contract, quarantine, load reports, deletions, history) writes
+the raw schemas of the DuckDB warehouse on either engine. For the `spark` target, each source
+table dbt declares is then written to `<spark_dir>/raw/<schema>/<table>/part-0.parquet` and
+registered in Spark's catalog as an external table over that folder (the dbt operation
+`register_parquet_sources`), so the models read `raw_salesforce.lead` on Spark as they do on
+DuckDB. (A cluster needs that folder on storage it reads; only the local session is built
+and tested here.)
+
+A table's folder is replaced whole: the new file is written beside it and renamed into place,
+so a reader sees the previous export or the new one, never half of one, and an interrupted
+export leaves the previous one standing. Running it again writes the same files.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import uuid
+from collections.abc import Iterable
+from pathlib import Path
+
+import duckdb
+
+from sros import paths
+
+
+def raw_root() -> Path:
+    """Where the raw tables are written as Parquet for Spark."""
+    return paths.spark_dir() / "raw"
+
+
+def source_tables(manifest: Path) -> list[tuple[str, str]]:
+    """The (schema, table) of every enabled dbt source in a parsed manifest: what the Spark
+    build reads, so what must be exported."""
+    document = json.loads(manifest.read_text())
+    return sorted(
+        {(source["schema"], source["identifier"]) for source in document["sources"].values()}
+    )
+
+
+def export_raw_tables(
+    warehouse: Path, tables: Iterable[tuple[str, str]], root: Path | None = None
+) -> dict[str, int]:
+    """Write each (schema, table) of the DuckDB warehouse to <root>/<schema>/<table>/ as one
+    Parquet file; return the rows written per `schema.table`. A table the warehouse lacks is
+    an error naming it (ingestion creates every table of an enabled source, so a missing one
+    means ingestion has not run for it)."""
+    root = root or raw_root()
+    written: dict[str, int] = {}
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        present = set(
+            con.execute(
+                "select table_schema, table_name from information_schema.tables"
+            ).fetchall()
+        )
+        missing = [f"{schema}.{table}" for schema, table in tables if (schema, table) not in present]
+        if missing:
+            raise FileNotFoundError(
+                f"{warehouse} has no table {', '.join(missing)}: run the ingestion "
+                "(`sros ingest`) before the Spark build"
+            )
+        for schema, table in tables:
+            folder = root / schema / table
+            folder.parent.mkdir(parents=True, exist_ok=True)
+            staging = folder.parent / f".{table}.{uuid.uuid4().hex}"
+            staging.mkdir()
+            try:
+                target = staging / "part-0.parquet"
+                quoted = f'"{schema}"."{table}"'
+                con.execute(f"copy (select * from {quoted}) to '{target}' (format parquet)")
+                written[f"{schema}.{table}"] = con.execute(
+                    f"select count(*) from {quoted}"
+                ).fetchone()[0]
+                previous = folder.parent / f".{table}.{uuid.uuid4().hex}.old"
+                if folder.exists():
+                    folder.rename(previous)
+                staging.rename(folder)
+                shutil.rmtree(previous, ignore_errors=True)
+            finally:
+                shutil.rmtree(staging, ignore_errors=True)
+    return written
