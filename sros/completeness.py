@@ -3,8 +3,8 @@
 Every dbt test and expectation passes on an empty table, so a setting that filters everything
 away (a calendar that starts after the data, an as-of date before it, a source switched off
 in one place and not another) would publish empty marts with every gate green. This check
-reads the dbt manifest: for each mart (a model in schema `marts`), its direct inputs (models,
-snapshots and sources; not the seeds, which hold definitions) are counted, and a mart that
+reads the dbt manifest: for each mart (a model in schema `marts`), its direct inputs (models
+and sources; not the seeds, which hold definitions) are counted, and a mart that
 is empty while every input has rows is a failure naming the inputs with their row counts,
 and the calendar's range when the mart is built on it (the usual cause). A mart with an
 empty input is explained by it: a CRM export without leads has no lead lifecycle, whatever

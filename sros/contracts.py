@@ -20,6 +20,17 @@ working):
   a required column, naming file and column, and quarantines a row whose required value is
   empty (or only whitespace), naming row, column and value; a missing or empty non-required
   column is null. Key columns (`meta.primary_key`) are always required.
+
+Table settings in `meta:` besides `primary_key`, `landing` and `export`:
+
+- `history: {tracked_columns: [...]}` (default none): ingestion keeps the change history of
+  these columns in a second raw table, `<table>_history` (one row per record and version,
+  valid over [`_sros_valid_from`, `_sros_valid_to`), `_sros_valid_to` null for the current
+  version), with dlt's `scd2` merge. A change in another column makes no new version. The
+  history table is declared in the same sources file with `meta: {history_of: <table>}`, the
+  table's columns and the history columns (`HISTORY_COLUMNS`); it is written by ingestion
+  from the table's files, never landed, so it is not a contract of its own (a landing folder
+  named after it is refused like any unknown folder).
 """
 
 from __future__ import annotations
@@ -50,6 +61,15 @@ RAW_TYPES = {
 # Units a ratio column's `meta.unit` may name.
 UNITS = ("percent", "fraction")
 
+# A table's change history (meta.history): the raw table's name, and the columns ingestion
+# adds to the table's own: when each version is valid (from, to: null while current) and the
+# version's hash over the key and the tracked columns (dlt's scd2 row version).
+HISTORY_SUFFIX = "_history"
+VALID_FROM_COLUMN = "_sros_valid_from"
+VALID_TO_COLUMN = "_sros_valid_to"
+ROW_VERSION_COLUMN = "_sros_row_version"
+HISTORY_COLUMNS = (VALID_FROM_COLUMN, VALID_TO_COLUMN, ROW_VERSION_COLUMN)
+
 
 @dataclass(frozen=True)
 class Column:
@@ -69,6 +89,12 @@ class TableContract:
     primary_key: tuple[str, ...]
     landing: str  # landing path prefix, e.g. "salesforce/lead"
     export: str = EXPORT_KINDS[0]  # meta.export: "incremental" or "full"
+    tracked_columns: tuple[str, ...] = ()  # meta.history.tracked_columns (none: no history)
+
+    @property
+    def history_table(self) -> str | None:
+        """The raw table holding this table's change history (meta.history), or None."""
+        return f"{self.name}{HISTORY_SUFFIX}" if self.tracked_columns else None
 
     @property
     def column_names(self) -> list[str]:
@@ -113,9 +139,13 @@ def load_contracts(models_dir: Path = MODELS_DIR) -> dict[tuple[str, str], Table
         document = yaml.safe_load(path.read_text())
         for source in document.get("sources", []):
             schema = _default_schema(source, path)
+            histories = {}  # base table -> its history table's declaration
             for table in source.get("tables", []):
                 where = f"{path}: {source['name']}.{table['name']}"
                 meta = table.get("meta") or {}
+                if "history_of" in meta:  # written by ingestion, not landed: not a contract
+                    histories[meta["history_of"]] = (table, where)
+                    continue
                 columns = []
                 for column in table.get("columns", []):
                     data_type = column.get("data_type")
@@ -144,10 +174,76 @@ def load_contracts(models_dir: Path = MODELS_DIR) -> dict[tuple[str, str], Table
                     primary_key=tuple(meta["primary_key"]),
                     landing=meta["landing"],
                     export=export,
+                    tracked_columns=_tracked_columns(meta, columns, meta["primary_key"], where),
                 )
+            _check_histories(source["name"], contracts, histories, f"{path}: {source['name']}")
     if not contracts:
         raise ContractError(f"no source contracts found under {models_dir}/staging")
     return contracts
+
+
+def _tracked_columns(
+    meta: dict, columns: list[Column], primary_key: list[str], where: str
+) -> tuple[str, ...]:
+    """The columns a table's change history tracks (meta.history.tracked_columns), or ()."""
+    if "history" not in meta:
+        return ()
+    tracked = (meta["history"] or {}).get("tracked_columns")
+    names = [column.name for column in columns]
+    if not tracked or not isinstance(tracked, list):
+        raise ContractError(
+            f"{where}: meta.history needs tracked_columns, a list of the columns whose "
+            "changes make a new version"
+        )
+    wrong = [name for name in tracked if name not in names or name in primary_key]
+    if wrong:
+        raise ContractError(
+            f"{where}: meta.history.tracked_columns {wrong} are not declared non-key columns "
+            "of the table"
+        )
+    return tuple(tracked)
+
+
+def _check_histories(
+    source: str,
+    contracts: dict[tuple[str, str], TableContract],
+    histories: dict[str, tuple[dict, str]],
+    where: str,
+) -> None:
+    """Each table with meta.history has its history table declared (`meta.history_of`), named
+    `<table>_history`, with the table's columns and types and the history columns."""
+    with_history = {
+        contract.name: contract
+        for (name, _), contract in contracts.items()
+        if name == source and contract.tracked_columns
+    }
+    for base, (table, table_where) in histories.items():
+        contract = with_history.get(base)
+        if contract is None:
+            raise ContractError(
+                f"{table_where}: meta.history_of names {base!r}, which is not a table of "
+                f"source {source!r} with meta.history"
+            )
+        if table["name"] != contract.history_table:
+            raise ContractError(
+                f"{table_where}: the history of {base!r} is the table {contract.history_table!r}"
+            )
+        declared = {column["name"]: column.get("data_type") for column in table.get("columns", [])}
+        expected = {column.name: column.data_type for column in contract.columns}
+        expected |= {column: "timestamp" for column in (VALID_FROM_COLUMN, VALID_TO_COLUMN)}
+        expected[ROW_VERSION_COLUMN] = "varchar"
+        if declared != expected:
+            differing = sorted(set(declared.items()) ^ set(expected.items()), key=str)
+            raise ContractError(
+                f"{table_where}: declare the columns of {base!r} with their data_type and "
+                f"{list(HISTORY_COLUMNS)}; these differ: {differing}"
+            )
+    for base, contract in with_history.items():
+        if base not in histories:
+            raise ContractError(
+                f"{where}.{base}: meta.history needs its history table declared: "
+                f"{contract.history_table} with meta: {{history_of: {base}}}"
+            )
 
 
 def _column(column: dict, data_type: str, where: str) -> Column:

@@ -37,8 +37,6 @@ def test_a_calendar_that_misses_the_data_is_named(
         "run",
         "--select",
         "int_calendar_days+",
-        "--exclude",
-        "resource_type:snapshot",
         "--full-refresh",
         "--vars",
         json.dumps({"calendar_start_date": "2030-01-01"}),

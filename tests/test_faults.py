@@ -255,7 +255,6 @@ _PROJECT_FILES = (
     "models",
     "seeds",
     "mappings",
-    "snapshots",
     "macros",
     "tests/dbt",
     "sros",

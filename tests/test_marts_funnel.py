@@ -344,21 +344,23 @@ def test_no_mart_column_holds_a_raw_email_or_name(company: tuple) -> None:
 def test_a_corrected_user_created_date_takes_effect(
     built_company: Callable, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
-    """The user snapshot versions a user's place in the organisation (manager, role, ...),
-    not their creation time: a created_date corrected in the CRM after the first load is
-    what the users' versions show at the next build, not the snapshot's first value."""
+    """The user history captured at ingestion versions a user's place in the organisation
+    (manager, role, ...), not their creation time: a created_date corrected in the CRM after
+    the first load is what the users' versions show at the next build, not the value of the
+    history's first row."""
     warehouse = built_company(leads=2000, seed=42).copy_to(tmp_path_factory.mktemp("user-fix"))
     corrected = datetime(2019, 3, 4, 5, 6, 7)
     with duckdb.connect(str(warehouse)) as con:
-        [(user_id, snapshot_created)] = con.sql(
-            "select user_id, created_at from snapshots.snp_salesforce__users "
-            "where dbt_valid_to is null order by user_id limit 1"
+        [(user_id, history_created)] = con.sql(
+            "select id, created_date from raw_salesforce.user_history "
+            "where _sros_valid_to is null order by id limit 1"
         ).fetchall()
-        assert snapshot_created != corrected
+        assert history_created != corrected
         con.execute(
             "update raw_salesforce.user set created_date = ? where id = ?", [corrected, user_id]
         )
-        # int_users_versioned is a view over staging and the snapshot: no rebuild needed
+        # int_users_versioned is a view over the staging views of user and user_history: no
+        # rebuild needed
         versions = con.execute(
             "select created_at, valid_from from intermediate.int_users_versioned "
             "where source_system = 'salesforce' and user_id = ? order by valid_from",

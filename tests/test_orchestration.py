@@ -130,7 +130,9 @@ def test_demo_job_end_to_end_matches_ground_truth_and_is_idempotent(
 
 
 def _staging_models() -> dict[str, str]:
-    """source.table -> the staging relation built from it (read from the dbt manifest)."""
+    """source.table -> the staging relation built from it (read from the dbt manifest). The
+    staging models of raw history tables (meta.history_of) are left out: their rows are a
+    table's versions, not its rows."""
     from orchestration.defs.dbt import DBT_PROJECT
 
     manifest = json.loads(DBT_PROJECT.manifest_path.read_text())
@@ -138,12 +140,17 @@ def _staging_models() -> dict[str, str]:
     for node in manifest["nodes"].values():
         if node["resource_type"] != "model" or node["fqn"][1] != "staging":
             continue
-        for source_id in node["depends_on"]["nodes"]:
-            if source_id.startswith("source."):
-                source = manifest["sources"][source_id]
-                models[f"{source['source_name']}.{source['name']}"] = (
-                    f"{node['schema']}.{node['alias']}"
-                )
+        sources = [
+            manifest["sources"][source_id]
+            for source_id in node["depends_on"]["nodes"]
+            if source_id.startswith("source.")
+        ]
+        if any(source["meta"].get("history_of") for source in sources):
+            continue
+        for source in sources:
+            models[f"{source['source_name']}.{source['name']}"] = (
+                f"{node['schema']}.{node['alias']}"
+            )
     return models
 
 

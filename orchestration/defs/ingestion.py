@@ -4,6 +4,9 @@ One Dagster multi-asset per source system; one asset per raw table, keyed
 `<source>/<table>` like dagster-dbt keys the matching dbt source, so the lineage runs from
 landing file to raw table to staging model, and one asset `<source>/_sros_landing_files` for
 the files under the source's folder that no table reads (refused, see sros/ingest/pipeline.py).
+A raw history table (`<table>_history`, contract `meta.history`) is written by its table's
+resource, so it is an external asset `<source>/<table>_history` downstream of the table's,
+reported materialized whenever the table's asset is.
 A last multi-asset, `landing_root/unknown_landing_files`, reports the files outside every
 source's folder (an unknown source folder, a file at the landing root) into `_sros`.
 
@@ -24,7 +27,7 @@ from dagster_dlt.translator import DltResourceTranslatorData
 
 from orchestration.defs.landing import landing_key
 from sros import locks, paths
-from sros.contracts import contracts_for, source_names
+from sros.contracts import TableContract, contracts_for, source_names
 from sros.ingest.pipeline import (
     LANDING_ROOT_DATASET,
     LANDING_ROOT_SOURCE,
@@ -100,6 +103,9 @@ def _ingestion_assets(source: str) -> dg.AssetsDefinition:
             )
             load_info = pipeline.last_trace.last_load_info if pipeline.last_trace else None
             reports = verify_load(pipeline, load_info.loads_ids if load_info else [])
+        for contract in contracts_for(source):
+            if contract.history_table and _raw_key(contract) in context.selected_asset_keys:
+                yield dg.AssetMaterialization(asset_key=_history_key(contract))
         for report in reports:
             if report["status"] == "refused":
                 context.log.warning("%(source_file)s refused: %(reason)s", report)
@@ -113,7 +119,33 @@ def _ingestion_assets(source: str) -> dg.AssetsDefinition:
     return ingest
 
 
-INGESTION_ASSETS = [_ingestion_assets(source) for source in [*source_names(), LANDING_ROOT_SOURCE]]
+def _raw_key(contract: TableContract) -> dg.AssetKey:
+    return dg.AssetKey([contract.source, contract.name])
+
+
+def _history_key(contract: TableContract) -> dg.AssetKey:
+    return dg.AssetKey([contract.source, contract.history_table])
+
+
+HISTORY_ASSETS = [
+    dg.AssetSpec(
+        key=_history_key(contract),
+        deps=[_raw_key(contract)],
+        group_name="raw",
+        description=(
+            f"Raw {contract.source}.{contract.history_table}: the versions of "
+            f"{', '.join(contract.tracked_columns)} of {contract.name}, written by dlt (scd2) "
+            f"when it loads {contract.source}.{contract.name}."
+        ),
+    )
+    for source in source_names()
+    for contract in contracts_for(source)
+    if contract.history_table
+]
+INGESTION_ASSETS = [
+    *(_ingestion_assets(source) for source in [*source_names(), LANDING_ROOT_SOURCE]),
+    *HISTORY_ASSETS,
+]
 
 
 def _committed(schema: str) -> str:

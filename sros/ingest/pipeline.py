@@ -49,13 +49,33 @@ only the newest (by modification time, then path) is loaded: the others, and a f
 the full export already applied, are refused as superseded. Every raw table carries the two
 columns (null when never set).
 
+Change history (contract `meta.history.tracked_columns`, see sros/contracts.py): the rows a
+run hands a table also go to its history table, `<table>_history`, with dlt's `scd2` merge.
+Its row version (`_sros_row_version`) is dlt's row hash of the key and the tracked columns
+only, so a change in another column makes no new version, and the key is in it so that two
+records with the same tracked values stay two versions. dlt retires a current version
+(`_sros_valid_to` = the load's time) only for the keys the load holds: a record absent from
+an incremental file keeps its version (what dlt's scd2 `merge_key` on the natural key does;
+here a `destination_scope` on the key, so that deleted rows count as present); a changed
+record gets a new version valid from the load's time (`_sros_valid_from`, dlt's load package
+time: when the change reached the warehouse), and an unchanged one nothing. A deleted record
+(marked deleted by a full export, or soft-deleted: `is_deleted`, `_fivetran_deleted`) closes
+its current version and opens none (the `source_filter` keeps it out of the inserted rows),
+as a dbt snapshot with `hard_deletes: invalidate` did; a record that comes back opens a new
+version. Of several rows of one key in a run (several incremental files), the one with the
+later `_fivetran_synced`, else from the file read later (files are read in path order), is
+the version. A run with no new file
+hands the history nothing, so it adds no version.
+
 Every table of a source's contract exists after its ingestion, so that staging reads an
 empty table rather than none (a CRM export of only some tables builds): a table that no row
 reached in a run (no file, a header-only file, only quarantined rows) and that the warehouse
 lacks, or holds without one of its columns (a warehouse loaded before the deletion columns
 existed), is created or completed by dlt from the table's hints (`materialize_table_schema`):
 the contract's columns with their types, the lineage columns `_sros_row_number` and
-`_sros_source_file`, and the deletion columns, empty. One query on the warehouse's
+`_sros_source_file`, and the deletion columns, empty. A history table is created (or
+completed) likewise, from an empty batch of its columns' types: dlt types its row version
+from the data only. One query on the warehouse's
 information schema per source and run decides; a table that is complete is left alone.
 
 Clean recovery: a run killed during a load leaves a pending dlt load package, and report or
@@ -83,11 +103,21 @@ import dlt
 import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
+from dlt.common.normalizers.json.helpers import get_row_hash
 from dlt.extract.source import DltSource
 
 from sros import paths
 from sros.config import load_config
-from sros.contracts import TableContract, contracts_for, load_contracts
+from sros.contracts import (
+    HISTORY_COLUMNS,
+    RAW_TYPES,
+    ROW_VERSION_COLUMN,
+    VALID_FROM_COLUMN,
+    VALID_TO_COLUMN,
+    TableContract,
+    contracts_for,
+    load_contracts,
+)
 from sros.demo_company.generate import GROUND_TRUTH, MANIFEST
 from sros.ingest.reader import (
     ROW_NUMBER_COLUMN,
@@ -101,6 +131,8 @@ QUARANTINE_TABLE = "_sros_quarantine"
 LOAD_REPORT_TABLE = "_sros_load_report"
 DELETED_AT_COLUMN = "_sros_deleted_at"
 DELETED_BY_FILE_COLUMN = "_sros_deleted_by_file"
+# Contract columns that mark a record deleted in the CRM (staging drops such rows).
+SOFT_DELETE_COLUMNS = ("is_deleted", "_fivetran_deleted")
 # The resource of each source that reports the source's refused files, and the pipeline for
 # files outside every source's folder (its dataset holds only their load report).
 REFUSED_FILES_RESOURCE = "_sros_landing_files"
@@ -184,6 +216,94 @@ def _column_hints(contract: TableContract) -> dict[str, dict]:
         # Two versions of a record in one load: the later sync wins, as in Fivetran.
         hints["_fivetran_synced"]["dedup_sort"] = "desc"
     return {**hints, **_RECORD_LINEAGE_HINTS, **_LINEAGE_HINTS}
+
+
+# --- a table's change history (meta.history) ---------------------------------------------
+
+
+def _history_hints(contract: TableContract) -> dict:
+    """dlt hints of a table's history table: scd2 on the row version, the current version of
+    a key retired only when the load holds the key, deleted rows never inserted (see the
+    module doc)."""
+    columns = _column_hints(contract)
+    if "_fivetran_synced" in columns:  # one row per key and load already (_history_rows)
+        columns["_fivetran_synced"].pop("dedup_sort")
+    columns[ROW_VERSION_COLUMN] = {"data_type": "text", "nullable": False}
+    key_matches = " AND ".join(
+        f"s.{_quote(key)} = {{table}}.{_quote(key)}" for key in contract.primary_key
+    )
+    live = [f"{_quote(DELETED_AT_COLUMN)} IS NULL"] + [
+        f"NOT COALESCE({_quote(column)}, FALSE)"
+        for column in SOFT_DELETE_COLUMNS
+        if column in contract.column_names
+    ]
+    return dlt.mark.make_hints(
+        table_name=contract.history_table,
+        write_disposition={
+            "disposition": "merge",
+            "strategy": "scd2",
+            "validity_column_names": [VALID_FROM_COLUMN, VALID_TO_COLUMN],
+            "active_record_timestamp": None,  # the current version's valid_to is null
+            "row_version_column_name": ROW_VERSION_COLUMN,
+            # natural key: only the keys of this load may have their version retired (a
+            # record missing from an incremental file is not deleted)
+            "destination_scope": (
+                f"EXISTS (SELECT 1 FROM {{staging_table}} AS s WHERE {key_matches})"
+            ),
+            # a deleted row retires its key's version but is not inserted as a new one
+            "source_filter": " AND ".join(live),
+        },
+        columns=columns,
+    )
+
+
+def _history_columns(contract: TableContract) -> dict[str, str]:
+    """Column -> DuckDB type of the rows handed to a history table (before the row version)."""
+    return {
+        **{column.name: RAW_TYPES[column.data_type] for column in contract.columns},
+        ROW_NUMBER_COLUMN: "BIGINT",
+        SOURCE_FILE_COLUMN: "VARCHAR",
+        DELETED_AT_COLUMN: "TIMESTAMP",
+        DELETED_BY_FILE_COLUMN: "VARCHAR",
+    }
+
+
+def _history_rows(contract: TableContract, batches: list[pa.Table]) -> pa.Table:
+    """The rows a run hands a table's history: one per key, from `batches` (the run's rows
+    and marked-deleted rows, in the order their files were read): the later
+    `_fivetran_synced`, else the later batch, wins. With the row version: dlt's row hash of
+    the key and the tracked columns."""
+    columns = _history_columns(contract)
+    synced = "_fivetran_synced desc nulls last, " if "_fivetran_synced" in columns else ""
+
+    def typed(present: set[str]) -> str:
+        return ", ".join(
+            f"cast({_quote(name) if name in present else 'null'} as {data_type}) as {_quote(name)}"
+            for name, data_type in columns.items()
+        )
+
+    with duckdb.connect() as connection:
+        selects = [f"select {typed(set())}, 0 as _sros_batch where false"]  # the types
+        for position, batch in enumerate(batches):
+            connection.register(f"batch_{position}", batch)
+            selects.append(
+                f"select {typed(set(batch.column_names))}, {position} as _sros_batch "
+                f"from batch_{position}"
+            )
+        keys = ", ".join(_quote(key) for key in contract.primary_key)
+        rows = connection.execute(
+            f"select * exclude (_sros_batch) from ({' union all '.join(selects)}) "
+            f"qualify row_number() over "
+            f"(partition by {keys} order by {synced}_sros_batch desc) = 1"
+        ).to_arrow_table()
+    versioned = [*contract.primary_key, *contract.tracked_columns]
+    versions = [get_row_hash(row) for row in rows.select(versioned).to_pylist()]
+    rows = rows.append_column(ROW_VERSION_COLUMN, pa.array(versions, pa.string()))
+    # not null, as the hints say: the key (an empty key was quarantined) and the version
+    not_null = {*contract.primary_key, ROW_VERSION_COLUMN}
+    return rows.cast(
+        pa.schema(field.with_nullable(field.name not in not_null) for field in rows.schema)
+    )
 
 
 # --- the landing zone's files ------------------------------------------------------------
@@ -418,6 +538,18 @@ def _table_reader(contract: TableContract, root: Path, warehouse: _WarehouseColu
     def report(row: dict) -> Iterator:
         yield dlt.mark.with_hints([row], report_hints, create_table_variant=True)
 
+    def history(batches: list[pa.Table]) -> Iterator:
+        """The run's rows to the table's history table (meta.history), or the table created
+        empty when no row came and the warehouse lacks it (or one of its columns)."""
+        if batches or not warehouse.columns(contract.history_table) >= {
+            *_column_hints(contract),
+            *HISTORY_COLUMNS,
+        }:
+            # with no row, an empty table of the history's types (dlt takes the row version's
+            # type from the data: dlt.mark.materialize_table_schema() cannot create it)
+            rows = _history_rows(contract, batches)
+            yield dlt.mark.with_hints(rows, _history_hints(contract), create_table_variant=True)
+
     @dlt.resource(name=contract.name)
     def read_files() -> Iterator:
         state = dlt.current.resource_state()
@@ -451,6 +583,7 @@ def _table_reader(contract: TableContract, root: Path, warehouse: _WarehouseColu
             handled[file.relative] = file.version
             yield from report(refused_report(file, contract.name, reason))
         has_rows = False  # whether this run hands the table any row
+        history_batches: list[pa.Table] = []  # the rows for the history, in file order
         for file in files:
             handled[file.relative] = file.version
             try:
@@ -480,9 +613,11 @@ def _table_reader(contract: TableContract, root: Path, warehouse: _WarehouseColu
                     row["rows_deleted"] = deleted.num_rows
                     if deleted.num_rows:
                         has_rows = True
+                        history_batches.append(deleted)
                         yield dlt.mark.with_hints(deleted, table_hints, create_table_variant=True)
             if result.rows.num_rows:  # the deletion columns come from the hints: null
                 has_rows = True
+                history_batches.append(result.rows)
                 yield dlt.mark.with_hints(result.rows, table_hints, create_table_variant=True)
             if result.quarantine:
                 yield dlt.mark.with_hints(
@@ -496,6 +631,8 @@ def _table_reader(contract: TableContract, root: Path, warehouse: _WarehouseColu
             yield dlt.mark.with_hints(
                 dlt.mark.materialize_table_schema(), empty_table_hints, create_table_variant=True
             )
+        if contract.history_table:
+            yield from history(history_batches)
 
     return read_files
 

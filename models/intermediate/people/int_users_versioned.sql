@@ -1,10 +1,13 @@
 -- The CRM users who own records (Salesforce users, HubSpot owners), one row per version of
--- their place in the organisation. Salesforce versions come from the snapshot
--- snp_salesforce__users: its first version is valid from the user's creation (a single
--- snapshot run gives the current manager since the user was created), later versions from
--- when the build saw the change. A user's creation time is not part of their place in the
--- organisation: it comes from the current user row, so a corrected created_date takes effect
--- at the next build (the snapshot keeps the value of the version it first saw).
+-- their place in the organisation. Salesforce versions come from the history captured at
+-- ingestion (stg_salesforce__user_history, dlt scd2 on the user's manager, role,
+-- department, region, title and active flag): its first version is valid from the user's
+-- creation (with a single load, the current manager applies since the user was created),
+-- later versions from the load that brought the change. A user's creation time is not part
+-- of their place in the organisation: it comes from the current user row, so a corrected
+-- created_date takes effect at the next build (the history keeps the value of the version's
+-- first row). A deleted user's last version stays valid (records they owned still need a
+-- team and region).
 -- HubSpot owners have one version (no manager hierarchy).
 -- Team and region come from the seeds (salesforce_departments, hubspot_teams).
 
@@ -14,9 +17,9 @@
 with
 
 {% if salesforce %}
-snp_salesforce__users as (
+stg_salesforce__user_history as (
 
-    select * from {{ ref('snp_salesforce__users') }}
+    select * from {{ ref('stg_salesforce__user_history') }}
 
 ),
 
@@ -69,38 +72,39 @@ versions as (
 
     {% if salesforce %}
     select
-        snp_salesforce__users.source_system,
-        snp_salesforce__users.user_id,
-        snp_salesforce__users.manager_user_id,
-        snp_salesforce__users.user_role_id,
+        stg_salesforce__user_history.source_system,
+        stg_salesforce__user_history.user_id,
+        stg_salesforce__user_history.manager_user_id,
+        stg_salesforce__user_history.user_role_id,
         stg_salesforce__user_roles.role_name,
-        snp_salesforce__users.title,
-        snp_salesforce__users.department as crm_team_name,
+        stg_salesforce__user_history.title,
+        stg_salesforce__user_history.department as crm_team_name,
         salesforce_departments.team_function as team,
-        snp_salesforce__users.region,
-        snp_salesforce__users.is_active,
+        stg_salesforce__user_history.region,
+        stg_salesforce__user_history.is_active,
         coalesce(
-            stg_salesforce__users.created_at, snp_salesforce__users.created_at
+            stg_salesforce__users.created_at, stg_salesforce__user_history.created_at
         ) as created_at,
         case
             when
                 row_number() over (
-                    partition by snp_salesforce__users.user_id
-                    order by snp_salesforce__users.dbt_valid_from
+                    partition by stg_salesforce__user_history.user_id
+                    order by stg_salesforce__user_history.valid_from_at
                 ) = 1
                 then
                     coalesce(
-                        stg_salesforce__users.created_at, snp_salesforce__users.created_at
+                        stg_salesforce__users.created_at,
+                        stg_salesforce__user_history.created_at
                     )
-            else snp_salesforce__users.dbt_valid_from
+            else stg_salesforce__user_history.valid_from_at
         end as valid_from
-    from snp_salesforce__users
+    from stg_salesforce__user_history
     left join stg_salesforce__users
-        on snp_salesforce__users.user_id = stg_salesforce__users.user_id
+        on stg_salesforce__user_history.user_id = stg_salesforce__users.user_id
     left join stg_salesforce__user_roles
-        on snp_salesforce__users.user_role_id = stg_salesforce__user_roles.user_role_id
+        on stg_salesforce__user_history.user_role_id = stg_salesforce__user_roles.user_role_id
     left join salesforce_departments
-        on snp_salesforce__users.department = salesforce_departments.department
+        on stg_salesforce__user_history.department = salesforce_departments.department
     {% endif %}
 
     {% if salesforce and hubspot %}

@@ -2,9 +2,10 @@
 -- amount (own currency), close date, probability (fraction) and forecast category.
 -- Salesforce: one version per OpportunityHistory row (each row is the full state after a
 -- change). HubSpot: the deal_stage history (stage entries) split further wherever the
--- snp_hubspot__deals snapshot recorded a new amount or close date; before the first
--- snapshot version, the earliest recorded amount and close date are taken to have held
--- since the deal was created (HubSpot keeps no history of them).
+-- history captured at ingestion (stg_hubspot__deal_history, dlt scd2) recorded a new amount,
+-- currency or close date; before the first recorded version, the earliest recorded amount
+-- and close date are taken to have held since the deal was created (HubSpot keeps no
+-- history of them).
 -- An opportunity without any history row (an export without OpportunityHistory, a deal
 -- without deal_stage rows) gets inferred versions (is_history_inferred): an open one is in
 -- its current state since its creation; a closed one was open from its creation, in its
@@ -80,9 +81,9 @@ hubspot_deal_stages as (
 
 ),
 
-hubspot_deal_snapshots as (
+hubspot_deal_history as (
 
-    select * from {{ ref('snp_hubspot__deals') }}
+    select * from {{ ref('stg_hubspot__deal_history') }}
 
 ),
 
@@ -102,7 +103,7 @@ deal_stage_entries as (
 
 deal_amount_versions as (
 
-    -- the earliest snapshot version stands for the time before snapshots began
+    -- the earliest recorded version stands for the time before ingestion first saw the deal
     select
         deal_id,
         amount,
@@ -110,15 +111,15 @@ deal_amount_versions as (
         close_date,
         case
             when
-                row_number() over (partition by deal_id order by dbt_valid_from) = 1
+                row_number() over (partition by deal_id order by valid_from_at) = 1
                 then cast('1900-01-01' as {{ dbt.type_timestamp() }})
-            else dbt_valid_from
+            else valid_from_at
         end as valid_from_at,
         coalesce(
-            dbt_valid_to,
+            valid_to_at,
             cast('9999-12-31' as {{ dbt.type_timestamp() }})
         ) as valid_to_at
-    from hubspot_deal_snapshots
+    from hubspot_deal_history
 
 ),
 
