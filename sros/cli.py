@@ -430,10 +430,12 @@ def _home_problem(command: str) -> str | None:
 
 
 def _setup_problem(command: str) -> str | None:
-    """An unreadable sros.yml, or (for a run) a missing or unsafe pseudonym key, in one line."""
-    from sros.config import ConfigError, load_config, pseudonym_key
+    """An unreadable sros.yml, an unknown SROS_ENGINE, or (for a run) a missing or unsafe
+    pseudonym key, in one line."""
+    from sros.config import ConfigError, engine, load_config, pseudonym_key
 
     try:
+        engine()
         pseudonym_key() if command == "run" else load_config()
     except ConfigError as error:
         return _one_line(error)
@@ -529,6 +531,10 @@ def _generator_leads(text: str) -> int:
 
 WAIT_HELP = "if another SROS run holds the run lock, wait for it to finish instead of exiting"
 VERBOSE_HELP = "also print the whole log (every Dagster event, dbt's output) on the terminal"
+ENGINE_HELP = (
+    "the engine dbt builds on: duckdb (default) or spark, a local Spark session "
+    "(sets SROS_ENGINE; see the README's Spark section)"
+)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -552,12 +558,14 @@ def main(argv: list[str] | None = None) -> int:
     demo.add_argument("--seed", type=int, default=42)
     demo.add_argument("--wait", action="store_true", help=WAIT_HELP)
     demo.add_argument("-v", "--verbose", action="store_true", help=VERBOSE_HELP)
+    demo.add_argument("--engine", choices=("duckdb", "spark"), default=None, help=ENGINE_HELP)
 
     run = commands.add_parser(
         "run", help="ingest the landing zone and dbt build (--wait: queue behind a run)"
     )
     run.add_argument("--wait", action="store_true", help=WAIT_HELP)
     run.add_argument("-v", "--verbose", action="store_true", help=VERBOSE_HELP)
+    run.add_argument("--engine", choices=("duckdb", "spark"), default=None, help=ENGINE_HELP)
     commands.add_parser("report", help="row counts and quarantine per raw table")
     commands.add_parser("validate", help="run the Great Expectations suites on the warehouse")
     mappings = commands.add_parser(
@@ -592,6 +600,8 @@ def main(argv: list[str] | None = None) -> int:
     generate.add_argument("--end", type=date.fromisoformat, default=None)
 
     args = parser.parse_args(argv)
+    if getattr(args, "engine", None):  # read when the Dagster definitions are imported
+        os.environ["SROS_ENGINE"] = args.engine
     problem = _home_problem(args.command) if args.command != "report" else None
     if problem is None and args.command in ("run", "mappings", "dbt", "dbt-vars"):
         problem = _setup_problem(args.command)

@@ -184,10 +184,27 @@ def load_config(path: Path | None = None) -> Config:
     )
 
 
+ENGINES = ("duckdb", "spark")
+
+
+def engine() -> str:
+    """The engine the dbt build runs on: $SROS_ENGINE, `duckdb` (the default) or `spark`,
+    the name of its output in profiles.yml (`sros run --engine spark` sets it)."""
+    name = os.environ.get("SROS_ENGINE", "duckdb")
+    if name not in ENGINES:
+        raise ConfigError(f"SROS_ENGINE is {name!r}; use one of {', '.join(ENGINES)}")
+    return name
+
+
 def dbt_installation() -> str:
-    """What dbt's parse depends on in this installation: its dbt vars and its mapping seeds."""
+    """What dbt's parse depends on in this installation: its dbt vars, its mapping seeds and
+    the engine (the dbt target)."""
     return json.dumps(
-        {"vars": load_config().dbt_vars, "mappings_dir": str(paths.mappings_dir())},
+        {
+            "vars": load_config().dbt_vars,
+            "mappings_dir": str(paths.mappings_dir()),
+            "engine": engine(),
+        },
         sort_keys=True,
     )
 

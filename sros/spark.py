@@ -51,11 +51,12 @@ def export_raw_tables(
     written: dict[str, int] = {}
     with duckdb.connect(str(warehouse), read_only=True) as con:
         present = set(
-            con.execute(
-                "select table_schema, table_name from information_schema.tables"
-            ).fetchall()
+            con.execute("select table_schema, table_name from information_schema.tables").fetchall()
         )
-        missing = [f"{schema}.{table}" for schema, table in tables if (schema, table) not in present]
+        tables = list(tables)
+        missing = [
+            f"{schema}.{table}" for schema, table in tables if (schema, table) not in present
+        ]
         if missing:
             raise FileNotFoundError(
                 f"{warehouse} has no table {', '.join(missing)}: run the ingestion "
@@ -81,3 +82,76 @@ def export_raw_tables(
             finally:
                 shutil.rmtree(staging, ignore_errors=True)
     return written
+
+
+def tables_root() -> Path:
+    """Where the local Spark session keeps the tables dbt builds (`spark.sql.warehouse.dir`
+    of the `spark` target): <root>/<schema>.db/<table>/."""
+    return paths.spark_dir() / "warehouse"
+
+
+def built_tables(manifest: Path) -> list[dict]:
+    """The seeds and table models (incremental ones included) of a parsed manifest: what a
+    Spark build writes as files."""
+    nodes = json.loads(manifest.read_text())["nodes"].values()
+    return sorted(
+        (
+            node
+            for node in nodes
+            if node["resource_type"] in ("model", "seed")
+            and node["config"].get("materialized") in ("table", "incremental", "seed")
+        ),
+        key=lambda node: node["unique_id"],
+    )
+
+
+def import_built_tables(
+    manifest: Path, warehouse: Path, root: Path | None = None
+) -> dict[str, int]:
+    """Copy every table the Spark build wrote (seeds, intermediate models, marts) into the
+    DuckDB warehouse, replacing the tables of the same name in one transaction; return the
+    rows per `schema.table`. A model with a contract keeps its declared column order and
+    types (Spark moves a partition column last; its folder names give it back as text)."""
+    root = root or tables_root()
+    copied: dict[str, int] = {}
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute("begin")
+        for node in built_tables(manifest):
+            schema, table = node["schema"], node.get("alias") or node["name"]
+            folder = root / f"{schema}.db" / table
+            files = sorted(
+                str(path)
+                for path in folder.rglob("*.parquet")
+                if not any(part.startswith((".", "_")) for part in path.relative_to(folder).parts)
+            )
+            contract = node["config"].get("contract", {}).get("enforced") and node["columns"]
+            relation = f'"{schema}"."{table}"'
+            con.execute(f'create schema if not exists "{schema}"')
+            if not files and not contract:
+                raise FileNotFoundError(
+                    f"{folder}: no Parquet file for {node['unique_id']}; did the Spark build "
+                    "finish?"
+                )
+            if not files:
+                columns = ", ".join(
+                    f'"{name}" {column["data_type"]}' for name, column in contract.items()
+                )
+                con.execute(f"create or replace table {relation} ({columns})")
+            else:
+                source = f"read_parquet({files!r}, hive_partitioning = true)"
+                selected = (
+                    ", ".join(
+                        f'cast("{name}" as {column["data_type"]}) as "{name}"'
+                        for name, column in contract.items()
+                    )
+                    if contract
+                    else "*"
+                )
+                con.execute(
+                    f"create or replace table {relation} as select {selected} from {source}"
+                )
+            copied[f"{schema}.{table}"] = con.execute(
+                f"select count(*) from {relation}"
+            ).fetchone()[0]
+        con.execute("commit")
+    return copied

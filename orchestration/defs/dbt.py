@@ -23,16 +23,17 @@ from dagster_dbt import (
 from dagster_dbt.dbt_project import using_dagster_dev
 
 from sros import paths
-from sros.config import dbt_installation, dbt_target_dir, load_config
+from sros.config import dbt_installation, dbt_target_dir, engine, load_config
 from sros.locks import LockHolder, WorkingFileLocked, lock_holder, wait_until_free
 from sros.paths import PROJECT_DIR
+from sros.spark import export_raw_tables, import_built_tables, raw_root, source_tables
 
 # dbt-duckdb's connect retries (profiles.yml: retries.connect_attempts 6) wait 1+2+4+8+16 s.
 DBT_CONNECT_WAIT_SECONDS = 31
 # The dbt installed beside this Python, so the venv need not be on PATH.
 DBT_EXECUTABLE = str(Path(sys.executable).parent / "dbt")
 
-_DBT_SOURCES = ("dbt_project.yml", "models", "seeds", "snapshots", "macros", "tests/dbt")
+_DBT_SOURCES = ("dbt_project.yml", "models", "seeds", "macros", "tests/dbt")
 # dbt build folders (compiled SQL, run_results.json, dbt.log) kept per installation.
 BUILDS_KEPT = 5
 
@@ -44,6 +45,8 @@ BUILDS_KEPT = 5
 # same pair: two installations with different settings never parse into one another's
 # manifest, and a `dbt parse` run by hand (into target/) never replaces it.
 _TARGET = dbt_target_dir()
+# The output of profiles.yml dbt builds on: duckdb, or spark (SROS_ENGINE, sros/config.py).
+ENGINE = engine()
 DBT_PROJECT = DbtProject(project_dir=PROJECT_DIR, profiles_dir=PROJECT_DIR, target_path=_TARGET)
 
 
@@ -86,6 +89,8 @@ def _parse_when_stale() -> None:
                 str(PROJECT_DIR),
                 "--target-path",
                 str(_TARGET),
+                "--target",
+                ENGINE,
                 *load_config().dbt_args(),
             ],
             cwd=PROJECT_DIR,
@@ -125,8 +130,6 @@ class SrosDbtTranslator(DagsterDbtTranslator):
     def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
         if dbt_resource_props["resource_type"] == "seed":
             return "seeds"
-        if dbt_resource_props["resource_type"] == "snapshot":
-            return "snapshots"
         fqn = dbt_resource_props.get("fqn", [])
         return fqn[1] if len(fqn) > 2 else "models"
 
@@ -139,7 +142,7 @@ class SrosDbtTranslator(DagsterDbtTranslator):
     ),
 )
 def sros_dbt_assets(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> Iterator:
-    """`dbt build` of the selected models, seeds, snapshots and their tests.
+    """`dbt build` of the selected models, seeds and their tests.
 
     dbt opens the working warehouse read-write in its own process. It starts once no other
     process has the file (a BI tool that opened it instead of the published copy), waiting up
@@ -153,10 +156,13 @@ def sros_dbt_assets(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> I
     # dbt's unit tests check the SQL against fixed inputs, so they belong to CI (they run in
     # the test suite's builds, tests/test_dbt_unit_tests.py), not to every production run.
     arguments = ["build", "--exclude-resource-type", "unit_test", *load_config().dbt_args()]
-    invocation = dbt.cli(
-        arguments, context=context, raise_on_error=False, target_path=_build_target(context)
-    )
+    target_path = _build_target(context)
+    if ENGINE == "spark":
+        _hand_raw_tables_to_spark(context, target_path)
+    invocation = dbt.cli(arguments, context=context, raise_on_error=False, target_path=target_path)
     yield from invocation.stream()
+    if ENGINE == "spark" and invocation.is_successful():
+        _copy_spark_tables_to_working(context, target_path)
     if not invocation.is_successful():
         holder = _lock_conflict(invocation.target_path)
         if holder is not None:
@@ -164,6 +170,64 @@ def sros_dbt_assets(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> I
         error = invocation.get_error()
         if error is not None:
             raise error
+
+
+def _dbt_step(arguments: list[str], target_path: Path) -> None:
+    """A dbt command of the Spark hand-over, its output in <target_path>/dbt.log; a failure
+    raises with the end of that output."""
+    completed = subprocess.run(
+        [
+            DBT_EXECUTABLE,
+            *arguments,
+            "--profiles-dir",
+            str(PROJECT_DIR),
+            "--target-path",
+            str(target_path),
+            *load_config().dbt_args(),
+        ],
+        cwd=PROJECT_DIR,
+        env=paths.dbt_environment(),
+        capture_output=True,
+        text=True,
+    )
+    if completed.returncode != 0:
+        raise RuntimeError(
+            f"dbt {' '.join(arguments[:2])} failed:\n{completed.stdout[-3000:]}"
+            f"{completed.stderr[-2000:]}"
+        )
+
+
+def _hand_raw_tables_to_spark(context: dg.AssetExecutionContext, target_path: Path) -> None:
+    """The Spark engine reads the raw tables ingestion wrote to the working warehouse as
+    Parquet (sros/spark.py), registered as tables in its catalog."""
+    written = export_raw_tables(
+        paths.warehouse_path(), source_tables(DBT_PROJECT.manifest_path), raw_root()
+    )
+    context.log.info(f"{len(written)} raw tables ({sum(written.values())} rows) -> {raw_root()}")
+    _dbt_step(
+        [
+            "run-operation",
+            "register_parquet_sources",
+            "--args",
+            json.dumps({"root": str(raw_root())}),
+            "--target",
+            "spark",
+        ],
+        target_path / "register",
+    )
+
+
+def _copy_spark_tables_to_working(context: dg.AssetExecutionContext, target_path: Path) -> None:
+    """After a Spark build: the tables it wrote (seeds, intermediate models, marts) replace
+    their namesakes in the working warehouse, and the staging views (the same SQL over the
+    same raw tables) are made there, so the expectations, the completeness check,
+    publication and the exports read Spark's numbers as they read DuckDB's."""
+    copied = import_built_tables(DBT_PROJECT.manifest_path, paths.warehouse_path())
+    context.log.info(f"{len(copied)} tables built on Spark copied to {paths.warehouse_path()}")
+    _dbt_step(
+        ["run", "--select", "path:models/staging", "--target", "duckdb"],
+        target_path / "duckdb_staging_views",
+    )
 
 
 def _lock_conflict(target_path: Path) -> LockHolder | None:
@@ -180,4 +244,4 @@ def _lock_conflict(target_path: Path) -> LockHolder | None:
 
 
 def dbt_resource() -> DbtCliResource:
-    return DbtCliResource(project_dir=DBT_PROJECT, dbt_executable=DBT_EXECUTABLE)
+    return DbtCliResource(project_dir=DBT_PROJECT, dbt_executable=DBT_EXECUTABLE, target=ENGINE)

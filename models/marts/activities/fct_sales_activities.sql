@@ -1,9 +1,7 @@
 {{
     config(
-        materialized=('table' if target.type == 'spark' else 'incremental'),
         unique_key='sales_activity_id',
         incremental_strategy='delete+insert',
-        on_schema_change='fail',
         post_hook="
             {% if is_incremental() %}
             delete from {{ this }}

@@ -2,10 +2,6 @@
     config(
         materialized='incremental',
         unique_key='snapshot_date',
-        incremental_strategy=(
-            'insert_overwrite' if target.type == 'spark' else 'delete+insert'
-        ),
-        partition_by=(['snapshot_date'] if target.type == 'spark' else none),
         on_schema_change='fail',
     )
 }}
