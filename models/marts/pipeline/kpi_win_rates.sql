@@ -113,7 +113,9 @@ rates as (
             as company_win_rate_by_count,
         case
             when company_wide.company_closed_amount != 0
-                then {{ divide('company_wide.company_won_amount', 'company_wide.company_closed_amount') }}
+                then {{ divide(
+                    'company_wide.company_won_amount', 'company_wide.company_closed_amount'
+                ) }}
         end as company_win_rate_by_amount
     from closed_by_segment
     inner join company_wide
