@@ -1,27 +1,8 @@
-{%- set history = source('salesforce', 'user_history') -%}
-{%- set users = source('salesforce', 'user') -%}
-
 with
 
 source as (
 
-    {% if not execute or history.is_cte or load_relation(history) is not none -%}
-    -- every row is a version: ingestion keeps the history of the user's place in the
-    -- organisation (meta.history of raw user, dlt scd2); a deleted user's last version is
-    -- closed there, so no row of it is a deletion
-    {{ fivetran_active_rows(history, every_version=true) }}
-    {%- else -%}
-    -- no history table (a schema a Fivetran connector maintains: SROS ingestion never wrote
-    -- it): each live user's current row is their one version
-    select
-        *,
-        coalesce(_fivetran_synced, created_date) as _sros_valid_from,
-        cast(null as {{ dbt.type_timestamp() }}) as _sros_valid_to
-    from ({{ fivetran_active_rows(users) }}) as current_users
-    where
-        not coalesce(_fivetran_deleted, false)
-        and _sros_deleted_at is null
-    {%- endif %}
+    {{ history_versions('salesforce', 'user', 'created_date') }}
 
 ),
 
