@@ -106,9 +106,8 @@ converted as (
     select
         account_months.*,
         conversion_rates.conversion_rate,
-        cast(
-            account_months.mrr_amount / conversion_rates.conversion_rate as decimal(18, 2)
-        ) as mrr_corporate
+        {{ to_money(divide('account_months.mrr_amount', 'conversion_rates.conversion_rate')) }}
+            as mrr_corporate
     from account_months
     left join conversion_rates
         on
@@ -150,10 +149,9 @@ previous_at_current_rate as (
     select
         with_previous.*,
         history_start.history_start_month,
-        cast(
-            with_previous.previous_mrr_amount / previous_rates.conversion_rate
-            as decimal(18, 2)
-        ) as previous_mrr_at_current_rate
+        {{ to_money(
+            divide('with_previous.previous_mrr_amount', 'previous_rates.conversion_rate')
+        ) }} as previous_mrr_at_current_rate
     from with_previous
     cross join history_start
     left join conversion_rates as previous_rates

@@ -51,7 +51,8 @@ spend_converted as (
         ad_spend.platform,
         ad_spend.utm_campaign,
         {{ dbt.date_trunc('month', 'ad_spend.spend_date') }} as month_start,
-        ad_spend.spend_amount / conversion_rates.conversion_rate as spend_amount_corporate,
+        {{ divide('ad_spend.spend_amount', 'conversion_rates.conversion_rate') }}
+            as spend_amount_corporate,
         ad_spend.impressions,
         ad_spend.clicks
     from ad_spend

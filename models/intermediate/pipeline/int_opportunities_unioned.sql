@@ -71,7 +71,7 @@ unioned as (
         lead_source,
         amount,
         currency_code,
-        probability_pct / 100.0 as probability,
+        {{ divide('probability_pct', '100') }} as probability,
         is_closed as crm_is_closed,
         is_won as crm_is_won,
         close_date,

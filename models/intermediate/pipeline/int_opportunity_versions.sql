@@ -55,7 +55,7 @@ salesforce_inferred_versions as (
         salesforce_opportunities.currency_code,
         salesforce_opportunities.close_date,
         salesforce_opportunities.forecast_category,
-        salesforce_opportunities.probability_pct / 100.0 as probability,
+        {{ divide('salesforce_opportunities.probability_pct', '100') }} as probability,
         cast(null as {{ dbt.type_string() }}) as crm_version_id,
         true as is_history_inferred
     from salesforce_opportunities
@@ -328,7 +328,7 @@ unioned as (
         salesforce_opportunities.currency_code,
         salesforce_opportunity_history.close_date,
         salesforce_opportunity_history.forecast_category,
-        salesforce_opportunity_history.probability_pct / 100.0 as probability,
+        {{ divide('salesforce_opportunity_history.probability_pct', '100') }} as probability,
         salesforce_opportunity_history.opportunity_history_id as crm_version_id,
         false as is_history_inferred
     from salesforce_opportunity_history

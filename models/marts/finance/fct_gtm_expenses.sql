@@ -45,7 +45,7 @@ final as (
         cast(expenses.amount as decimal(18, 2)) as amount,
         expenses.currency_code,
         cast(conversion_rates.conversion_rate as double) as conversion_rate,
-        cast(expenses.amount / conversion_rates.conversion_rate as decimal(18, 2))
+        {{ to_money(divide('expenses.amount', 'conversion_rates.conversion_rate')) }}
             as amount_corporate,
         '{{ var("corporate_currency") }}' as corporate_currency_code
     from expenses

@@ -292,14 +292,16 @@ shares as (
     select
         with_basis.*,
         case
-            when totals.total_basis > 0 then with_basis.basis_value / totals.total_basis
+            when totals.total_basis > 0
+                then {{ divide('with_basis.basis_value', 'totals.total_basis') }}
             when with_basis.breakdown_value is null then 1.0
             else 0.0
         end as shared_share,
         case
             when with_basis.breakdown = 'channel' and totals.total_ad_spend > 0
-                then with_basis.ad_spend / totals.total_ad_spend
-            when totals.total_basis > 0 then with_basis.basis_value / totals.total_basis
+                then {{ divide('with_basis.ad_spend', 'totals.total_ad_spend') }}
+            when totals.total_basis > 0
+                then {{ divide('with_basis.basis_value', 'totals.total_basis') }}
             when with_basis.breakdown_value is null then 1.0
             else 0.0
         end as direct_share
@@ -350,21 +352,21 @@ final as (
         unioned.allocation_basis,
         cast(unioned.new_customers as bigint) as new_customers,
         cast(unioned.new_mrr as decimal(18, 2)) as new_mrr_corporate,
-        cast(unioned.fully_loaded_expense as decimal(18, 2)) as fully_loaded_expense,
-        cast(unioned.marketing_expense as decimal(18, 2)) as marketing_expense,
-        cast(unioned.advertising_expense as decimal(18, 2)) as advertising_expense,
-        cast(case
-            when unioned.new_customers > 0
-                then unioned.fully_loaded_expense / unioned.new_customers
-        end as decimal(18, 2)) as fully_loaded_cac,
-        cast(case
-            when unioned.new_customers > 0
-                then unioned.marketing_expense / unioned.new_customers
-        end as decimal(18, 2)) as marketing_cac,
-        cast(case
-            when unioned.new_customers > 0
-                then unioned.advertising_expense / unioned.new_customers
-        end as decimal(18, 2)) as advertising_cac,
+        {{ to_money('unioned.fully_loaded_expense') }} as fully_loaded_expense,
+        {{ to_money('unioned.marketing_expense') }} as marketing_expense,
+        {{ to_money('unioned.advertising_expense') }} as advertising_expense,
+        {{ to_money(
+            'case when unioned.new_customers > 0 then '
+            ~ divide('unioned.fully_loaded_expense', 'unioned.new_customers') ~ ' end'
+        ) }} as fully_loaded_cac,
+        {{ to_money(
+            'case when unioned.new_customers > 0 then '
+            ~ divide('unioned.marketing_expense', 'unioned.new_customers') ~ ' end'
+        ) }} as marketing_cac,
+        {{ to_money(
+            'case when unioned.new_customers > 0 then '
+            ~ divide('unioned.advertising_expense', 'unioned.new_customers') ~ ' end'
+        ) }} as advertising_cac,
         case
             when unioned.new_customers = 0 then 'no new customers in the month'
         end as cac_null_reason,

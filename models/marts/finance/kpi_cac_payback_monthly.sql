@@ -75,9 +75,10 @@ final as (
         cast(with_prior.prior_month_expense as decimal(18, 2)) as prior_month_expense,
         cast(case
             when with_prior.has_prior_month and with_prior.new_mrr_corporate > 0
-                then
-                    with_prior.prior_month_expense
-                    / (with_prior.new_mrr_corporate * gross_margins.gross_margin)
+                then {{ divide(
+                    'with_prior.prior_month_expense',
+                    'with_prior.new_mrr_corporate * gross_margins.gross_margin',
+                ) }}
         end as double) as cac_payback_months,
         case
             when not with_prior.has_prior_month then 'no expense data for the prior month'

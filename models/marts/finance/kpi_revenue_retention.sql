@@ -139,11 +139,15 @@ final as (
             as cohort_retained_mrr,
         cast(case
             when cohort_totals.cohort_starting_mrr > 0
-                then cohort_totals.cohort_ending_mrr / cohort_totals.cohort_starting_mrr
+                then {{ divide(
+                    'cohort_totals.cohort_ending_mrr', 'cohort_totals.cohort_starting_mrr'
+                ) }}
         end as double) as net_revenue_retention,
         cast(case
             when cohort_totals.cohort_starting_mrr > 0
-                then cohort_totals.cohort_retained_mrr / cohort_totals.cohort_starting_mrr
+                then {{ divide(
+                    'cohort_totals.cohort_retained_mrr', 'cohort_totals.cohort_starting_mrr'
+                ) }}
         end as double) as gross_revenue_retention,
         '{{ var("corporate_currency") }}' as corporate_currency_code,
         keys_windowed.as_of_date

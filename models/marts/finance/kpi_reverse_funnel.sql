@@ -223,7 +223,9 @@ rates as (
         handoff_rates.trailing_sqls,
         case
             when opportunity_rates.trailing_won_count > 0
-                then opportunity_rates.trailing_won_amount / opportunity_rates.trailing_won_count
+                then {{ divide(
+                    'opportunity_rates.trailing_won_amount', 'opportunity_rates.trailing_won_count'
+                ) }}
         end as average_deal_size,
         case
             when opportunity_rates.trailing_closed_count > 0

@@ -96,7 +96,9 @@ final as (
         cast(coalesce(bookings.won_count, 0) as bigint) as won_count,
         cast(case
             when plan_months.bookings_target > 0
-                then coalesce(bookings.bookings_amount, 0) / plan_months.bookings_target
+                then {{ divide(
+                    'coalesce(bookings.bookings_amount, 0)', 'plan_months.bookings_target'
+                ) }}
         end as double) as bookings_attainment,
         cast(coalesce(pipeline_created.pipeline_created_amount, 0) as decimal(18, 2))
             as pipeline_created_amount,

@@ -108,7 +108,7 @@ measured as (
         cac.fully_loaded_cac,
         case
             when windowed.active_customers > 0
-                then windowed.ending_mrr / windowed.active_customers
+                then {{ to_money(divide('windowed.ending_mrr', 'windowed.active_customers')) }}
         end as arpa,
         case
             when trailing_window.trailing_customers_at_start > 0
@@ -155,7 +155,7 @@ with_ratio as (
         -- the ratio of the amounts as published (LTV rounded to cents like CAC)
         case
             when fully_loaded_cac > 0
-                then cast(ltv as decimal(18, 2)) / fully_loaded_cac
+                then {{ divide(to_money('ltv'), 'fully_loaded_cac') }}
         end as ltv_to_cac
     from with_ltv
 
@@ -179,7 +179,7 @@ final as (
         cast(with_ratio.trailing_customers_at_start as bigint)
             as trailing_customers_at_start,
         cast(with_ratio.trailing_churn_rate as double) as trailing_churn_rate,
-        cast(with_ratio.ltv as decimal(18, 2)) as ltv,
+        {{ to_money('with_ratio.ltv') }} as ltv,
         case
             when with_ratio.active_customers = 0 then 'no active customers'
             when with_ratio.trailing_customers_at_start = 0

@@ -26,8 +26,7 @@ final as (
         ad_spend_monthly.channel_team,
         ad_spend_monthly.utm_campaign,
         ad_spend_monthly.campaign_id,
-        cast(ad_spend_monthly.spend_amount_corporate as decimal(18, 2))
-            as spend_amount_corporate,
+        {{ to_money('ad_spend_monthly.spend_amount_corporate') }} as spend_amount_corporate,
         cast(ad_spend_monthly.impressions as bigint) as impressions,
         cast(ad_spend_monthly.clicks as bigint) as clicks,
         '{{ var("corporate_currency") }}' as corporate_currency_code,

@@ -153,16 +153,14 @@ final as (
         cast(created_by_period.created_amount as decimal(18, 2)) as created_amount,
         cast(created_by_period.sourced_count as bigint) as sourced_count,
         cast(created_by_period.sourced_amount as decimal(18, 2)) as sourced_amount,
-        cast(
-            created_by_period.sourced_count * 1.0 / created_by_period.created_count
-            as double
-        ) as sourced_count_share,
-        cast(
-            case
-                when created_by_period.created_amount != 0
-                    then created_by_period.sourced_amount / created_by_period.created_amount
-            end as double
-        ) as sourced_amount_share,
+        {{ divide('created_by_period.sourced_count', 'created_by_period.created_count') }}
+            as sourced_count_share,
+        case
+            when created_by_period.created_amount != 0
+                then {{ divide(
+                    'created_by_period.sourced_amount', 'created_by_period.created_amount'
+                ) }}
+        end as sourced_amount_share,
         cast(created_by_period.influenced_count as bigint) as influenced_count,
         cast(created_by_period.influenced_amount as decimal(18, 2)) as influenced_amount
     from created_by_period

@@ -192,9 +192,11 @@ velocity as (
 
     select
         *,
-        case when won_count > 0 then won_amount / won_count end as avg_deal_size,
-        case when closed_count > 0 then won_count * 1.0 / closed_count end as win_rate,
-        case when won_count > 0 then won_cycle_days * 1.0 / won_count end as avg_cycle_days
+        case when won_count > 0 then {{ divide('won_amount', 'won_count') }} end as avg_deal_size,
+        case when closed_count > 0 then {{ divide('won_count', 'closed_count') }} end as win_rate,
+        case
+            when won_count > 0 then {{ divide('won_cycle_days', 'won_count') }}
+        end as avg_cycle_days
     from velocity_factors
 
 ),
@@ -212,21 +214,15 @@ final as (
         cast(velocity.open_amount as decimal(18, 2)) as open_amount,
         cast(velocity.won_amount as decimal(18, 2)) as won_amount,
         cast(velocity.won_count as bigint) as won_count,
-        cast(velocity.avg_deal_size as decimal(18, 2)) as avg_deal_size,
+        {{ to_money('velocity.avg_deal_size') }} as avg_deal_size,
         cast(velocity.closed_count as bigint) as closed_count,
         cast(velocity.win_rate as double) as win_rate,
         cast(velocity.won_cycle_days as bigint) as won_cycle_days,
         cast(velocity.avg_cycle_days as double) as avg_cycle_days,
-        cast(
-            case
-                when velocity.avg_cycle_days > 0
-                    then
-                        velocity.open_count
-                        * velocity.avg_deal_size
-                        * velocity.win_rate
-                        / velocity.avg_cycle_days
-            end as decimal(18, 2)
-        ) as velocity_per_day,
+        {{ to_money(
+            'case when velocity.avg_cycle_days > 0 then velocity.open_count'
+            ~ ' * velocity.avg_deal_size * velocity.win_rate / velocity.avg_cycle_days end'
+        ) }} as velocity_per_day,
         cast(months_with_rules.velocity_trailing_months as integer)
             as velocity_trailing_months,
         cast(months_with_rules.trailing_window_start as date) as trailing_window_start
