@@ -429,13 +429,22 @@ def _home_problem(command: str) -> str | None:
     return None
 
 
-def _setup_problem(command: str) -> str | None:
-    """An unreadable sros.yml, an unknown SROS_ENGINE, or (for a run) a missing or unsafe
-    pseudonym key, in one line."""
-    from sros.config import ConfigError, engine, load_config, pseudonym_key
+def _engine_problem() -> str | None:
+    """An unknown SROS_ENGINE, in one line (the Dagster definitions read it)."""
+    from sros.config import ConfigError, engine
 
     try:
         engine()
+    except ConfigError as error:
+        return _one_line(error)
+    return None
+
+
+def _setup_problem(command: str) -> str | None:
+    """An unreadable sros.yml, or (for a run) a missing or unsafe pseudonym key, in one line."""
+    from sros.config import ConfigError, load_config, pseudonym_key
+
+    try:
         pseudonym_key() if command == "run" else load_config()
     except ConfigError as error:
         return _one_line(error)
@@ -603,6 +612,8 @@ def main(argv: list[str] | None = None) -> int:
     if getattr(args, "engine", None):  # read when the Dagster definitions are imported
         os.environ["SROS_ENGINE"] = args.engine
     problem = _home_problem(args.command) if args.command != "report" else None
+    if problem is None and args.command in ("run", "demo"):
+        problem = _engine_problem()
     if problem is None and args.command in ("run", "mappings", "dbt", "dbt-vars"):
         problem = _setup_problem(args.command)
     if problem:

@@ -146,6 +146,12 @@ def test_demo_with_an_unreadable_configuration_says_which_file(tmp_path: Path) -
     assert line.startswith(f"{home / 'sros.yml'}: not valid YAML")
 
 
+@pytest.mark.parametrize("command", ["run", "demo"])
+def test_an_unknown_engine_is_refused_at_once(installed: Path, command: str) -> None:
+    line = _refused_at_once(_sros(installed, command, SROS_ENGINE="sprak"))
+    assert line == "SROS_ENGINE is 'sprak'; use one of duckdb, spark"
+
+
 @pytest.mark.parametrize("leads", ["-5", "0", str(MIN_DEMO_LEADS - 1)])
 def test_demo_too_small_to_build_is_an_argument_error(tmp_path: Path, leads: str) -> None:
     completed = _sros(tmp_path, "demo", "--leads", leads)
