@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/bench.py                 # 10k and 100k leads
     .venv/bin/python bench/bench.py 10000 1000000   # any scales
+    .venv/bin/python bench/bench.py --spark 10000   # and the dbt build on Spark too
 
 Each stage (generate, ingest, dbt build, expectations) runs in its own process in a fresh temporary
 SROS_HOME, so wall time and peak memory (max RSS of the stage's process tree) are its own.
@@ -11,6 +12,9 @@ after each scale, the expectations' time as a share of the dbt build's, the ten 
 models of the build (dbt's run_results.json execution times) and what the KPI layer (the
 `kpi_layer` selector in selectors.yml: KPI marts, reports and attribution, with their tests)
 adds to the rest of the build, in summed execution time.
+With --spark, a last stage builds the same raw tables on the local Spark session the way
+`sros run --engine spark` does (raw tables to Parquet, registered, `dbt build --target spark`
+with every test), and the ratio of its wall time to the DuckDB build's is printed.
 Prints a table; run on demand, never from the test suite.
 """
 
@@ -86,11 +90,41 @@ def _stage_expectations(_: int) -> int:
     return sum(max(item.rows_checked or 0 for item in o.expectations) for o in outcomes)
 
 
+def _stage_spark(_: int) -> int:
+    import duckdb
+
+    from sros import paths
+    from sros.contracts import load_contracts
+    from sros.spark import export_raw_tables, raw_root, source_tables
+
+    target = paths.home_dir() / "target-spark"
+    spark = ["--profiles-dir", ".", "--quiet", "--target", "spark", "--target-path", str(target)]
+    subprocess.run(
+        [str(VENV_BIN / "dbt"), "parse", *spark], cwd=PROJECT_DIR, check=True, capture_output=True
+    )
+    export_raw_tables(paths.warehouse_path(), source_tables(target / "manifest.json"), raw_root())
+    operation = ["run-operation", "register_parquet_sources", "--args"]
+    root = json.dumps({"root": str(raw_root())})
+    for arguments in ([*operation, root], ["build"]):
+        subprocess.run(
+            [str(VENV_BIN / "dbt"), *arguments, *spark],
+            cwd=PROJECT_DIR,
+            check=True,
+            capture_output=True,
+        )
+    with duckdb.connect(str(paths.warehouse_path()), read_only=True) as connection:
+        return sum(
+            connection.execute(f'select count(*) from {c.schema}."{c.name}"').fetchone()[0]
+            for c in load_contracts().values()
+        )
+
+
 STAGES = {
     "generate": _stage_generate,
     "ingest": _stage_ingest,
     "dbt build": _stage_dbt,
     "expectations": _stage_expectations,
+    "spark build": _stage_spark,
 }
 
 
@@ -160,6 +194,9 @@ def _run_stage(stage: str, leads: int, home: Path) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("scales", nargs="*", type=int, default=[10_000, 100_000])
+    parser.add_argument(
+        "--spark", action="store_true", help="also build on the local Spark session"
+    )
     parser.add_argument("--stage", choices=STAGES, help=argparse.SUPPRESS)
     parser.add_argument("--leads", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -180,6 +217,8 @@ def main() -> None:
         with tempfile.TemporaryDirectory(prefix="sros-bench-") as home:
             wall = {}
             for stage in STAGES:
+                if stage == "spark build" and not args.spark:
+                    continue
                 result = _run_stage(stage, leads, Path(home))
                 wall[stage] = result["wall_s"]
                 print(
@@ -190,6 +229,13 @@ def main() -> None:
                 )
             share = wall["expectations"] / wall["dbt build"]
             print(f"{leads:>10,} expectations take {share:.0%} of the dbt build's time", flush=True)
+            if args.spark:
+                ratio = wall["spark build"] / wall["dbt build"]
+                print(
+                    f"{leads:>10,} the dbt build on Spark (local session) takes {ratio:.1f}x "
+                    "the DuckDB build's time",
+                    flush=True,
+                )
             slowest, kpi, other = _dbt_timings(Path(home))
             print(
                 f"{leads:>10,} KPI layer: {kpi:.1f} s of execution time on top of {other:.1f} s "
