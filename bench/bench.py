@@ -52,11 +52,22 @@ def _stage_ingest(_: int) -> int:
     return sum(report["rows_loaded"] for source in source_names() for report in ingest(source))
 
 
-def _stage_dbt(_: int) -> int:
+def _raw_rows() -> int:
+    """The rows of the raw tables the dbt build reads (its rows/s are per raw row)."""
     import duckdb
 
     from sros import paths
     from sros.contracts import load_contracts
+
+    with duckdb.connect(str(paths.warehouse_path()), read_only=True) as connection:
+        return sum(
+            connection.execute(f'select count(*) from {c.schema}."{c.name}"').fetchone()[0]
+            for c in load_contracts().values()
+        )
+
+
+def _stage_dbt(_: int) -> int:
+    from sros import paths
 
     subprocess.run(
         [
@@ -71,11 +82,7 @@ def _stage_dbt(_: int) -> int:
         cwd=PROJECT_DIR,
         check=True,
     )
-    with duckdb.connect(str(paths.warehouse_path()), read_only=True) as connection:
-        return sum(
-            connection.execute(f'select count(*) from {c.schema}."{c.name}"').fetchone()[0]
-            for c in load_contracts().values()
-        )
+    return _raw_rows()
 
 
 def _stage_expectations(_: int) -> int:
@@ -91,10 +98,8 @@ def _stage_expectations(_: int) -> int:
 
 
 def _stage_spark(_: int) -> int:
-    import duckdb
 
     from sros import paths
-    from sros.contracts import load_contracts
     from sros.spark import export_raw_tables, raw_root, source_tables
 
     target = paths.home_dir() / "target-spark"
@@ -112,11 +117,7 @@ def _stage_spark(_: int) -> int:
             check=True,
             capture_output=True,
         )
-    with duckdb.connect(str(paths.warehouse_path()), read_only=True) as connection:
-        return sum(
-            connection.execute(f'select count(*) from {c.schema}."{c.name}"').fetchone()[0]
-            for c in load_contracts().values()
-        )
+    return _raw_rows()
 
 
 STAGES = {
