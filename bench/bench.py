@@ -98,7 +98,6 @@ def _stage_expectations(_: int) -> int:
 
 
 def _stage_spark(_: int) -> int:
-
     from sros import paths
     from sros.spark import export_raw_tables, raw_root, source_tables
 
