@@ -149,6 +149,10 @@ def sros_dbt_assets(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> I
     to SROS_LOCK_TIMEOUT (sros/locks.py); it then keeps it open for the whole build
     (`keep_open` in profiles.yml) and retries its own connect (`retries`) should a reader slip
     in between. A lock that outlasts both fails the step with one line naming the process.
+
+    On the spark engine (SROS_ENGINE) the build runs on the local Spark session between a
+    hand-over of the raw tables and a copy of Spark's tables back into the working warehouse
+    (the two functions below), so the steps after this one read the same file either way.
     """
     working = paths.warehouse_path()
     wait_until_free(working, notify=context.log.warning)
