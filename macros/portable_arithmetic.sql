@@ -14,3 +14,11 @@
 {% macro to_money(expression) -%}
     cast(cast({{ expression }} as decimal(38, 9)) as decimal(18, 2))
 {%- endmacro %}
+
+{% macro exact_credit(expression) -%}
+    {#- An attribution credit (a double between 0 and 1) as the exact decimal both engines
+        multiply money by: decimal(19, 12) is wide enough for DuckDB's 128-bit product, and
+        the product with a decimal(18, 2) amount (precision 19 + 18 + 1) stays exact within
+        Spark's 38 digits. -#}
+    cast({{ expression }} as decimal(19, 12))
+{%- endmacro %}

@@ -393,11 +393,9 @@ final as (
         is_won,
         amount_corporate,
         -- the credit as an exact decimal first, as kpi_attribution_monthly sums it: the same
-        -- cents on every engine (a double times money rounds differently on DuckDB and
-        -- Spark). decimal(19, 12): wide enough for DuckDB's 128-bit product, and the product
-        -- (precision 19 + 18 + 1) still exact within Spark's 38 digits.
+        -- cents on every engine (a double times money rounds differently on DuckDB and Spark)
         cast(
-            cast(credit as decimal(19, 12)) * amount_corporate as decimal(18, 2)
+            {{ exact_credit('credit') }} * amount_corporate as decimal(18, 2)
         ) as attributed_amount_corporate,
         as_of_date
     from unioned_as_of

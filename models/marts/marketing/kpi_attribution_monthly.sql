@@ -52,8 +52,8 @@ pipeline_created as (
         channel,
         channel_team,
         campaign_id,
-        sum(cast(credit as decimal(19, 12)) * amount_corporate) as pipeline_amount_corporate,
-        sum(cast(credit as decimal(19, 12))) as opportunity_credits,
+        sum({{ exact_credit('credit') }} * amount_corporate) as pipeline_amount_corporate,
+        sum({{ exact_credit('credit') }}) as opportunity_credits,
         0 as bookings_amount_corporate,
         0 as won_opportunity_credits,
         0 as spend_amount_corporate
@@ -73,8 +73,8 @@ bookings as (
         campaign_id,
         0 as pipeline_amount_corporate,
         0 as opportunity_credits,
-        sum(cast(credit as decimal(19, 12)) * amount_corporate) as bookings_amount_corporate,
-        sum(cast(credit as decimal(19, 12))) as won_opportunity_credits,
+        sum({{ exact_credit('credit') }} * amount_corporate) as bookings_amount_corporate,
+        sum({{ exact_credit('credit') }}) as won_opportunity_credits,
         0 as spend_amount_corporate
     from attribution_touches
     where is_won
