@@ -5,10 +5,6 @@
 -- export with only some of those tables still has an as-of date. An export made without a
 -- sync column (_fivetran_synced empty, e.g. a Data Loader export) is as of its latest record
 -- change: the latest last-modified (else created) time of those tables.
--- A one-row table, not a view: marts, tests and the expectation suites read it many times,
--- and as a view each read would rescan the deduplicated CRM staging models.
-
-{{ config(materialized='table') }}
 
 {% set pinned = var('as_of_date', none) %}
 {% set as_of_expression = "cast('" ~ pinned ~ "' as date)" if pinned

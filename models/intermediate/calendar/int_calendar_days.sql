@@ -8,9 +8,6 @@
 -- calendar_end_date. Unpinned, the day spine is generated from calendar_floor_date (no
 -- derived calendar starts earlier: records dated before it are taken for typing errors, and
 -- a company with older data sets calendar_start_date) and cut to that range.
--- A table: the SLA clock and dim_dates both read it.
-
-{{ config(materialized='table') }}
 
 {% set calendar_floor_date = var('calendar_floor_date', '1990-01-01') %}
 {% set pinned_start = var('calendar_start_date', none) %}

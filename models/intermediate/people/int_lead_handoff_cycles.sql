@@ -3,9 +3,7 @@
 -- re-qualifies is a second handoff; a regression from SAL back to MQL is not). The cycle
 -- runs until the person's next handoff: next_handed_at and next_handoff_entry_sequence
 -- bound it for the models that find what happened within it (owners, touches,
--- dispositions). A table: four models read it.
-
-{{ config(materialized='table') }}
+-- dispositions).
 
 with
 

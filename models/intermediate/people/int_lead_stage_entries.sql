@@ -5,9 +5,6 @@
 -- they are in is not a new entry. A stage reached without passing the lead-funnel stages
 -- before it is flagged on the row reached after the skip (skipped stages listed, never
 -- invented as rows); a move to an earlier lead-funnel stage is flagged as a regression.
--- A table: fct_lead_lifecycle and the handoff models all read it.
-
-{{ config(materialized='table') }}
 
 with
 
