@@ -19,7 +19,7 @@ selector in selectors.yml: KPI marts, reports and attribution, with their tests)
 rest of the build, in summed execution time.
 With --spark, a last stage builds the same raw tables on the local Spark session the way
 `sros run --engine spark` does (raw tables to Parquet, registered, `dbt build --target spark`
-with every test), and the ratio of its wall time to the DuckDB build's is printed.
+with every data test), and the ratio of its wall time to the DuckDB build's is printed.
 Prints a table; run on demand, never from the test suite.
 """
 
@@ -78,6 +78,9 @@ def _stage_dbt(_: int) -> int:
         [
             str(VENV_BIN / "dbt"),
             "build",
+            # as the job builds (orchestration/defs/dbt.py): unit tests belong to CI
+            "--exclude-resource-type",
+            "unit_test",
             "--profiles-dir",
             ".",
             "--quiet",
@@ -141,7 +144,7 @@ def _stage_spark(_: int) -> int:
     export_raw_tables(paths.warehouse_path(), source_tables(target / "manifest.json"), raw_root())
     operation = ["run-operation", "register_parquet_sources", "--args"]
     root = json.dumps({"root": str(raw_root())})
-    for arguments in ([*operation, root], ["build"]):
+    for arguments in ([*operation, root], ["build", "--exclude-resource-type", "unit_test"]):
         subprocess.run(
             [str(VENV_BIN / "dbt"), *arguments, *spark],
             cwd=PROJECT_DIR,

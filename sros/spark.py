@@ -108,7 +108,7 @@ def built_tables(manifest: Path) -> list[dict]:
 def import_built_tables(
     manifest: Path, warehouse: Path, root: Path | None = None
 ) -> dict[str, int]:
-    """Copy every table the Spark build wrote (seeds, intermediate models, marts) into the
+    """Copy every table the Spark build wrote (seeds and every model) into the
     DuckDB warehouse, replacing the tables of the same name in one transaction; return the
     rows per `schema.table`. A model with a contract keeps its declared column order and
     types (Spark moves a partition column last; its folder names give it back as text)."""

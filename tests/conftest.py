@@ -50,7 +50,7 @@ class BuiltCompany:
 
     def copy_to(self, folder: Path) -> Path:
         """A copy of the warehouse in `folder`, for a test that changes it. The copy keeps the
-        file name: DuckDB views refer to their database by it."""
+        file name: dbt names the database by it in the SQL it runs."""
         copy = folder / self.warehouse.name
         shutil.copy(self.warehouse, copy)
         return copy

@@ -92,7 +92,7 @@ def broken(built_company: Callable, tmp_path_factory: pytest.TempPathFactory):
     """A copy of the built warehouse with one breach of each guarded definition."""
     built = built_company(leads=2000, seed=42)
     folder = tmp_path_factory.mktemp("gx-broken")
-    warehouse = folder / built.warehouse.name  # views refer to the database by file name
+    warehouse = folder / built.warehouse.name  # dbt names the database by its file name
     shutil.copy(built.warehouse, warehouse)
     with duckdb.connect(str(warehouse)) as con:
         rejected, current_rejected = con.execute(

@@ -10,7 +10,7 @@ for one that does not):
         incremental_test:
           date_column: snapshot_date
 
-On a copy of a built warehouse (keeping its file name: views refer to the database by it), for
+On a copy of a built warehouse (keeping its file name: dbt names the database by it), for
 each model:
 
 1. `prepare` (optional, per model in SCENARIOS): make the raw data look as it would have

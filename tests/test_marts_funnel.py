@@ -342,13 +342,14 @@ def test_no_mart_column_holds_a_raw_email_or_name(company: tuple) -> None:
 
 
 def test_a_corrected_user_created_date_takes_effect(
-    built_company: Callable, tmp_path_factory: pytest.TempPathFactory
+    built_company: Callable, run_dbt: Callable, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
     """The user history captured at ingestion versions a user's place in the organisation
     (manager, role, ...), not their creation time: a created_date corrected in the CRM after
     the first load is what the users' versions show at the next build, not the value of the
     history's first row."""
-    warehouse = built_company(leads=2000, seed=42).copy_to(tmp_path_factory.mktemp("user-fix"))
+    home = tmp_path_factory.mktemp("user-fix")
+    warehouse = built_company(leads=2000, seed=42).copy_to(home)
     corrected = datetime(2019, 3, 4, 5, 6, 7)
     with duckdb.connect(str(warehouse)) as con:
         [(user_id, history_created)] = con.sql(
@@ -359,8 +360,11 @@ def test_a_corrected_user_created_date_takes_effect(
         con.execute(
             "update raw_salesforce.user set created_date = ? where id = ?", [corrected, user_id]
         )
-        # int_users_versioned is a view over the staging views of user and user_history: no
-        # rebuild needed
+    # the next build
+    select = "+int_users_versioned,resource_type:model"
+    built = run_dbt("run", "--select", select, home=home, warehouse=warehouse)
+    assert built.returncode == 0, built.stdout[-3000:]
+    with duckdb.connect(str(warehouse)) as con:
         versions = con.execute(
             "select created_at, valid_from from intermediate.int_users_versioned "
             "where source_system = 'salesforce' and user_id = ? order by valid_from",

@@ -250,7 +250,11 @@ def test_opportunities_without_history_are_in_every_pipeline_mart(
             hubspot,
         )
     completed = run_dbt(
-        "run", "--select", "int_opportunity_versions+", home=home, warehouse=warehouse
+        "run",
+        "--select",
+        "stg_salesforce__opportunity_history+ stg_hubspot__deal_stages+",
+        home=home,
+        warehouse=warehouse,
     )
     assert completed.returncode == 0, completed.stdout[-5000:]
     with duckdb.connect(str(warehouse), read_only=True) as con:

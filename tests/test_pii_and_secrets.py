@@ -444,7 +444,7 @@ def test_an_email_and_phone_typed_into_an_account_name_are_masked_end_to_end(
             str(Path(sys.executable).parent / "dbt"),
             "run",
             "--select",
-            "dim_accounts",
+            "stg_salesforce__accounts dim_accounts",
             "--profiles-dir",
             ".",
             "--target-path",

@@ -166,7 +166,7 @@ def sros_dbt_assets(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> I
     invocation = dbt.cli(arguments, context=context, raise_on_error=False, target_path=target_path)
     yield from invocation.stream()
     if ENGINE == "spark" and invocation.is_successful():
-        _copy_spark_tables_to_working(context, target_path)
+        _copy_spark_tables_to_working(context)
     if not invocation.is_successful():
         holder = _lock_conflict(invocation.target_path)
         if holder is not None:
@@ -221,17 +221,12 @@ def _hand_raw_tables_to_spark(context: dg.AssetExecutionContext, target_path: Pa
     )
 
 
-def _copy_spark_tables_to_working(context: dg.AssetExecutionContext, target_path: Path) -> None:
-    """After a Spark build: the tables it wrote (seeds, intermediate models, marts) replace
-    their namesakes in the working warehouse, and the staging views (the same SQL over the
-    same raw tables) are made there, so the expectations, the completeness check,
+def _copy_spark_tables_to_working(context: dg.AssetExecutionContext) -> None:
+    """After a Spark build: the tables it wrote (seeds and every model) replace their
+    namesakes in the working warehouse, so the expectations, the completeness check,
     publication and the exports read Spark's numbers as they read DuckDB's."""
     copied = import_built_tables(DBT_PROJECT.manifest_path, paths.warehouse_path())
     context.log.info(f"{len(copied)} tables built on Spark copied to {paths.warehouse_path()}")
-    _dbt_step(
-        ["run", "--select", "path:models/staging", "--target", "duckdb"],
-        target_path / "duckdb_staging_views",
-    )
 
 
 def _lock_conflict(target_path: Path) -> LockHolder | None:
