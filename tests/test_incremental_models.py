@@ -14,12 +14,14 @@ On a copy of a built warehouse (keeping its file name: dbt names the database by
 each model:
 
 1. `prepare` (optional, per model in SCENARIOS): make the raw data look as it would have
-   arrived over time; then build the model in full (--full-refresh);
+   arrived over time; then build the model in full (--full-refresh), with the staging and
+   intermediate tables it reads (`+<model>`: they are tables, rebuilt from the raw rows);
 2. delete the model's rows of the last N_DAYS days of date_column (the table as it stood N_DAYS
    ago) and the rows of its oldest date_column value (history, far older than any lookback);
 3. `change` (optional, per model): what reached the CRM after the table was built;
-4. `dbt run --select <model>`, which must run incrementally (insert into the existing table);
-5. `dbt run --full-refresh --select <model>` on the same data, and compare row for row: the
+4. `dbt run --select +<model>`, which must run the model incrementally (insert into the
+   existing table);
+5. `dbt run --full-refresh --select +<model>` on the same data, and compare row for row: the
    incremental run gave every row of the full refresh, except the deleted oldest rows, which
    are still missing: it rebuilt the new days plus its lookback, not the history.
 
@@ -228,7 +230,8 @@ def _check_incremental_run(workspace: Workspace, model: dict, scenario: Scenario
     shutil.copy(workspace.source, workspace.warehouse)
     with duckdb.connect(str(workspace.warehouse)) as con:
         scenario.prepare(con)
-    _dbt(workspace, "run", "--full-refresh", "--select", name)
+    # +name: the staging and intermediate tables it reads see the changed raw rows too
+    _dbt(workspace, "run", "--full-refresh", "--select", f"+{name}")
 
     with duckdb.connect(str(workspace.warehouse)) as con:
         (last,) = con.sql(f"select max({date_column}) from {relation}").fetchone()
@@ -242,7 +245,7 @@ def _check_incremental_run(workspace: Workspace, model: dict, scenario: Scenario
         assert cut > 0 and history > 0
         scenario.change(con)
 
-    log = _dbt(workspace, "run", "--select", name)
+    log = _dbt(workspace, "run", "--select", f"+{name}")
     assert f"incremental model {relation}" in log
     # an incremental run inserts into the existing table; a full one fills a new table
     ran = workspace.target / "run" / model["package_name"] / model["original_file_path"]
@@ -250,7 +253,7 @@ def _check_incremental_run(workspace: Workspace, model: dict, scenario: Scenario
     with duckdb.connect(str(workspace.warehouse), read_only=True) as con:
         columns, incremental = _rows(con, relation)
 
-    _dbt(workspace, "run", "--full-refresh", "--select", name)
+    _dbt(workspace, "run", "--full-refresh", "--select", f"+{name}")
     with duckdb.connect(str(workspace.warehouse), read_only=True) as con:
         _, full = _rows(con, relation)
 
