@@ -51,6 +51,13 @@ PUBLICATION_TABLE = "publication"  # in schema `meta`: when and what was publish
 AS_OF_RELATION = ("intermediate", "int_as_of_date")
 PII_MASKED_TABLE = "pii_masked"  # in schema `meta`: rows per scanned text column and kind
 PII_KINDS = ("email", "phone", "email or phone")
+PII_MASKED_COLUMNS = {
+    "table_schema": "varchar",
+    "table_name": "varchar",
+    "column_name": "varchar",
+    "pii_kind": "varchar",
+    "values_masked": "bigint",
+}
 
 # What publication masks in text, as RE2 (DuckDB) patterns that Python's `re` reads the same
 # way: (kind, pattern, replacement). Emails first, so an email's digits are not a phone.
@@ -137,18 +144,19 @@ def publish(
                 ],
             )
             connection.execute(
-                f"create table meta.{PII_MASKED_TABLE} (table_schema varchar, "
-                "table_name varchar, column_name varchar, pii_kind varchar, "
-                "values_masked bigint)"
+                f"create table meta.{PII_MASKED_TABLE} ("
+                + ", ".join(f"{name} {kind}" for name, kind in PII_MASKED_COLUMNS.items())
+                + ")"
             )
             rows = [
                 (schema, table, column, kind, found)
                 for schema, table, column, *counts in masked
                 for kind, found in zip(PII_KINDS, counts, strict=True)
             ]
-            if rows:
-                connection.executemany(
-                    f"insert into meta.{PII_MASKED_TABLE} values (?, ?, ?, ?, ?)", rows
+            if rows:  # one statement (executemany runs one per row: seconds for 1,000 rows)
+                connection.execute(
+                    f"insert into meta.{PII_MASKED_TABLE} select unnest(?, recursive := true)",
+                    [[dict(zip(PII_MASKED_COLUMNS, row, strict=True)) for row in rows]],
                 )
             connection.execute("checkpoint")
         candidate.chmod(SHARED_FILE_MODE)  # before the rename: never visible as 0600
