@@ -1,3 +1,10 @@
+-- Incremental by day (materialization and strategy per engine in dbt_project.yml): a run
+-- rebuilds whole the days holding a touch that is new, gone (deleted), moved to another day
+-- or delivered again in a landing file since the table was built (macro changed_days); a
+-- full refresh rebuilds every day. A day whose every touch is gone keeps its rows until a
+-- full refresh (a day rebuilt is replaced by its new rows, and it has none); the yml's
+-- row_count_matches_input test fails on it and says which full refresh to run.
+
 with
 
 source as (
@@ -12,6 +19,37 @@ kept as (
     where _sros_deleted_at is null
 
 ),
+
+{% if is_incremental() %}
+changed as (
+
+    {{ changed_days('kept', this, 'touchpoint_id', 'occurred_at', '_sros_source_file') }}
+
+),
+
+days_to_rebuild as (
+
+    select current_date_of_row as occurred_date from changed
+    union
+    select loaded_date_of_row as occurred_date from changed
+
+),
+
+rebuilt as (
+
+    select kept.*
+    from kept
+    inner join days_to_rebuild
+        on cast(kept.occurred_at as date) = days_to_rebuild.occurred_date
+
+),
+{% else %}
+rebuilt as (
+
+    select * from kept
+
+),
+{% endif %}
 
 renamed as (
 
@@ -38,9 +76,14 @@ renamed as (
         utm_term,
 
         -- timestamps (UTC)
-        occurred_at
+        occurred_at,
+        cast(occurred_at as date) as occurred_date,
 
-    from kept
+        -- the landing file the row came from (incremental runs rebuild its day when the
+        -- touch is delivered again)
+        _sros_source_file
+
+    from rebuilt
 
 )
 
