@@ -41,55 +41,64 @@ touches_with_person as (
 
 ),
 
-ranked as (
+touches_before_creation as (
 
-    -- the lead-creation touch: the person's latest attribution touch at or before the
-    -- person's first CRM record was created
+    -- the person's attribution touches at or before the person's first CRM record was
+    -- created, latest first (ranked among those only: a window over every touch would sort
+    -- the millions of anonymous ones as one partition)
+    select
+        touchpoint_id,
+        row_number() over (
+            partition by person_id
+            order by occurred_at desc, touchpoint_id desc
+        ) as creation_recency
+    from touches_with_person
+    where is_before_person_creation
+
+),
+
+flagged as (
+
+    -- the lead-creation touch: the latest of them
     select
         touches_with_person.*,
-        case
-            when touches_with_person.is_before_person_creation
-                then row_number() over (
-                    partition by
-                        touches_with_person.person_id,
-                        touches_with_person.is_before_person_creation
-                    order by
-                        touches_with_person.occurred_at desc,
-                        touches_with_person.touchpoint_id desc
-                )
-        end as creation_recency
+        touches_before_creation.touchpoint_id is not null as is_lead_creation_touch
     from touches_with_person
+    left join touches_before_creation
+        on
+            touches_with_person.touchpoint_id = touches_before_creation.touchpoint_id
+            and touches_before_creation.creation_recency = 1
 
 ),
 
 final as (
 
     select
-        ranked.touchpoint_id,
-        ranked.person_id,
-        ranked.account_id,
-        ranked.occurred_at,
-        cast(ranked.occurred_at as date) as occurred_date,
-        ranked.touch_type,
-        ranked.intent_level,
-        ranked.is_attribution_touch,
-        ranked.channel,
-        ranked.channel_team,
+        flagged.touchpoint_id,
+        flagged.person_id,
+        flagged.account_id,
+        flagged.occurred_at,
+        cast(flagged.occurred_at as date) as occurred_date,
+        flagged.touch_type,
+        flagged.intent_level,
+        flagged.is_attribution_touch,
+        flagged.channel,
+        flagged.channel_team,
         {% if var('salesforce_enabled', true) -%}
-        coalesce(ranked.campaign_id, campaign_utms.campaign_id) as campaign_id,
+        coalesce(flagged.campaign_id, campaign_utms.campaign_id) as campaign_id,
         {%- else -%}
-        ranked.campaign_id,
+        flagged.campaign_id,
         {%- endif %}
-        ranked.utm_source,
-        ranked.utm_medium,
-        ranked.utm_campaign,
-        ranked.is_identified,
-        ranked.is_identified_by_cookie,
-        coalesce(ranked.creation_recency = 1, false) as is_lead_creation_touch
-    from ranked
+        flagged.utm_source,
+        flagged.utm_medium,
+        flagged.utm_campaign,
+        flagged.is_identified,
+        flagged.is_identified_by_cookie,
+        flagged.is_lead_creation_touch
+    from flagged
     {% if var('salesforce_enabled', true) -%}
     left join campaign_utms
-        on ranked.utm_campaign = campaign_utms.utm_campaign
+        on flagged.utm_campaign = campaign_utms.utm_campaign
     {%- endif %}
 
 )
