@@ -15,10 +15,10 @@ DuckDB reading every raw table once, every column, into a table.
 After each scale, the job end to end (ingest + dbt build + expectations + publish) and its
 peak memory against the targets for 1M leads (300 s, 8 GB), the daily run (the same job
 after one new day of landing files, `_stage_new_day`) as a share of it (target 10%), the
-dbt build's ratio to the floor, the expectations' time as a share of the dbt build's, the ten slowest models of the
-build (dbt's run_results.json execution times) and what the KPI layer (the `kpi_layer`
-selector in selectors.yml: KPI marts, reports and attribution, with their tests) adds to the
-rest of the build, in summed execution time.
+dbt build's ratio to the floor, the expectations' time as a share of the dbt build's, the
+ten slowest models of the build (dbt's run_results.json execution times) and what the KPI
+layer (the `kpi_layer` selector in selectors.yml: KPI marts, reports and attribution, with
+their tests) adds to the rest of the build, in summed execution time.
 With --spark, a last stage builds the same raw tables on the local Spark session the way
 `sros run --engine spark` does (raw tables to Parquet, registered, `dbt build --target spark`
 with every data test), and the ratio of its wall time to the DuckDB build's is printed.

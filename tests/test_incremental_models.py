@@ -113,7 +113,8 @@ def _date_column(node: dict) -> str | None:
 
 
 def _rebuilds_every_changed_day(node: dict) -> bool:
-    return bool(node["config"]["meta"].get("incremental_test", {}).get("rebuilds_every_changed_day"))
+    incremental_test = node["config"]["meta"].get("incremental_test", {})
+    return bool(incremental_test.get("rebuilds_every_changed_day"))
 
 
 class Scenario:
@@ -365,7 +366,7 @@ def _check_incremental_run(workspace: Workspace, model: dict, scenario: Scenario
         assert rebuilt, f"{name}: the run did not rebuild its oldest day, whose rows were gone"
         expected = full
     else:
-        assert not rebuilt, f"{name}: the run rebuilt history older than its lookback: {rebuilt[:3]}"
+        assert not rebuilt, f"{name}: rebuilt history older than its lookback: {rebuilt[:3]}"
         expected = [row for row in full if row[at] != oldest]
     if incremental != expected:
         missing, extra = set(expected) - set(incremental), set(incremental) - set(expected)
