@@ -3,6 +3,7 @@
     .venv/bin/python bench/bench.py                 # 10k and 100k leads
     .venv/bin/python bench/bench.py 10000 1000000   # any scales
     .venv/bin/python bench/bench.py --spark 10000   # and the dbt build on Spark too
+    .venv/bin/python bench/bench.py --keep /tmp/b 1000000  # keep the home in /tmp/b/1000000
 
 Each stage (generate, ingest, dbt build, expectations, publish, floor, then the daily run:
 new day, day ingest, day dbt build, day expectations, day publish) runs in its own process
@@ -16,9 +17,9 @@ After each scale, the job end to end (ingest + dbt build + expectations + publis
 peak memory against the targets for 1M leads (300 s, 8 GB), the daily run (the same job
 after one new day of landing files, `_stage_new_day`) as a share of it (target 10%), the
 dbt build's ratio to the floor, the expectations' time as a share of the dbt build's, the
-ten slowest models of the build (dbt's run_results.json execution times) and what the KPI
-layer (the `kpi_layer` selector in selectors.yml: KPI marts, reports and attribution, with
-their tests) adds to the rest of the build, in summed execution time.
+ten slowest models of the full and of the daily build (dbt's run_results.json execution
+times) and what the KPI layer (the `kpi_layer` selector in selectors.yml: KPI marts, reports
+and attribution, with their tests) adds to the rest of the build, in summed execution time.
 With --spark, a last stage builds the same raw tables on the local Spark session the way
 `sros run --engine spark` does (raw tables to Parquet, registered, `dbt build --target spark`
 with every data test), and the ratio of its wall time to the DuckDB build's is printed.
@@ -28,6 +29,7 @@ Prints a table; run on demand, never from the test suite.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import resource
@@ -35,6 +37,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
@@ -232,11 +235,14 @@ STAGES = {
 }
 
 
-def _dbt_timings(home: Path) -> tuple[list[tuple[str, float]], float, float]:
-    """(ten slowest models, KPI-layer seconds, other seconds) of the build in `home`, from
-    run_results.json; the KPI layer's nodes are those `dbt ls --selector kpi_layer` lists
-    (models with their data and unit tests), the same list the docs of selectors.yml give."""
-    results = json.loads((home / "target" / "run_results.json").read_text())["results"]
+def _dbt_timings(
+    home: Path, target: str = "target"
+) -> tuple[list[tuple[str, float]], float, float]:
+    """(ten slowest models, KPI-layer seconds, other seconds) of the build whose artefacts
+    are in `home`/`target`, from run_results.json; the KPI layer's nodes are those `dbt ls
+    --selector kpi_layer` lists (models with their data and unit tests), the same list the
+    docs of selectors.yml give."""
+    results = json.loads((home / target / "run_results.json").read_text())["results"]
     listed = subprocess.run(
         [
             str(VENV_BIN / "dbt"),
@@ -340,11 +346,31 @@ def _run_stage(stage: str, leads: int, home: Path) -> dict:
     return {"wall_s": wall, **result}
 
 
+@contextlib.contextmanager
+def _bench_home(keep: Path | None, leads: int) -> Iterator[str]:
+    """A temporary SROS_HOME, or with --keep a new folder that stays."""
+    if keep is None:
+        with tempfile.TemporaryDirectory(prefix="sros-bench-") as home:
+            yield home
+        return
+    home = keep / str(leads)
+    if home.exists():
+        raise SystemExit(f"{home} exists: give --keep a folder without a {leads} in it")
+    home.mkdir(parents=True)
+    yield str(home)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("scales", nargs="*", type=int, default=[10_000, 100_000])
     parser.add_argument(
         "--spark", action="store_true", help="also build on the local Spark session"
+    )
+    parser.add_argument(
+        "--keep",
+        type=Path,
+        metavar="DIR",
+        help="run in DIR/<leads> (must not exist) and keep it, to look at the build afterwards",
     )
     parser.add_argument("--stage", choices=STAGES, help=argparse.SUPPRESS)
     parser.add_argument("--leads", type=int, help=argparse.SUPPRESS)
@@ -363,7 +389,7 @@ def main() -> None:
     print(header)
     print("-" * len(header))
     for leads in args.scales:
-        with tempfile.TemporaryDirectory(prefix="sros-bench-") as home:
+        with _bench_home(args.keep, leads) as home:
             wall: dict[str, float] = {}
             peak_mb: dict[str, float] = {}
             for stage in STAGES:
@@ -396,9 +422,16 @@ def main() -> None:
                 f"for the rest of the build (+{kpi / other:.0%})",
                 flush=True,
             )
-            print(f"{leads:>10,} ten slowest models (execution s):", flush=True)
-            for name, seconds in slowest:
-                print(f"{'':>10} {seconds:>9.1f}  {name}", flush=True)
+            day_slowest, day_kpi, day_other = _dbt_timings(Path(home), "target-day")
+            print(
+                f"{leads:>10,} daily build: {day_kpi + day_other:.1f} s of execution time "
+                f"against {kpi + other:.1f} s for the full build",
+                flush=True,
+            )
+            for title, models in (("", slowest), ("daily build's ", day_slowest)):
+                print(f"{leads:>10,} {title}ten slowest models (execution s):", flush=True)
+                for name, seconds in models:
+                    print(f"{'':>10} {seconds:>9.1f}  {name}", flush=True)
 
 
 if __name__ == "__main__":
