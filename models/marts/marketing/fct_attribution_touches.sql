@@ -135,27 +135,22 @@ paths as (
 
 path_positions as (
 
+    -- one ordered window: the path in time order (occurred_at, then touchpoint_id, unique
+    -- per path). The touches before creation are a prefix of that order, so the latest of
+    -- them is the one numbered as many as they are, and the last touch the one numbered
+    -- path_touches_count.
     select
         *,
         row_number() over (
             partition by source_system, opportunity_id, attribution_model
             order by occurred_at, touchpoint_id
         ) as path_touch_number,
-        row_number() over (
-            partition by source_system, opportunity_id, attribution_model
-            order by occurred_at desc, touchpoint_id desc
-        ) as path_recency,
-        row_number() over (
-            partition by
-                source_system,
-                opportunity_id,
-                attribution_model,
-                is_before_creation
-            order by occurred_at desc, touchpoint_id desc
-        ) as creation_recency,
         count(*) over (
             partition by source_system, opportunity_id, attribution_model
-        ) as path_touches_count
+        ) as path_touches_count,
+        sum(case when is_before_creation then 1 else 0 end) over (
+            partition by source_system, opportunity_id, attribution_model
+        ) as touches_before_creation_count
     from paths
 
 ),
@@ -165,9 +160,9 @@ position_flags as (
     select
         *,
         path_touch_number = 1 as is_first_touch,
-        is_before_creation and creation_recency = 1
+        is_before_creation and path_touch_number = touches_before_creation_count
             as is_opportunity_creation_touch,
-        counts_touches_until_won and path_recency = 1
+        counts_touches_until_won and path_touch_number = path_touches_count
             as is_closed_won_touch
     from path_positions
 
