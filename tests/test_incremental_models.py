@@ -25,7 +25,8 @@ each model:
    incremental run gave every row of the full refresh, except the deleted oldest rows, which
    are still missing: it rebuilt the new days plus its lookback, not the history.
 
-A model rebuilt by changed days (stg_marketing__touchpoints, int_person_touchpoints) finds
+A model rebuilt by changed days (stg_marketing__touchpoints, int_person_touchpoints,
+fct_sales_activities) finds
 every row that is new, gone, moved or delivered again, at any age, rather than rebuilding a
 lookback; its yml says so (`rebuilds_every_changed_day: true` beside date_column), and step 5
 then expects every row of the full refresh, the deleted oldest ones included.
@@ -131,27 +132,11 @@ class Scenario:
 
 
 class SalesActivities(Scenario):
-    """fct_sales_activities re-selects the activities that occurred or were synced within its
-    lookback. The demo export stamps every raw row with the export's sync time, as a first
-    full sync would, which puts every activity in the sync window; a Fivetran stream syncs a
-    row when it is logged or changed. prepare() gives every activity (and HubSpot link) the
-    sync time of its creation plus an hour. change() then brings, synced at the export, four
-    activities far older than the lookback, so that only the sync window and the post-hook
-    can pick them up: a task logged late (its row was not in the table yet), a meeting moved a
-    day (edited), a meeting moved past the as-of date and a deleted HubSpot engagement."""
-
-    def prepare(self, con: duckdb.DuckDBPyConnection) -> None:
-        con.execute(
-            """
-            update raw_salesforce.task set _fivetran_synced = created_date + interval 1 hour;
-            update raw_salesforce.event set _fivetran_synced = created_date + interval 1 hour;
-            update raw_hubspot.engagement set _fivetran_synced = created_at + interval 1 hour;
-            update raw_hubspot.engagement_contact set _fivetran_synced = e._fivetran_synced
-            from raw_hubspot.engagement as e where e.id = engagement_contact.engagement_id;
-            update raw_hubspot.engagement_deal set _fivetran_synced = e._fivetran_synced
-            from raw_hubspot.engagement as e where e.id = engagement_deal.engagement_id;
-            """
-        )
+    """fct_sales_activities rebuilds the days of every activity that changed, at any age.
+    change() brings five activities far older than any lookback: a task logged late (its row
+    was not in the table yet), a meeting moved a day, a meeting moved past the as-of date, a
+    deleted HubSpot engagement, and a task handed to another owner without a new sync time
+    (a source that stamps none: only the row-by-row comparison can see it)."""
 
     def change(self, con: duckdb.DuckDBPyConnection) -> None:
         (latest,) = con.sql("select max(occurred_at) from marts.fct_sales_activities").fetchone()
@@ -165,7 +150,7 @@ class SalesActivities(Scenario):
                 """,
                 [source_table, n],
             ).fetchone()
-            # far older than the lookback (sales_activity_lookback_days, 7)
+            # far older than the N_DAYS cut: only a changed-day comparison finds it
             assert row[2] < latest - timedelta(days=30)
             return row
 
@@ -173,6 +158,12 @@ class SalesActivities(Scenario):
         self.moved = nth_oldest("salesforce.event", 10)
         self.rescheduled = nth_oldest("salesforce.event", 20)
         self.deleted = nth_oldest("hubspot.engagement", 10)
+        self.handed_over = nth_oldest("salesforce.task", 20)
+        (self.new_owner,) = con.execute(
+            "select min(owner_user_id) from marts.fct_sales_activities where owner_user_id <> ("
+            " select owner_user_id from marts.fct_sales_activities where sales_activity_id = ?)",
+            [self.handed_over[0]],
+        ).fetchone()
         con.execute(
             "delete from marts.fct_sales_activities where sales_activity_id = ?", [self.late[0]]
         )
@@ -197,6 +188,10 @@ class SalesActivities(Scenario):
             f" _fivetran_synced = {export} where id = ?",
             [self.deleted[1]],
         )
+        con.execute(
+            "update raw_salesforce.task set owner_id = ? where id = ?",
+            [self.new_owner, self.handed_over[1]],
+        )
 
     def check(self, rows: list[dict]) -> None:
         by_id = {row["sales_activity_id"]: row for row in rows}
@@ -204,6 +199,7 @@ class SalesActivities(Scenario):
         assert by_id[self.moved[0]]["occurred_at"] == self.moved[2] + timedelta(days=1)
         assert self.rescheduled[0] not in by_id
         assert self.deleted[0] not in by_id
+        assert by_id[self.handed_over[0]]["owner_user_id"] == self.new_owner
 
 
 class MarketingTouches(Scenario):
@@ -218,8 +214,7 @@ class MarketingTouches(Scenario):
             select touchpoint_id, occurred_at from touches
             where
                 occurred_date < (select max(occurred_date) - 60 from touches)
-                -- days that keep touches (a day that loses its last one keeps it until a
-                -- full refresh: the row_count_matches_input test fails on it)
+                -- days that keep touches (the activities' scenario empties a day)
                 and occurred_date in (
                     select occurred_date from touches group by all having count(*) >= 4
                 )

@@ -9,6 +9,16 @@ tables as Parquet, registered by the dbt operation `register_parquet_sources`), 
 rows and, row for row, the same values: money (decimals) and counts exactly, doubles (rates,
 medians) to 1e-9, timestamps to the second. A difference fails with the mart, the row's key
 (its columns that are not doubles) and both values.
+
+Then the incremental models on Spark (those the Spark manifest materializes `incremental`,
+each partitioned by the date column its yml's `incremental_test` names): the partitions of
+their last N_DAYS days and of their oldest day are dropped, `dbt run --target spark` runs
+them incrementally, and each must give back the DuckDB build's rows (those of the full
+build): every row for a model rebuilt by changed days (`rebuilds_every_changed_day`), every
+row but the oldest day's for a model with a lookback, which must not rebuild history. The
+DuckDB side (tests/test_incremental_models.py) proves incremental = full refresh with
+changes to the raw data; this proves the Spark strategy (insert_overwrite of partitions)
+gives the same rows.
 """
 
 from __future__ import annotations
@@ -16,9 +26,11 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Callable
-from datetime import date, datetime
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pytest
@@ -29,6 +41,7 @@ pytestmark = pytest.mark.slow
 
 TOLERANCE = 1e-9
 DIFFERENCES_SHOWN = 20
+N_DAYS = 20  # the days cut from each incremental model, as in test_incremental_models.py
 
 
 def _marts(manifest: Path) -> list[str]:
@@ -97,14 +110,25 @@ def _differences(mart: str, columns: list[str], duck: list[tuple], spark: list[t
     return found
 
 
-def test_every_mart_is_the_same_on_spark(
-    built_company: Callable, tmp_path: Path, run_dbt: Callable
-) -> None:
+@dataclass(frozen=True)
+class SparkBuild:
+    """The DuckDB-built company and the same raw tables built on the local Spark session."""
+
+    company: Any  # conftest.BuiltCompany
+    home: Path  # SROS_HOME of the Spark build (its tables under spark/warehouse)
+    manifest: Path  # the Spark build's (`--target spark`: Spark's materializations)
+
+
+@pytest.fixture(scope="module")
+def spark_build(
+    built_company: Callable, tmp_path_factory: pytest.TempPathFactory, run_dbt: Callable
+) -> SparkBuild:
     company = built_company()
-    home = tmp_path / "spark-home"
+    home = tmp_path_factory.mktemp("spark-home")
     raw = home / "spark" / "raw"
-    manifest = company.target / "manifest.json"
-    written = export_raw_tables(company.warehouse, source_tables(manifest), raw)
+    written = export_raw_tables(
+        company.warehouse, source_tables(company.target / "manifest.json"), raw
+    )
     assert written["raw_salesforce.lead"] > 0
 
     registered = run_dbt(
@@ -121,26 +145,146 @@ def test_every_mart_is_the_same_on_spark(
         "build", "--target", "spark", "--exclude-resource-type", "test", "unit_test", home=home
     )
     assert built.returncode == 0, built.stdout[-6000:] + built.stderr[-2000:]
+    return SparkBuild(company, home, home / "target" / "manifest.json")
 
+
+def _compare(
+    duck_con: duckdb.DuckDBPyConnection,
+    spark_con: duckdb.DuckDBPyConnection,
+    relation: str,
+    duck_filter: str = "true",
+    *,
+    by_name: bool = False,
+) -> list[str]:
+    """The differences between a relation of the DuckDB build (its rows where duck_filter
+    holds) and the same relation of the copy of Spark's tables. Columns must come in the
+    same order, except in a model without a contract when by_name: Spark writes a partition
+    column last, and only a contract gives the declared order back."""
+    columns, duck = _rows(duck_con, f"(select * from {relation} where {duck_filter})")
+    spark_columns, spark = _rows(spark_con, relation)
+    if by_name and sorted(spark_columns) == sorted(columns):
+        listed = ", ".join(f'"{column}"' for column in columns)
+        spark_columns, spark = _rows(spark_con, f"(select {listed} from {relation})")
+    if spark_columns != columns:
+        return [f"{relation}: columns {columns} on DuckDB, {spark_columns} on Spark"]
+    return _differences(relation, columns, duck, spark)
+
+
+def test_every_mart_is_the_same_on_spark(spark_build: SparkBuild) -> None:
     # sros/spark.py copies what Spark wrote into a DuckDB file, as `sros run --engine spark`
     # does before the expectations and publication: compare that copy with the DuckDB build.
-    spark_copy = home / "spark_tables.duckdb"
-    import_built_tables(manifest, spark_copy, home / "spark" / "warehouse")
+    manifest = spark_build.company.target / "manifest.json"
+    spark_copy = spark_build.home / "spark_tables.duckdb"
+    import_built_tables(manifest, spark_copy, spark_build.home / "spark" / "warehouse")
     marts = _marts(manifest)
     assert len(marts) > 40
-    differences: list[str] = []
     with (
-        duckdb.connect(str(company.warehouse), read_only=True) as duck_con,
+        duckdb.connect(str(spark_build.company.warehouse), read_only=True) as duck_con,
         duckdb.connect(str(spark_copy), read_only=True) as spark_con,
     ):
-        for mart in marts:
-            columns, duck = _rows(duck_con, f"marts.{mart}")
-            spark_columns, spark = _rows(spark_con, f"marts.{mart}")
-            if spark_columns != columns:
-                differences.append(f"{mart}: columns {columns} on DuckDB, {spark_columns} on Spark")
-                continue
-            differences += _differences(mart, columns, duck, spark)
+        differences = [
+            difference
+            for mart in marts
+            for difference in _compare(duck_con, spark_con, f"marts.{mart}")
+        ]
     assert not differences, (
         f"{len(differences)} difference(s) between the DuckDB and the Spark marts:\n"
         + "\n".join(differences[:DIFFERENCES_SHOWN])
+    )
+
+
+def _incremental_on_spark(manifest: Path) -> list[dict]:
+    nodes = json.loads(manifest.read_text())["nodes"].values()
+    return sorted(
+        (
+            node
+            for node in nodes
+            if node["resource_type"] == "model" and node["config"]["materialized"] == "incremental"
+        ),
+        key=lambda node: node["name"],
+    )
+
+
+def test_incremental_models_rebuild_cut_days_on_spark(
+    spark_build: SparkBuild, run_dbt: Callable
+) -> None:
+    models = _incremental_on_spark(spark_build.manifest)
+    assert {"stg_marketing__touchpoints", "fct_pipeline_snapshots_daily"} <= {
+        model["name"] for model in models
+    }
+    home = spark_build.home
+    with duckdb.connect(str(spark_build.company.warehouse), read_only=True) as duck_con:
+        oldest_days: dict[str, date] = {}
+        for model in models:
+            name = model["name"]
+            date_column = model["config"]["meta"].get("incremental_test", {}).get("date_column")
+            # a Parquet table on Spark loses rows only by whole partitions
+            partition_by = model["config"].get("partition_by")
+            assert partition_by == [date_column], (
+                f"{name}: incremental on Spark, so partitioned by its incremental_test "
+                f"date_column ({date_column}); partition_by is {partition_by}"
+            )
+            relation = f"{model['schema']}.{model['alias']}"
+            (last, oldest) = duck_con.sql(
+                f"select max({date_column}), min({date_column}) from {relation}"
+            ).fetchone()
+            days = [
+                day
+                for (day,) in duck_con.execute(
+                    f"select distinct {date_column} from {relation}"
+                    f" where {date_column} > ? or {date_column} = ? order by 1",
+                    [last - timedelta(days=N_DAYS), oldest],
+                ).fetchall()
+            ]
+            oldest_days[name] = oldest
+            partitions = ", ".join(f"partition ({date_column} = '{day}')" for day in days)
+            dropped = run_dbt(
+                "run-operation",
+                "run_query",
+                "--args",
+                json.dumps({"sql": f"alter table {model['relation_name']} drop {partitions}"}),
+                "--target",
+                "spark",
+                home=home,
+            )
+            assert dropped.returncode == 0, dropped.stdout[-3000:] + dropped.stderr[-2000:]
+
+    names = [model["name"] for model in models]
+    ran = run_dbt("run", "--target", "spark", "--select", *names, home=home)
+    assert ran.returncode == 0, ran.stdout[-6000:] + ran.stderr[-2000:]
+    for model in models:
+        relation = f"{model['schema']}.{model['alias']}"
+        assert f"incremental model {relation}" in ran.stdout, ran.stdout[-3000:]
+
+    spark_copy = home / "spark_after_incremental.duckdb"
+    import_built_tables(spark_build.manifest, spark_copy, home / "spark" / "warehouse")
+    differences: list[str] = []
+    with (
+        duckdb.connect(str(spark_build.company.warehouse), read_only=True) as duck_con,
+        duckdb.connect(str(spark_copy)) as spark_con,
+    ):
+        for model in models:
+            name, relation = model["name"], f"{model['schema']}.{model['alias']}"
+            date_column = model["config"]["meta"]["incremental_test"]["date_column"]
+            contract = model["config"].get("contract", {}).get("enforced", False)
+            oldest = oldest_days[name]
+            spark_rows = spark_con.execute(
+                f"select count(*) from {relation} where {date_column} = ?", [oldest]
+            ).fetchone()[0]
+            if model["config"]["meta"]["incremental_test"].get("rebuilds_every_changed_day"):
+                assert spark_rows, f"{name}: the run did not rebuild its oldest day on Spark"
+                differences += _compare(duck_con, spark_con, relation, by_name=not contract)
+            else:
+                # a lookback leaves the oldest day out: history is not rebuilt
+                assert not spark_rows, f"{name}: rebuilt history older than its lookback"
+                differences += _compare(
+                    duck_con,
+                    spark_con,
+                    relation,
+                    f"{date_column} <> date '{oldest}'",
+                    by_name=not contract,
+                )
+    assert not differences, (
+        f"{len(differences)} difference(s) between the full DuckDB build and Spark's "
+        "incremental run:\n" + "\n".join(differences[:DIFFERENCES_SHOWN])
     )

@@ -1,4 +1,11 @@
-{{ config(enabled=var('marketing_enabled', true)) }}
+{{
+    config(
+        enabled=var('marketing_enabled', true),
+        post_hook="{{ remove_emptied_days(
+            'occurred_date', ref('stg_marketing__touchpoints'), 'occurred_at'
+        ) }}",
+    )
+}}
 
 -- Marketing touchpoints, resolved to persons: a touch carries the person's email, or only a
 -- cookie (anonymous_id) that the marketing platform later identified (identity table).
@@ -12,8 +19,8 @@
 -- stg_marketing__touchpoints (macro changed_days), and the days holding a touch whose
 -- resolution has changed since it was built: its cookie identified, its email now another
 -- person's or no one's, its touch type or channel mapped differently in the seeds. A full
--- refresh rebuilds every day. A day whose every touch is gone keeps its rows until a full
--- refresh; the yml's row_count_matches_input test fails on it.
+-- refresh rebuilds every day. A day whose every touch is gone has no new rows to replace it:
+-- the post-hook removes it (macro remove_emptied_days).
 
 with
 

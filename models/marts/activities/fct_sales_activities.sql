@@ -1,30 +1,24 @@
 {{
     config(
-        unique_key='sales_activity_id',
-        incremental_strategy='delete+insert',
-        post_hook="
-            {% if is_incremental() %}
-            delete from {{ this }}
-            where sales_activity_id not in (
-                select activities.sales_activity_id
-                from {{ ref('int_sales_activities_unioned') }} as activities
-                cross join {{ ref('int_as_of_date') }} as as_of
-                where activities.occurred_at < as_of.as_of_end_at
-            )
-            {% endif %}
-        ",
+        post_hook="{{ remove_emptied_days(
+            'occurred_date',
+            ref('int_sales_activities_unioned'),
+            'occurred_at',
+            'occurred_at < (select as_of_end_at from ' ~ ref('int_as_of_date') ~ ')'
+        ) }}",
     )
 }}
 
 -- Sales activities (int_sales_activities_unioned) up to the end of the as-of date, with the
--- opportunity the CRM links them to and their account. Incremental (the yml says what a
--- run over Fivetran data must pick up): a run replaces, by sales_activity_id, the activities
--- that occurred or were synced within var sales_activity_lookback_days of the latest ones
--- already in the table, and the activities whose opportunity has left the published ones
--- (quarantined or deleted since); the post-hook above then deletes the rows whose activity
--- is gone from the CRMs or has moved past the as-of date.
-
-{%- set lookback_days = var('sales_activity_lookback_days', 7) %}
+-- opportunity the CRM links them to and their account.
+--
+-- Incremental by day (materialization and strategy per engine in dbt_project.yml): a run
+-- rebuilds whole the days holding an activity that is new, gone (deleted, unlinked, moved
+-- past the as-of date), moved to another day, synced again (macro changed_days) or changed
+-- in any column since the table was built (its person, opportunity or account resolved
+-- differently, its type mapped differently in the seed). A full refresh rebuilds every day.
+-- A day whose every activity is gone has no new rows to replace it: the post-hook removes
+-- it (macro remove_emptied_days).
 
 with
 
@@ -52,68 +46,17 @@ int_as_of_date as (
 
 ),
 
-loaded as (
-
-    -- the latest activity and the latest sync already in the table (none on a full build)
-    {% if is_incremental() %}
-    select
-        max(occurred_at) as last_occurred_at,
-        max(synced_at) as last_synced_at
-    from {{ this }}
-    {% else %}
-    select
-        cast(null as {{ dbt.type_timestamp() }}) as last_occurred_at,
-        cast(null as {{ dbt.type_timestamp() }}) as last_synced_at
-    {% endif %}
-
-),
-
-relinked as (
-
-    -- activities already loaded whose opportunity is no longer published (quarantined
-    -- since, int_opportunities_accepted, or deleted): re-selected so they lose the link
-    {% if is_incremental() %}
-    select loaded_activities.sales_activity_id
-    from {{ this }} as loaded_activities
-    left join int_opportunities_accepted
-        on
-            loaded_activities.source_system = int_opportunities_accepted.source_system
-            and loaded_activities.opportunity_id = int_opportunities_accepted.opportunity_id
-    where
-        loaded_activities.opportunity_id is not null
-        and int_opportunities_accepted.opportunity_id is null
-    {% else %}
-    select cast(null as {{ dbt.type_string() }}) as sales_activity_id
-    from int_as_of_date
-    where false
-    {% endif %}
-
-),
-
 activities as (
 
-    -- up to the end of the as-of date; on an incremental run only what occurred, or was
-    -- synced, within the lookback of the latest rows already loaded, and the relinked
+    -- up to the end of the as-of date
     select int_sales_activities_unioned.*
     from int_sales_activities_unioned
     cross join int_as_of_date
-    cross join loaded
-    left join relinked
-        on int_sales_activities_unioned.sales_activity_id = relinked.sales_activity_id
-    where
-        int_sales_activities_unioned.occurred_at < int_as_of_date.as_of_end_at
-        and (
-            loaded.last_occurred_at is null
-            or int_sales_activities_unioned.occurred_at
-            >= {{ dbt.dateadd('day', -1 * lookback_days, 'loaded.last_occurred_at') }}
-            or int_sales_activities_unioned.synced_at
-            >= {{ dbt.dateadd('day', -1 * lookback_days, 'loaded.last_synced_at') }}
-            or relinked.sales_activity_id is not null
-        )
+    where int_sales_activities_unioned.occurred_at < int_as_of_date.as_of_end_at
 
 ),
 
-final as (
+linked as (
 
     select
         activities.sales_activity_id,
@@ -147,6 +90,64 @@ final as (
             and activities.crm_object = int_person_records_unioned.crm_object
             and activities.crm_record_id = int_person_records_unioned.crm_record_id
 
+),
+
+{% if is_incremental() %}
+changed as (
+
+    {{ changed_days('linked', this, 'sales_activity_id', 'occurred_at', 'synced_at') }}
+
+),
+
+resolved_again as (
+
+    -- activities already built of which any other column differs now (synced_at may be
+    -- null, so a change does not always come with a new sync time)
+    select loaded.occurred_date
+    from {{ this }} as loaded
+    inner join linked
+        on loaded.sales_activity_id = linked.sales_activity_id
+    where
+        loaded.activity_id <> linked.activity_id
+        or loaded.source_system <> linked.source_system
+        or loaded.source_table <> linked.source_table
+        or loaded.crm_activity_type is distinct from linked.crm_activity_type
+        or loaded.activity_type is distinct from linked.activity_type
+        or loaded.is_touch_activity is distinct from linked.is_touch_activity
+        or loaded.owner_user_id is distinct from linked.owner_user_id
+        or loaded.person_id is distinct from linked.person_id
+        or loaded.crm_object is distinct from linked.crm_object
+        or loaded.crm_record_id is distinct from linked.crm_record_id
+        or loaded.opportunity_id is distinct from linked.opportunity_id
+        or loaded.account_id is distinct from linked.account_id
+        or loaded.synced_at is distinct from linked.synced_at
+
+),
+
+days_to_rebuild as (
+
+    select current_date_of_row as occurred_date from changed
+    union
+    select loaded_date_of_row as occurred_date from changed
+    union
+    select occurred_date from resolved_again
+
+),
+
+final as (
+
+    select linked.*
+    from linked
+    inner join days_to_rebuild
+        on linked.occurred_date = days_to_rebuild.occurred_date
+
 )
+{% else %}
+final as (
+
+    select * from linked
+
+)
+{% endif %}
 
 select * from final

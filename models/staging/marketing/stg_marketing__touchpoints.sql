@@ -1,9 +1,19 @@
+{{
+    config(
+        post_hook="{{ remove_emptied_days(
+            'occurred_date',
+            source('marketing', 'touchpoint'),
+            'occurred_at',
+            '_sros_deleted_at is null'
+        ) }}",
+    )
+}}
+
 -- Incremental by day (materialization and strategy per engine in dbt_project.yml): a run
 -- rebuilds whole the days holding a touch that is new, gone (deleted), moved to another day
 -- or delivered again in a landing file since the table was built (macro changed_days); a
--- full refresh rebuilds every day. A day whose every touch is gone keeps its rows until a
--- full refresh (a day rebuilt is replaced by its new rows, and it has none); the yml's
--- row_count_matches_input test fails on it and says which full refresh to run.
+-- full refresh rebuilds every day. A day whose every touch is gone has no new rows to
+-- replace it: the post-hook removes it (macro remove_emptied_days).
 
 with
 

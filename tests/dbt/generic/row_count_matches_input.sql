@@ -1,9 +1,9 @@
 {% test row_count_matches_input(model, input, input_where='1 = 1') %}
     {#- The model has as many rows as its input (input_where filtering it), one row per input
         row. Returns one row with both counts and what to do when they differ. Written for
-        the models rebuilt by whole days (macro changed_days): a day whose every row has gone
-        since the table was built gives no new rows to replace it with, so its old rows stay,
-        and only a full refresh removes them. -#}
+        the models rebuilt by whole days (macros changed_days and remove_emptied_days): it
+        fails when their incremental runs left a row behind or lost one, which a full
+        refresh repairs. -#}
 
     with
 
@@ -18,7 +18,7 @@
     select
         model_rows,
         input_rows,
-        'rows of a day whose every row is gone since the table was built: rebuild it with '
+        'the incremental table no longer matches its input: rebuild it with '
         || 'sros dbt build --full-refresh --select {{ model.identifier }}+' as what_to_do
     from counts
     where model_rows <> input_rows
