@@ -15,7 +15,9 @@ each partitioned by the date column its yml's `incremental_test` names): the par
 their last N_DAYS days and of their oldest day are dropped, `dbt run --target spark` runs
 them incrementally, and each must give back the DuckDB build's rows (those of the full
 build): every row for a model rebuilt by changed days (`rebuilds_every_changed_day`), every
-row but the oldest day's for a model with a lookback, which must not rebuild history. The
+row but the oldest day's for a model with a lookback, which must not rebuild history. A model
+rebuilt by changed days is also given a partition of a day no input row is dated on, which
+its post-hook (macro remove_emptied_days) must drop. The
 DuckDB side (tests/test_incremental_models.py) proves incremental = full refresh with
 changes to the raw data; this proves the Spark strategy (insert_overwrite of partitions)
 gives the same rows.
@@ -42,6 +44,7 @@ pytestmark = pytest.mark.slow
 TOLERANCE = 1e-9
 DIFFERENCES_SHOWN = 20
 N_DAYS = 20  # the days cut from each incremental model, as in test_incremental_models.py
+EMPTIED_DAY = date(1999, 1, 4)  # a day no input row is dated on
 
 
 def _marts(manifest: Path) -> list[str]:
@@ -205,6 +208,24 @@ def _incremental_on_spark(manifest: Path) -> list[dict]:
     )
 
 
+def _rebuilds_every_changed_day(model: dict) -> bool:
+    return bool(model["config"]["meta"]["incremental_test"].get("rebuilds_every_changed_day"))
+
+
+def _spark_sql(run_dbt: Callable, home: Path, sql: str) -> None:
+    """One statement on the Spark session of the `spark` target (dbt's run_query)."""
+    ran = run_dbt(
+        "run-operation",
+        "run_query",
+        "--args",
+        json.dumps({"sql": sql}),
+        "--target",
+        "spark",
+        home=home,
+    )
+    assert ran.returncode == 0, f"{sql}\n" + ran.stdout[-3000:] + ran.stderr[-2000:]
+
+
 def test_incremental_models_rebuild_cut_days_on_spark(
     spark_build: SparkBuild, run_dbt: Callable
 ) -> None:
@@ -238,16 +259,22 @@ def test_incremental_models_rebuild_cut_days_on_spark(
             ]
             oldest_days[name] = oldest
             partitions = ", ".join(f"partition ({date_column} = '{day}')" for day in days)
-            dropped = run_dbt(
-                "run-operation",
-                "run_query",
-                "--args",
-                json.dumps({"sql": f"alter table {model['relation_name']} drop {partitions}"}),
-                "--target",
-                "spark",
-                home=home,
-            )
-            assert dropped.returncode == 0, dropped.stdout[-3000:] + dropped.stderr[-2000:]
+            _spark_sql(run_dbt, home, f"alter table {model['relation_name']} drop {partitions}")
+            if _rebuilds_every_changed_day(model):
+                # a day whose every input row has gone since the build (here: never had one)
+                # has no new rows to replace it: the post-hook must drop its partition
+                columns = [
+                    column
+                    for column in duck_con.sql(f"select * from {relation} limit 0").columns
+                    if column != date_column
+                ]
+                _spark_sql(
+                    run_dbt,
+                    home,
+                    f"insert into {model['relation_name']}"
+                    f" partition ({date_column} = '{EMPTIED_DAY}')"
+                    f" select {', '.join(columns)} from {model['relation_name']} limit 1",
+                )
 
     names = [model["name"] for model in models]
     ran = run_dbt("run", "--target", "spark", "--select", *names, home=home)
@@ -271,8 +298,12 @@ def test_incremental_models_rebuild_cut_days_on_spark(
             spark_rows = spark_con.execute(
                 f"select count(*) from {relation} where {date_column} = ?", [oldest]
             ).fetchone()[0]
-            if model["config"]["meta"]["incremental_test"].get("rebuilds_every_changed_day"):
+            if _rebuilds_every_changed_day(model):
                 assert spark_rows, f"{name}: the run did not rebuild its oldest day on Spark"
+                emptied = spark_con.execute(
+                    f"select count(*) from {relation} where {date_column} = ?", [EMPTIED_DAY]
+                ).fetchone()[0]
+                assert not emptied, f"{name}: the partition of a day without input rows stayed"
                 differences += _compare(duck_con, spark_con, relation, by_name=not contract)
             else:
                 # a lookback leaves the oldest day out: history is not rebuilt
