@@ -155,6 +155,16 @@ def _stage_new_day(_: int) -> int:
 
 
 def _stage_day_dbt(leads: int) -> int:
+    """The build after the new day, in its own target folder, which starts from the full
+    build's partial-parse state as the job's next build does (orchestration/defs/dbt.py
+    `_build_target`): a daily run does not parse the unchanged project again."""
+    import shutil
+
+    from sros import paths
+
+    day = paths.home_dir() / "target-day"
+    day.mkdir(exist_ok=True)
+    shutil.copy(paths.home_dir() / "target" / "partial_parse.msgpack", day)
     return _stage_dbt(leads, target="target-day")
 
 
