@@ -126,9 +126,7 @@ resolved_again as (
 
 days_to_rebuild as (
 
-    select current_date_of_row as occurred_date from changed
-    union
-    select loaded_date_of_row as occurred_date from changed
+    select changed_date as occurred_date from changed
     union
     select occurred_date from resolved_again
 

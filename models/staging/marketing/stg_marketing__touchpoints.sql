@@ -37,20 +37,12 @@ changed as (
 
 ),
 
-days_to_rebuild as (
-
-    select current_date_of_row as occurred_date from changed
-    union
-    select loaded_date_of_row as occurred_date from changed
-
-),
-
 rebuilt as (
 
     select kept.*
     from kept
-    inner join days_to_rebuild
-        on cast(kept.occurred_at as date) = days_to_rebuild.occurred_date
+    inner join changed
+        on cast(kept.occurred_at as date) = changed.changed_date
 
 ),
 {% else %}
