@@ -52,6 +52,15 @@ DEFAULT_KEY_FILE = Path("~/.config/sros/pseudonym.key")
 KEY_BYTES = 32  # HMAC-SHA256 key: 256 bits
 
 
+# DuckDB's memory bound, beyond which it spills to disk: the dbt build's (profiles.yml reads
+# the same variable, with the same default) and ingestion's reader's.
+DUCKDB_MEMORY_LIMIT_DEFAULT = "6GB"
+
+
+def duckdb_memory_limit() -> str:
+    return os.environ.get("SROS_DUCKDB_MEMORY_LIMIT", DUCKDB_MEMORY_LIMIT_DEFAULT)
+
+
 class ConfigError(ValueError):
     """The configuration file is unreadable or names something that does not exist."""
 

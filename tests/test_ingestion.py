@@ -13,9 +13,12 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from sros.config import DUCKDB_MEMORY_LIMIT_DEFAULT
 from sros.contracts import load_contracts
+from sros.ingest import reader
 from sros.ingest.pipeline import ingest
 from sros.ingest.reader import read_landing_file
+from sros.paths import PROJECT_DIR
 
 OPPORTUNITY = load_contracts()[("salesforce", "opportunity")]
 HEADER = "id,account_id,amount,currency_iso_code,close_date,created_date,stage_name"
@@ -335,6 +338,46 @@ def test_load_keeps_good_rows_quarantines_bad_and_reconciles(run_dirs: dict[str,
     )
     assert types["probability"] == "DOUBLE"
     assert types["created_date"] == "TIMESTAMP"
+
+
+def test_a_file_goes_to_the_warehouse_in_batches_and_its_scratch_is_removed(
+    run_dirs: dict[str, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The reader hands the passed rows on BATCH_ROWS at a time (never the whole file in
+    memory); every batch lands, in file order, and the scratch Parquet file is removed."""
+    monkeypatch.setattr(reader, "BATCH_ROWS", 2)
+    records = [
+        f"006{n:02d},001A,{n},USD,2025-03-31,2025-01-10T09:30:00Z,Discovery" for n in range(7)
+    ]
+    records[3] = records[3].replace(",3,", ",three,")
+    path = _write(
+        run_dirs["landing_dir"] / "salesforce/opportunity/export_0001.csv",
+        HEADER + "\n" + "\n".join(records) + "\n",
+    )
+    result = read_landing_file(path, OPPORTUNITY)
+    assert [batch.num_rows for batch in result.batches()] == [2, 2, 2]
+    assert result.rows.column("_sros_row_number").to_pylist() == [1, 2, 3, 5, 6, 7]
+    assert result.rows.schema.field("id").nullable is False  # an empty key was quarantined
+    scratch = result.rows_file.parent
+    result.close()
+    assert not scratch.exists() and result.num_rows == 0
+
+    [report] = ingest("salesforce", **run_dirs)
+    assert (report["rows_loaded"], report["rows_quarantined"]) == (6, 1)
+    assert _query(
+        run_dirs["warehouse_path"],
+        "select id, _sros_row_number from raw_salesforce.opportunity order by 1",
+    ) == [(f"006{n:02d}", n + 1) for n in range(7) if n != 3]
+
+
+def test_the_reader_and_the_build_bound_duckdb_memory_alike() -> None:
+    """Ingestion's reader spills beyond the dbt build's DuckDB memory limit: one variable,
+    one default (sros.config), which profiles.yml repeats."""
+    profiles = (PROJECT_DIR / "profiles.yml").read_text()
+    assert (
+        f"memory_limit: \"{{{{ env_var('SROS_DUCKDB_MEMORY_LIMIT', "
+        f"'{DUCKDB_MEMORY_LIMIT_DEFAULT}') }}}}\"" in profiles
+    )
 
 
 def test_new_columns_are_reported_as_they_land_in_the_warehouse(

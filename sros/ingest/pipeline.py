@@ -446,8 +446,8 @@ def refused_report(file: LandingFile, table_name: str, reason: str) -> dict:
 # --- reading a table's files -------------------------------------------------------------
 
 
-def _marked_deleted(contract: TableContract, rows: pa.Table, file: LandingFile) -> pa.Table:
-    """The live rows of the raw table whose key is not in `rows` (a full file's rows), marked
+def _marked_deleted(contract: TableContract, keys: pa.Table, file: LandingFile) -> pa.Table:
+    """The live rows of the raw table whose key is not in `keys` (a full file's keys), marked
     deleted by `file`: one anti-join in the warehouse."""
     pipeline = dlt.current.pipeline()
     with pipeline.sql_client() as client:
@@ -468,7 +468,6 @@ def _marked_deleted(contract: TableContract, rows: pa.Table, file: LandingFile) 
         # A table loaded before the deletion columns existed has every row live.
         live = f"raw.{DELETED_AT_COLUMN} is null" if DELETED_AT_COLUMN in existing else "true"
         connection = client.native_connection
-        keys = rows.select(list(contract.primary_key))
         connection.register("_sros_full_export_keys", keys)
         try:
             matches = " and ".join(
@@ -482,7 +481,7 @@ def _marked_deleted(contract: TableContract, rows: pa.Table, file: LandingFile) 
                 f"where {live} and not exists "
                 f"(select 1 from _sros_full_export_keys as export where {matches})",
                 [file.modified_at.replace(tzinfo=None), file.relative],
-            ).fetch_arrow_table()
+            ).to_arrow_table()
         finally:
             connection.unregister("_sros_full_export_keys")
     return marked
@@ -601,7 +600,7 @@ def _table_reader(contract: TableContract, root: Path, warehouse: _WarehouseColu
             row["file_modified_at"] = file.modified_at
             if contract.export == "full":
                 state["applied_full_export"] = [file.modified_at.isoformat(), file.relative]
-                if row["rows_quarantined"] or not result.rows.num_rows:
+                if row["rows_quarantined"] or not result.num_rows:
                     row["reason"] = (
                         f"full export with {row['rows_quarantined']} quarantined row(s): "
                         "no record marked deleted; fix the file and export it again"
@@ -609,16 +608,22 @@ def _table_reader(contract: TableContract, root: Path, warehouse: _WarehouseColu
                         else "full export without rows: no record marked deleted"
                     )
                 else:
-                    deleted = _marked_deleted(contract, result.rows, file)
+                    keys = result.table(list(contract.primary_key))
+                    deleted = _marked_deleted(contract, keys, file)
                     row["rows_deleted"] = deleted.num_rows
                     if deleted.num_rows:
                         has_rows = True
                         history_batches.append(deleted)
                         yield dlt.mark.with_hints(deleted, table_hints, create_table_variant=True)
-            if result.rows.num_rows:  # the deletion columns come from the hints: null
+            # The file's rows go to dlt a batch at a time, never whole in memory (a history
+            # table's are kept: it takes the run's last version of each key). The deletion
+            # columns come from the hints: null.
+            for batch in result.batches():
                 has_rows = True
-                history_batches.append(result.rows)
-                yield dlt.mark.with_hints(result.rows, table_hints, create_table_variant=True)
+                if contract.history_table:
+                    history_batches.append(batch)
+                yield dlt.mark.with_hints(batch, table_hints, create_table_variant=True)
+            result.close()
             if result.quarantine:
                 yield dlt.mark.with_hints(
                     result.quarantine, quarantine_hints, create_table_variant=True

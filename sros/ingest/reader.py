@@ -16,6 +16,11 @@ gives three things:
   read is counted by an independent parser (Python's csv module; for Parquet, the file's
   metadata), and that lists `warnings` (see "Units").
 
+Memory: a file of any size reads within a bounded memory. The reader's DuckDB has the dbt
+build's memory limit (SROS_DUCKDB_MEMORY_LIMIT) and spills to a scratch directory beyond it,
+and the passed rows are written there as Parquet and handed on `BATCH_ROWS` at a time
+(`FileReadResult.batches`), never as one in-memory table.
+
 DuckDB does the parsing: its CSV reader with `store_rejects` records structurally broken rows
 (too few or too many fields, bad quoting, bytes that are not valid UTF-8, a line over its
 2,000,000-byte limit), and `try_cast` finds values that do not fit their column type. One
@@ -146,6 +151,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from dlt.common.normalizers.naming.snake_case import NamingConvention
 
+from sros.config import duckdb_memory_limit
 from sros.contracts import RAW_TYPES, TableContract
 
 SOURCE_FILE_COLUMN = "_sros_source_file"
@@ -155,6 +161,8 @@ DEFAULT_ENCODING = "utf-8"
 WHOLE_FILE_ROW = 0
 # DuckDB's read_csv line limit (its default, written out); a longer line is a reject.
 MAX_LINE_SIZE = 2_000_000
+# How many passed rows the reader hands on at a time (each a dlt item).
+BATCH_ROWS = 500_000
 # How much of a file rejected whole the quarantine keeps in raw_bytes.
 RAW_BYTES_LIMIT = 16 * 1024 * 1024
 # What "leading and trailing whitespace" of a key means.
@@ -181,11 +189,57 @@ class _Undelimitable(LandingFileError):
 
 @dataclass
 class FileReadResult:
-    """What one landing file gave: rows to load, rows to quarantine and the file's report."""
+    """What one landing file gave: the rows that passed, the rows to quarantine and the file's
+    report.
 
-    rows: pa.Table
+    The passed rows wait in a Parquet file in a scratch directory of their own, never whole in
+    memory: `batches()` hands them on `BATCH_ROWS` at a time (what ingestion gives dlt), and
+    `rows` reads them whole (for small tables and tests). `close()` removes the scratch
+    directory (so does garbage collection)."""
+
     quarantine: list[dict] = field(default_factory=list)
     report: dict = field(default_factory=dict)
+    rows_file: Path | None = None  # the passed rows, under positional column names
+    names: list[str] = field(default_factory=list)  # the rows' column names, in order
+    key_columns: tuple[str, ...] = ()  # declared not null: an empty key was quarantined
+    scratch: tempfile.TemporaryDirectory | None = field(default=None, repr=False)
+
+    @property
+    def num_rows(self) -> int:
+        return pq.ParquetFile(self.rows_file).metadata.num_rows if self.rows_file else 0
+
+    def batches(self, columns: list[str] | None = None) -> Iterator[pa.Table]:
+        """The passed rows in file order, at most BATCH_ROWS at a time (`columns`: a subset)."""
+        if not self.rows_file:
+            return
+        wanted = columns or self.names
+        positions = [f"c{self.names.index(name)}" for name in wanted]
+        parquet = pq.ParquetFile(self.rows_file)
+        for batch in parquet.iter_batches(batch_size=BATCH_ROWS, columns=positions):
+            rows = pa.Table.from_batches([batch]).rename_columns(wanted)
+            yield rows.cast(
+                pa.schema(
+                    column.with_nullable(column.name not in self.key_columns)
+                    for column in rows.schema
+                )
+            )
+
+    @property
+    def rows(self) -> pa.Table:
+        """The passed rows, whole."""
+        return self.table()
+
+    def table(self, columns: list[str] | None = None) -> pa.Table:
+        """The passed rows (`columns`: a subset), whole."""
+        batches = list(self.batches(columns))
+        if not batches:
+            return pa.table({})
+        return pa.concat_tables(batches)
+
+    def close(self) -> None:
+        if self.scratch is not None:
+            self.scratch.cleanup()
+            self.scratch, self.rows_file = None, None
 
 
 @dataclass(frozen=True)
@@ -466,7 +520,7 @@ def _read_csv(view: _View, contract: TableContract, report: dict) -> FileReadRes
         )
     header = read_header(view)
     if not header:
-        return FileReadResult(rows=pa.table({}), report=report)
+        return FileReadResult(report=report)
     _check_header(header, view.encoding)
     # The independent count runs beside DuckDB's parse (which releases the GIL).
     with ThreadPoolExecutor(max_workers=1) as counter:
@@ -566,9 +620,10 @@ def _read_and_validate(
     report["new_columns"] = ",".join(_new_column_label(column) for column in new)
     fields = {column: _text_field(position) for position, column in enumerate(header)}
 
-    connection = duckdb.connect()
+    scratch = tempfile.TemporaryDirectory(prefix="sros-read-")
+    rows_file, names = None, []
+    connection = _connect(Path(scratch.name))
     try:
-        connection.execute("set TimeZone = 'UTC'")
         if isinstance(source, _View):
             quarantine = _read_csv_text(connection, source, fields, report)
         else:
@@ -594,18 +649,39 @@ def _read_and_validate(
                     f"select {ROW_NUMBER_COLUMN}, {_record_json(fields)} from numbered order by 1"
                 ).fetchall()
             )
-            typed = pa.table({})
+            report["rows_loaded"] = 0
             if not quarantine:  # a header-only file: no record to quarantine, so say it here
                 report["warnings"] = f"file rejected: {reason}"
         else:
-            typed, value_problems = _type_and_validate(connection, contract, fields, report)
+            rows_file = Path(scratch.name) / "passed.parquet"
+            names = [*fields, ROW_NUMBER_COLUMN, SOURCE_FILE_COLUMN]
+            report["rows_loaded"], value_problems = _type_and_validate(
+                connection, contract, fields, report, rows_file
+            )
             quarantine.extend(value_problems)
     finally:
         connection.close()
 
-    report["rows_loaded"] = typed.num_rows
     report["rows_quarantined"] = len({entry["row_number"] for entry in quarantine})
-    return FileReadResult(rows=typed, quarantine=quarantine, report=report)
+    return FileReadResult(
+        quarantine=quarantine,
+        report=report,
+        rows_file=rows_file,
+        names=names,
+        key_columns=tuple(contract.primary_key),
+        scratch=scratch,
+    )
+
+
+def _connect(scratch: Path) -> duckdb.DuckDBPyConnection:
+    """The in-memory DuckDB that reads one file: in UTC, within the memory the build's DuckDB
+    has (SROS_DUCKDB_MEMORY_LIMIT), spilling to `scratch` beyond it, so a file of any size
+    reads on a machine of any size."""
+    connection = duckdb.connect(
+        config={"memory_limit": duckdb_memory_limit(), "temp_directory": str(scratch / "spill")}
+    )
+    connection.execute("set TimeZone = 'UTC'")
+    return connection
 
 
 def _read_csv_text(
@@ -867,7 +943,7 @@ def _rejected_file(
         status="rejected",
         warnings="" if quarantine else reason,
     )
-    return FileReadResult(rows=pa.table({}), quarantine=quarantine, report=report)
+    return FileReadResult(quarantine=quarantine, report=report)
 
 
 def _read_parquet(path: Path, contract: TableContract, report: dict) -> FileReadResult:
@@ -877,7 +953,7 @@ def _read_parquet(path: Path, contract: TableContract, report: dict) -> FileRead
     header = parquet.schema_arrow.names
     rows_read = parquet.metadata.num_rows
     if not header:
-        return FileReadResult(rows=pa.table({}), report=report)
+        return FileReadResult(report=report)
     _check_header(header, "utf-8")
     return _reconciled(_read_and_validate(path, contract, report, header), rows_read)
 
@@ -909,7 +985,8 @@ def _type_and_validate(
     contract: TableContract,
     fields: dict[str, str],
     report: dict,
-) -> tuple[pa.Table, list[dict]]:
+    rows_file: Path,
+) -> tuple[int, list[dict]]:
     """Cast every contract column, and quarantine rows with a value that does not fit its
     type exactly, an empty key, a key already seen earlier in the same file, or (in a
     case-insensitive key column) a key that differs only by case from another row's. Key
@@ -917,7 +994,9 @@ def _type_and_validate(
     `fields` maps each header name to the name DuckDB read it under.
 
     One vectorised pass flags bad rows; the (usually few) flagged rows are then described
-    column by column.
+    column by column. The passed rows are written to `rows_file` (Parquet, columns named
+    c0, c1, ... in header order, then the record number and the source file); -> how many
+    passed, and the quarantine rows.
     """
     keys = {column: _trimmed(_quote(fields[column])) for column in contract.primary_key}
     typed_columns, failures = [], []
@@ -963,18 +1042,15 @@ def _type_and_validate(
         connection, contract, fields, keys, failures, empty_required, report
     )
     report["warnings"] = _unit_warnings(connection, contract, fields, report["source_file"])
-    passed = connection.execute(
-        f"select * exclude (is_bad, first_row_with_key, case_conflict), "
-        f"? as {SOURCE_FILE_COLUMN} from checked where not is_bad",
-        [report["source_file"]],
-    ).to_arrow_table()
-    passed = passed.rename_columns([*fields, ROW_NUMBER_COLUMN, SOURCE_FILE_COLUMN])
-    # Rows with an empty key were quarantined, so the key columns are declared not null.
-    schema = pa.schema(
-        field.with_nullable(False) if field.name in contract.primary_key else field
-        for field in passed.schema
+    columns = [*map(_quote, fields.values()), ROW_NUMBER_COLUMN]
+    connection.execute(
+        "copy (select "
+        + ", ".join(f"{column} as c{position}" for position, column in enumerate(columns))
+        + f", {_literal(report['source_file'])} as c{len(columns)} "
+        f"from checked where not is_bad order by {ROW_NUMBER_COLUMN}) "
+        f"to {_literal(str(rows_file))} (format parquet)"
     )
-    return passed.cast(schema), quarantine
+    return pq.ParquetFile(rows_file).metadata.num_rows, quarantine
 
 
 def _flag_shared_keys(
