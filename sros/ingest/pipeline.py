@@ -527,15 +527,6 @@ def _table_reader(contract: TableContract, root: Path, warehouse: _WarehouseColu
         columns=_column_hints(contract),
         additional_table_hints={"x-normalizer": {"seen-data": True}},
     )
-    # A table's first load from a single file has nothing to merge with, and the file holds
-    # each key once (a key seen again is quarantined): its rows are appended, where dlt's
-    # merge would stage them, deduplicate them by key and copy them a second time.
-    first_load_hints = dlt.mark.make_hints(
-        table_name=contract.name,
-        write_disposition="append",
-        primary_key=list(contract.primary_key),
-        columns=_column_hints(contract),
-    )
     quarantine_hints = dlt.mark.make_hints(
         table_name=QUARANTINE_TABLE, write_disposition="append", columns=_QUARANTINE_COLUMNS
     )
@@ -590,11 +581,6 @@ def _table_reader(contract: TableContract, root: Path, warehouse: _WarehouseColu
         for file, reason in refused:
             handled[file.relative] = file.version
             yield from report(refused_report(file, contract.name, reason))
-        rows_hints = (
-            first_load_hints
-            if len(files) == 1 and not warehouse.columns(contract.name)
-            else table_hints
-        )
         has_rows = False  # whether this run hands the table any row
         history_batches: list[pa.Table] = []  # the rows for the history, in file order
         for file in files:
@@ -636,7 +622,7 @@ def _table_reader(contract: TableContract, root: Path, warehouse: _WarehouseColu
                 has_rows = True
                 if contract.history_table:
                     history_batches.append(batch)
-                yield dlt.mark.with_hints(batch, rows_hints, create_table_variant=True)
+                yield dlt.mark.with_hints(batch, table_hints, create_table_variant=True)
             result.close()
             if result.quarantine:
                 yield dlt.mark.with_hints(
