@@ -4,15 +4,20 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import importlib
 import json
 from dataclasses import replace
 from pathlib import Path
 
+import duckdb
 import pytest
 
 from sros.contracts import load_contracts
 from sros.demo_company import DemoConfig, DirtyConfig, generate
 from sros.demo_company.seeds import load_definitions
+
+# The package exports the function `generate`, which hides the module of the same name.
+generate_module = importlib.import_module("sros.demo_company.generate")
 
 N_LEADS = 2_000
 
@@ -183,6 +188,10 @@ def test_lead_status_agrees_with_its_last_status_change(clean: Path) -> None:
 
 
 def test_referential_integrity(clean: Path) -> None:
+    _assert_referential_integrity(clean)
+
+
+def _assert_referential_integrity(clean: Path) -> None:
     accounts = {row["id"] for row in _table(clean, "salesforce", "account")}
     leads = {row["id"] for row in _table(clean, "salesforce", "lead")}
     contacts = {row["id"] for row in _table(clean, "salesforce", "contact")}
@@ -294,3 +303,84 @@ def test_business_calendar_skips_nights_weekends_and_holidays() -> None:
     before_holiday = np.array([at(2025, 7, 3, 20, 50)])
     assert calendar.add_minutes(before_holiday, np.array([30]))[0] == at(2025, 7, 7, 13, 20)
     assert calendar.minutes_between(before_holiday, np.array([at(2025, 7, 7, 13, 20)]))[0] == 30
+
+
+# A company of three shards: 1,000 leads with shards of at most 400 (334, 333 and 333 leads).
+SHARDED_LEADS, SHARD_LEADS = 1_000, 400
+
+
+@pytest.fixture(scope="module")
+def sharded(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("sharded")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(generate_module, "SHARD_LEADS", SHARD_LEADS)
+        generate(DemoConfig(n_leads=SHARDED_LEADS, seed=7), out)
+    return out
+
+
+def test_a_large_company_is_written_in_shards_whose_first_is_the_company_of_its_size(
+    sharded: Path, tmp_path: Path
+) -> None:
+    alone = tmp_path / "alone"
+    generate(DemoConfig(n_leads=334, seed=7), alone)
+    for contract in load_contracts().values():
+        names = sorted(path.name for path in (sharded / contract.landing).glob("*.csv"))
+        if contract.export == "full":
+            assert names == ["export_0001.csv"], contract.landing
+            continue
+        assert names == ["export_0001.csv", "export_0001_s01.csv", "export_0001_s02.csv"]
+        first = (sharded / contract.landing / "export_0001.csv").read_bytes()
+        assert first == (alone / contract.landing / "export_0001.csv").read_bytes()
+    for key in generate_module.SHARED_TABLES:
+        landing = load_contracts()[key].landing
+        assert _table(sharded, *key) == _table(alone, *key), landing
+    truth = _truth(sharded)
+    assert truth["parameters"]["config"]["n_leads"] == SHARDED_LEADS
+    shard_sizes = [shard["parameters"]["config"]["n_leads"] for shard in truth["shards"]]
+    assert shard_sizes == [334, 333, 333]
+    assert truth["staging_row_counts"] == truth["row_counts"]
+
+
+def test_shards_keys_and_people_never_collide(sharded: Path) -> None:
+    """Every table's key is unique over all its files, every full export (users, roles, teams,
+    expenses) holds each shard's rows, references stay whole, and no two leads, contacts or
+    users of different shards share an email, UTM campaign or account domain."""
+    contracts = load_contracts()
+    with duckdb.connect() as connection:
+        for contract in contracts.values():
+            files = [str(path) for path in sorted((sharded / contract.landing).glob("*.csv"))]
+            key = ", ".join(f'"{column}"' for column in contract.primary_key)
+            duplicated = connection.execute(
+                f"select {key}, count(*) from read_csv({files}, all_varchar = true) "
+                f"group by all having count(*) > 1 limit 3"
+            ).fetchall()
+            assert not duplicated, (contract.landing, duplicated)
+    _assert_referential_integrity(sharded)
+    for source, table, column in [
+        ("salesforce", "lead", "email"),
+        ("salesforce", "user", "email"),
+        ("hubspot", "contact", "property_email"),
+        ("salesforce", "account", "website"),
+        ("ads", "ad_spend_daily", "utm_campaign"),
+    ]:
+        by_shard = [
+            {row[column] for row in _records(path) if row[column]}
+            for path in sorted((sharded / contracts[(source, table)].landing).glob("*.csv"))
+        ]
+        if len(by_shard) == 1:  # a full export: one file of every shard's rows
+            values = [row[column] for row in _table(sharded, source, table) if row[column]]
+            assert len(values) == len(set(values)), (table, column)
+            continue
+        assert len(by_shard) == 3 and all(by_shard), (table, column)
+        assert not (by_shard[0] & by_shard[1]) and not (by_shard[1] & by_shard[2]), column
+    ceos = [
+        row for row in _table(sharded, "salesforce", "user") if row["title"].startswith("Chief E")
+    ]
+    assert len(ceos) == 3  # each shard is a company of its own, with its own organisation
+
+
+def test_dirty_data_is_not_injected_into_a_sharded_company(tmp_path: Path) -> None:
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(generate_module, "SHARD_LEADS", SHARD_LEADS)
+        with pytest.raises(ValueError, match="dirty data is injected into companies of at most"):
+            generate(DemoConfig(n_leads=SHARDED_LEADS, dirty=DirtyConfig.all_on()), tmp_path)

@@ -9,6 +9,9 @@ from a small vocabulary and an int code array (-1 = null).
 from __future__ import annotations
 
 import zlib
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import UTC, date, datetime
 
 import numpy as np
@@ -17,6 +20,49 @@ import pyarrow.compute as pc
 
 NULL = -1
 DAY = 86_400
+
+# A company too large to hold in memory is generated in shards (generate.py): companies of their
+# own, written one after another into one landing zone. Every key a shard writes is numbered
+# apart from the other shards' (shard 0 keeps the unsharded numbers, so a company of one shard
+# is the same as before): the helpers below read the shard being generated from this variable.
+_SHARD: ContextVar[int] = ContextVar("shard", default=0)
+NUMERIC_ID_SHARD_STEP = 10**10  # HubSpot-style numeric ids: shard s adds s * 10**10
+
+
+@contextmanager
+def generating_shard(shard: int) -> Iterator[None]:
+    """Number the keys built inside the block as shard `shard`'s."""
+    token = _SHARD.set(shard)
+    try:
+        yield
+    finally:
+        _SHARD.reset(token)
+
+
+def current_shard() -> int:
+    return _SHARD.get()
+
+
+def shard_tagged(key: str) -> str:
+    """A natural key (a UTM campaign, an expense id) as the current shard writes it: unchanged in
+    shard 0, `<key>_s<shard>` in the others."""
+    shard = _SHARD.get()
+    return key if shard == 0 else f"{key}_s{shard:02d}"
+
+
+def numeric_id(number: int) -> str:
+    """One HubSpot-style numeric id, numbered in the current shard (see `numeric_ids`)."""
+    return str(number + _SHARD.get() * NUMERIC_ID_SHARD_STEP)
+
+
+def shard_number(number: int, width: int = 15) -> int:
+    """The number a key of `width` digits gets in the current shard: shard s starts at
+    s * 10**(width - 3), so each shard has 10**(width - 3) numbers of its own."""
+    shard = _SHARD.get()
+    step = 10 ** (width - 3)
+    if shard and not 0 <= number < step:
+        raise ValueError(f"key number {number} does not fit a shard's {step:,} numbers")
+    return number + shard * step
 
 
 def rng_for(seed: int, stream: str) -> np.random.Generator:
@@ -58,8 +104,15 @@ def const(value: str | None, n: int) -> pa.Array:
 
 
 def ids(prefix: str, numbers: np.ndarray, width: int = 15) -> pa.Array:
-    """Ids like Salesforce's 18-character ones: prefix + zero-padded number (null when < 0)."""
+    """Ids like Salesforce's 18-character ones: prefix + zero-padded number (null when < 0),
+    numbered in the current shard (`shard_number`)."""
     numbers = np.asarray(numbers, dtype=np.int64)
+    shard = _SHARD.get()
+    if shard:
+        step = 10 ** (width - 3)
+        if (numbers >= step).any():
+            raise ValueError(f"{prefix} ids: {numbers.max()} does not fit a shard's {step:,}")
+        numbers = np.where(numbers < 0, numbers, numbers + shard * step)
     digits = pc.utf8_lpad(pc.cast(pa.array(numbers), pa.string()), width, "0")
     out = pc.binary_join_element_wise(pa.scalar(prefix), digits, "")
     if (numbers < 0).any():
@@ -68,8 +121,10 @@ def ids(prefix: str, numbers: np.ndarray, width: int = 15) -> pa.Array:
 
 
 def numeric_ids(numbers: np.ndarray, offset: int) -> pa.Array:
-    """HubSpot-style numeric string ids (null when the number is < 0)."""
+    """HubSpot-style numeric string ids (null when the number is < 0), numbered in the current
+    shard (plus shard * NUMERIC_ID_SHARD_STEP)."""
     numbers = np.asarray(numbers, dtype=np.int64)
+    offset += _SHARD.get() * NUMERIC_ID_SHARD_STEP
     return pc.cast(pa.array(numbers + offset, mask=numbers < 0), pa.string())
 
 

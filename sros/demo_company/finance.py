@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pyarrow as pa
 
-from sros.demo_company.arrays import DAY, NULL, epoch, epoch_day
+from sros.demo_company.arrays import DAY, NULL, epoch, epoch_day, shard_tagged
 from sros.demo_company.marketing import BUSINESS_UNITS
 from sros.demo_company.population import CURRENCIES
 from sros.demo_company.rates import BASE_RATES, month_starts
@@ -67,7 +67,7 @@ def expense_table(world: World, ad_spend: dict) -> dict:
                 else:
                     amount = COST_PER_LEAD.get(category, 9.0) * max(leads, MIN_LEADS_BUDGETED)
                     amount *= rng.uniform(0.9, 1.1)
-                rows["expense_id"].append(f"{month:%Y%m}-{category}-{name}")
+                rows["expense_id"].append(shard_tagged(f"{month:%Y%m}-{category}-{name}"))
                 rows["month_start"].append(epoch_day(month))
                 rows["category"].append(category)
                 rows["business_unit"].append(name)

@@ -12,11 +12,13 @@ from __future__ import annotations
 import json
 import shutil
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 import pyarrow as pa
 
 from sros.contracts import TableContract, load_contracts
+from sros.demo_company.arrays import generating_shard
 from sros.demo_company.config import DemoConfig
 from sros.demo_company.dirty import Export, inject
 from sros.demo_company.export import sha256_of, text_table, write_table
@@ -39,6 +41,17 @@ MANIFEST = "_manifest.json"
 GROUND_TRUTH = "ground_truth.json"
 FIRST_FILE, LATE_FILE = "export_0001.csv", "export_0002.csv"
 GENERATOR_VERSION = 3
+# A company of more leads is generated in shards of at most this many (see `generate`).
+SHARD_LEADS = 1_000_000
+# Definition tables every shard builds alike (the HubSpot pipeline and its stages, which the
+# mapping seeds name, and the dated exchange rates): a sharded company writes shard 0's.
+SHARED_TABLES = frozenset(
+    {
+        ("hubspot", "deal_pipeline"),
+        ("hubspot", "deal_pipeline_stage"),
+        ("salesforce", "dated_conversion_rate"),
+    }
+)
 
 
 def build_tables(config: DemoConfig) -> tuple[dict[tuple[str, str], dict], dict]:
@@ -110,15 +123,37 @@ def _remove_previous(out_dir: Path, contracts: dict[tuple[str, str], TableContra
     (out_dir / GROUND_TRUTH).unlink(missing_ok=True)
 
 
-def generate(config: DemoConfig, out_dir: Path) -> dict:
-    """Write the demo company to `out_dir`; return the manifest (see the module docstring)."""
-    out_dir = Path(out_dir)
-    manifest = _reusable(out_dir, config)
-    if manifest is not None:
-        return manifest
-    contracts = load_contracts()
-    _remove_previous(out_dir, contracts)
-    out_dir.mkdir(parents=True, exist_ok=True)
+def _shard_configs(config: DemoConfig) -> list[DemoConfig]:
+    """The companies a company of `config.n_leads` leads is generated as: itself up to
+    SHARD_LEADS leads, else ceil(n / SHARD_LEADS) companies of equal size (within one lead),
+    shard s with seed `config.seed + s`."""
+    count = -(-config.n_leads // SHARD_LEADS)
+    if count == 1:
+        return [config]
+    if config.dirty.any:
+        raise ValueError(
+            f"dirty data is injected into companies of at most {SHARD_LEADS:,} leads (one "
+            f"shard), not {config.n_leads:,}: turn the dirty switches off or use fewer leads"
+        )
+    size, extra = divmod(config.n_leads, count)
+    return [
+        replace(config, n_leads=size + (shard < extra), seed=config.seed + shard)
+        for shard in range(count)
+    ]
+
+
+def _shard_file(file_name: str, shard: int) -> str:
+    """Shard 0 writes `export_0001.csv`, shard 3 `export_0001_s03.csv`."""
+    if shard == 0:
+        return file_name
+    stem, suffix = file_name.rsplit(".", 1)
+    return f"{stem}_s{shard:02d}.{suffix}"
+
+
+def _build_exports(
+    config: DemoConfig, contracts: dict[tuple[str, str], TableContract]
+) -> tuple[dict[tuple[str, str], Export], dict]:
+    """One company's export tables, with its dirt injected, and its ground truth."""
     tables, facts = build_tables(config)
     missing = sorted(f"{s}.{t}" for s, t in contracts if (s, t) not in tables)
     if missing:
@@ -129,25 +164,79 @@ def generate(config: DemoConfig, out_dir: Path) -> dict:
     }
     truth = ground_truth(config, facts, exports)
     truth["dirty"] = inject(config, exports)
+    return exports, truth
+
+
+def _write_export(out_dir: Path, export: Export, shard: int, files: dict[str, dict]) -> int:
+    """Write a table's export files (first, and late if any) as `shard`; return the rows."""
+    landing = out_dir / export.contract.landing
+    parts: list[tuple[str, pa.Table, Callable[[bytes], bytes] | None]] = [
+        (FIRST_FILE, export.first, export.patch)
+    ]
+    if export.late is not None:
+        parts.append((LATE_FILE, export.late, None))
+    total = 0
+    for file_name, table, patch in parts:
+        name = _shard_file(file_name, shard)
+        entry = write_table(landing / name, table, export.free_text, patch)
+        files[f"{export.contract.landing}/{name}"] = entry
+        total += entry["rows"]
+    return total
+
+
+def generate(config: DemoConfig, out_dir: Path) -> dict:
+    """Write the demo company to `out_dir`; return the manifest (see the module docstring).
+
+    A company of more than SHARD_LEADS leads is written in shards (`_shard_configs`): companies
+    of their own, built, written and freed one after another, so the generator holds one shard in
+    memory (about 5 GB at 1M leads) whatever the size. Their keys are numbered apart
+    (`arrays.generating_shard`); each shard writes its own files of the incremental tables
+    (`export_0001_s01.csv`, ...); a full export is one file of every shard's rows, and the
+    definition tables every shard builds alike (SHARED_TABLES) are written from shard 0.
+    `ground_truth.json` then holds each shard's truth under `shards`, and the row counts of
+    the whole company."""
+    out_dir = Path(out_dir)
+    manifest = _reusable(out_dir, config)
+    if manifest is not None:
+        return manifest
+    shards = _shard_configs(config)
+    contracts = load_contracts()
+    _remove_previous(out_dir, contracts)
+    out_dir.mkdir(parents=True, exist_ok=True)
     files: dict[str, dict] = {}
     row_counts: dict[str, int] = {}
-    for (source, name), export in sorted(exports.items()):
-        landing = out_dir / export.contract.landing
-        parts: list[tuple[str, pa.Table, Callable[[bytes], bytes] | None]] = [
-            (FIRST_FILE, export.first, export.patch)
-        ]
-        if export.late is not None:
-            parts.append((LATE_FILE, export.late, None))
-        total = 0
-        for file_name, table, patch in parts:
-            entry = write_table(landing / file_name, table, export.free_text, patch)
-            files[f"{export.contract.landing}/{file_name}"] = entry
-            total += entry["rows"]
-        row_counts[f"{source}.{name}"] = total
-    truth["row_counts"] = row_counts
+    truths: list[dict] = []
+    full_exports: dict[tuple[str, str], list[Export]] = {}
+    for shard, shard_config in enumerate(shards):
+        with generating_shard(shard):
+            exports, truth = _build_exports(shard_config, contracts)
+        truths.append(truth)
+        for key, export in sorted(exports.items()):
+            if len(shards) > 1 and export.contract.export == "full":
+                if shard == 0 or key not in SHARED_TABLES:
+                    full_exports.setdefault(key, []).append(export)
+                continue
+            rows = _write_export(out_dir, export, shard, files)
+            row_counts[f"{key[0]}.{key[1]}"] = row_counts.get(f"{key[0]}.{key[1]}", 0) + rows
+        del exports  # the next shard is built in the memory this one held
+    for (source, name), parts in sorted(full_exports.items()):
+        whole = Export(
+            contract=parts[0].contract, first=pa.concat_tables([part.first for part in parts])
+        )
+        row_counts[f"{source}.{name}"] = _write_export(out_dir, whole, 0, files)
+    if len(truths) == 1:
+        truth = truths[0]
+        removed = truth["dirty"]["removed_in_staging"]
+    else:
+        truth = {
+            "as_of": truths[0]["as_of"],
+            "parameters": {"config": config.as_dict()},
+            "shards": truths,
+        }
+        removed = {}  # shards are clean (`_shard_configs`): staging removes no row
+    truth["row_counts"] = dict(sorted(row_counts.items()))
     truth["staging_row_counts"] = {
-        key: count - truth["dirty"]["removed_in_staging"].get(key, 0)
-        for key, count in row_counts.items()
+        key: count - removed.get(key, 0) for key, count in truth["row_counts"].items()
     }
     payload = json.dumps(truth, indent=2, sort_keys=True) + "\n"
     (out_dir / GROUND_TRUTH).write_text(payload, encoding="utf-8")

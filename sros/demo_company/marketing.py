@@ -15,7 +15,17 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from sros.demo_company.arrays import DAY, NULL, cat, choice, epoch, epoch_day, ids, join
+from sros.demo_company.arrays import (
+    DAY,
+    NULL,
+    cat,
+    choice,
+    epoch,
+    epoch_day,
+    ids,
+    join,
+    shard_tagged,
+)
 from sros.demo_company.signals import EXPERIMENT_CHANNEL, experiment_quarters, quarters
 from sros.demo_company.users import SALESFORCE
 from sros.demo_company.world import World
@@ -106,7 +116,9 @@ def build_campaigns(world: World) -> Campaigns:
                 campaigns.quarter_start.append(start)
                 campaigns.quarter_end.append(end)
                 quarter = (start.month - 1) // 3 + 1
-                campaigns.utm_campaign.append(f"{unit}_{channel}_{start.year}q{quarter}")
+                campaigns.utm_campaign.append(
+                    shard_tagged(f"{unit}_{channel}_{start.year}q{quarter}")
+                )
                 campaigns.experiment.append(None)
                 campaigns.arm.append(None)
     # Each experiment's control is the quarter's core campaign of the experiment channel; the
@@ -115,7 +127,7 @@ def build_campaigns(world: World) -> Campaigns:
         control = campaigns.index[(0, EXPERIMENT_CHANNEL, number)]
         start = spans[number][0]
         label = f"{start.year}q{(start.month - 1) // 3 + 1}"
-        experiment = f"exp_{BUSINESS_UNITS[0]}_{EXPERIMENT_CHANNEL}_{label}"
+        experiment = shard_tagged(f"exp_{BUSINESS_UNITS[0]}_{EXPERIMENT_CHANNEL}_{label}")
         campaigns.experiment[control] = experiment
         campaigns.arm[control] = "control"
         campaigns.test_of_control[control] = len(campaigns.bu)
@@ -354,7 +366,7 @@ def ad_spend_table(world: World, campaigns: Campaigns, rows: TouchRows) -> tuple
         unit = BUSINESS_UNITS[campaigns.bu[index]]
         out["platform"] += [platform] * len(days)
         out["ad_account_id"] += [f"{platform}-{unit}"] * len(days)
-        out["ad_campaign_id"] += [f"{platform}-{index:05d}"] * len(days)
+        out["ad_campaign_id"] += [shard_tagged(f"{platform}-{index:05d}")] * len(days)
         out["ad_campaign_name"] += [campaigns.utm_campaign[index]] * len(days)
         out["utm_campaign"] += [campaigns.utm_campaign[index]] * len(days)
         out["spend_date"].append(days)

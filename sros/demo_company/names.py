@@ -6,7 +6,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from sros.demo_company.arrays import cat, join
+from sros.demo_company.arrays import cat, join, shard_number
 
 FIRST_NAMES = [
     "Ada",
@@ -150,8 +150,9 @@ COMPANY_SUFFIXES = ["Inc", "Ltd", "GmbH", "Group", "Systems", "Partners", "Co", 
 
 
 def company_names(n: int) -> tuple[pa.Array, pa.Array]:
-    """Unique company names and web domains for accounts 0..n-1."""
-    index = np.arange(n)
+    """Unique company names and web domains for accounts 0..n-1 (unique across shards too: each
+    shard names its accounts from its own range of numbers)."""
+    index = np.arange(shard_number(0, width=10), shard_number(n - 1, width=10) + 1)
     heads, tails = len(COMPANY_HEADS), len(COMPANY_TAILS)
     head = index % heads
     tail = (index // heads) % tails

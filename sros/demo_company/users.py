@@ -12,7 +12,7 @@ from datetime import timedelta
 
 import numpy as np
 
-from sros.demo_company.arrays import epoch
+from sros.demo_company.arrays import epoch, numeric_id, shard_number
 from sros.demo_company.config import DemoConfig
 from sros.demo_company.names import FIRST_NAMES, LAST_NAMES
 from sros.demo_company.seeds import Definitions
@@ -84,7 +84,7 @@ def build_org(config: DemoConfig, definitions: Definitions, rng: np.random.Gener
         return FIRST_NAMES[number % len(FIRST_NAMES)], LAST_NAMES[(number * 7) % len(LAST_NAMES)]
 
     def role(key: str, name: str, parent: str | None) -> str:
-        role_id = f"00E{len(org.sf_roles) + 1:015d}"
+        role_id = f"00E{shard_number(len(org.sf_roles) + 1):015d}"
         org.sf_roles.append(
             {
                 "id": role_id,
@@ -105,14 +105,15 @@ def build_org(config: DemoConfig, definitions: Definitions, rng: np.random.Gener
         created: int | None = None,
     ) -> str:
         first, last = person()
-        user_id = f"005{len(org.sf_users) + 1:015d}"
+        number = shard_number(len(org.sf_users))
+        user_id = f"005{number + 1:015d}"
         org.sf_users.append(
             {
                 "id": user_id,
                 "first_name": first,
                 "last_name": last,
                 "name": f"{first} {last}",
-                "email": f"{first}.{last}{len(org.sf_users)}@{ORG_DOMAIN}".lower(),
+                "email": f"{first}.{last}{number}@{ORG_DOMAIN}".lower(),
                 "title": title,
                 "department": department[function],
                 "user_role_id": role_id,
@@ -168,7 +169,7 @@ def build_org(config: DemoConfig, definitions: Definitions, rng: np.random.Gener
 
     velocity_leads = config.n_leads * (1 - config.salesforce_share)
     for number, (team_name, function, region) in enumerate(definitions.hubspot_teams):
-        team_id = str(7_000_001 + number)
+        team_id = numeric_id(7_000_001 + number)
         org.hs_teams.append({"id": team_id, "name": team_name})
         if function == "sales_development":
             size = _team_size(velocity_leads / 2, 6_000)
@@ -178,14 +179,14 @@ def build_org(config: DemoConfig, definitions: Definitions, rng: np.random.Gener
             size = 2
         for _ in range(size):
             first, last = person()
-            owner_id = str(5_000_001 + len(org.hs_owners))
+            owner_id = numeric_id(5_000_001 + len(org.hs_owners))
             org.hs_owners.append(
                 {
                     "owner_id": owner_id,
                     "email": f"{first}.{last}{owner_id}@{ORG_DOMAIN}".lower(),
                     "first_name": first,
                     "last_name": last,
-                    "user_id": str(9_100_001 + len(org.hs_owners)),
+                    "user_id": numeric_id(9_100_001 + len(org.hs_owners)),
                     "is_active": True,
                     "created_at": start,
                     "updated_at": start,
