@@ -293,6 +293,30 @@ def _query(warehouse: Path, sql: str) -> list[tuple]:
         return connection.execute(sql).fetchall()
 
 
+def test_two_new_files_with_one_record_load_the_later_files_version(
+    run_dirs: dict[str, Path],
+) -> None:
+    """Two incremental files of one run hold the same visitor (a table without
+    `_fivetran_synced`): the file read later (path order) gives the loaded version, as it
+    would if the files loaded in two runs."""
+    landing = run_dirs["landing_dir"] / "marketing/identity"
+    header = "anonymous_id,email,identified_at"
+    _write(
+        landing / "export_0001.csv",
+        f"{header}\nanon_1,old@example.com,2025-01-10T09:30:00Z\n"
+        "anon_2,two@example.com,2025-01-10T09:30:00Z\n",
+    )
+    _write(landing / "export_0002.csv", f"{header}\nanon_1,new@example.com,2025-01-11T09:30:00Z\n")
+    ingest("marketing", **run_dirs)
+    assert _query(
+        run_dirs["warehouse_path"],
+        "select anonymous_id, email, _sros_source_file from raw_marketing.identity order by 1",
+    ) == [
+        ("anon_1", "new@example.com", "marketing/identity/export_0002.csv"),
+        ("anon_2", "two@example.com", "marketing/identity/export_0001.csv"),
+    ]
+
+
 def test_load_keeps_good_rows_quarantines_bad_and_reconciles(run_dirs: dict[str, Path]) -> None:
     landing = run_dirs["landing_dir"]
     _write(

@@ -30,7 +30,8 @@ version, a rewritten file again, and a late file is read even when its modificat
 older than files already loaded. Each file read yields three kinds of rows:
 
 - the table's rows, merged on the contract's primary key (a re-exported record replaces the
-  old one; Fivetran-style `_fivetran_synced` decides between two versions in one load);
+  old one; of two versions in one load, Fivetran-style `_fivetran_synced` decides in a table
+  that has it, the file read later in one that has not);
 - `_sros_quarantine`: every rejected row with file, row, column, value and reason;
 - `_sros_load_report`: one row per file version: rows read, loaded, quarantined, refused and
   deleted, status and reason. Rows read = loaded + quarantined + refused, always: a refused
@@ -212,10 +213,17 @@ def _column_hints(contract: TableContract) -> dict[str, dict]:
     hints = {column.name: dict(_DLT_TYPES[column.data_type]) for column in contract.columns}
     for key in contract.primary_key:  # empty keys are quarantined
         hints[key]["nullable"] = False
+    lineage = {**_RECORD_LINEAGE_HINTS, **_LINEAGE_HINTS}
+    # Two versions of a record in one load (several new incremental files of the table): in a
+    # table with `_fivetran_synced`, the later sync wins, as in Fivetran (two versions without
+    # a sync time: either, as dlt takes only one sort column); in a table without it, the
+    # version of the file read later (files are read in path order, and a key is unique within
+    # a file: the reader quarantines repeats), as when the files load in separate runs.
     if "_fivetran_synced" in hints:
-        # Two versions of a record in one load: the later sync wins, as in Fivetran.
         hints["_fivetran_synced"]["dedup_sort"] = "desc"
-    return {**hints, **_RECORD_LINEAGE_HINTS, **_LINEAGE_HINTS}
+    else:
+        lineage[SOURCE_FILE_COLUMN] = {**lineage[SOURCE_FILE_COLUMN], "dedup_sort": "desc"}
+    return {**hints, **lineage}
 
 
 # --- a table's change history (meta.history) ---------------------------------------------
@@ -226,8 +234,8 @@ def _history_hints(contract: TableContract) -> dict:
     a key retired only when the load holds the key, deleted rows never inserted (see the
     module doc)."""
     columns = _column_hints(contract)
-    if "_fivetran_synced" in columns:  # one row per key and load already (_history_rows)
-        columns["_fivetran_synced"].pop("dedup_sort")
+    for column in ("_fivetran_synced", SOURCE_FILE_COLUMN):  # one row per key and load already
+        columns.get(column, {}).pop("dedup_sort", None)  # (_history_rows)
     columns[ROW_VERSION_COLUMN] = {"data_type": "text", "nullable": False}
     key_matches = " AND ".join(
         f"s.{_quote(key)} = {{table}}.{_quote(key)}" for key in contract.primary_key
