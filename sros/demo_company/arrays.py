@@ -39,10 +39,6 @@ def generating_shard(shard: int) -> Iterator[None]:
         _SHARD.reset(token)
 
 
-def current_shard() -> int:
-    return _SHARD.get()
-
-
 def shard_tagged(key: str) -> str:
     """A natural key (a UTM campaign, an expense id) as the current shard writes it: unchanged in
     shard 0, `<key>_s<shard>` in the others."""
