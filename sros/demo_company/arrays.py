@@ -51,14 +51,20 @@ def numeric_id(number: int) -> str:
     return str(number + _SHARD.get() * NUMERIC_ID_SHARD_STEP)
 
 
-def shard_number(number: int, width: int = 15) -> int:
-    """The number a key of `width` digits gets in the current shard: shard s starts at
-    s * 10**(width - 3), so each shard has 10**(width - 3) numbers of its own."""
+def _shard_offset(width: int, largest: int) -> int:
+    """What the current shard adds to the numbers of a key of `width` digits: shard s starts at
+    s * 10**(width - 3), so each shard has 10**(width - 3) numbers of its own (`largest`, the
+    biggest number to number, must fit them)."""
     shard = _SHARD.get()
     step = 10 ** (width - 3)
-    if shard and not 0 <= number < step:
-        raise ValueError(f"key number {number} does not fit a shard's {step:,} numbers")
-    return number + shard * step
+    if shard and largest >= step:
+        raise ValueError(f"key number {largest} does not fit a shard's {step:,} numbers")
+    return shard * step
+
+
+def shard_number(number: int, width: int = 15) -> int:
+    """The number a key of `width` digits gets in the current shard (`_shard_offset`)."""
+    return number + _shard_offset(width, number)
 
 
 def rng_for(seed: int, stream: str) -> np.random.Generator:
@@ -103,12 +109,8 @@ def ids(prefix: str, numbers: np.ndarray, width: int = 15) -> pa.Array:
     """Ids like Salesforce's 18-character ones: prefix + zero-padded number (null when < 0),
     numbered in the current shard (`shard_number`)."""
     numbers = np.asarray(numbers, dtype=np.int64)
-    shard = _SHARD.get()
-    if shard:
-        step = 10 ** (width - 3)
-        if (numbers >= step).any():
-            raise ValueError(f"{prefix} ids: {numbers.max()} does not fit a shard's {step:,}")
-        numbers = np.where(numbers < 0, numbers, numbers + shard * step)
+    offset = _shard_offset(width, int(numbers.max(initial=0)))
+    numbers = np.where(numbers < 0, numbers, numbers + offset)
     digits = pc.utf8_lpad(pc.cast(pa.array(numbers), pa.string()), width, "0")
     out = pc.binary_join_element_wise(pa.scalar(prefix), digits, "")
     if (numbers < 0).any():
