@@ -212,18 +212,22 @@ def _rebuilds_every_changed_day(model: dict) -> bool:
     return bool(model["config"]["meta"]["incremental_test"].get("rebuilds_every_changed_day"))
 
 
-def _spark_sql(run_dbt: Callable, home: Path, sql: str) -> None:
-    """One statement on the Spark session of the `spark` target (dbt's run_query)."""
+def _spark_sql(run_dbt: Callable, home: Path, statements: list[str]) -> None:
+    """The statements, in order, on one Spark session of the `spark` target (the project's
+    run_statements operation: one dbt invocation, one session start)."""
     ran = run_dbt(
         "run-operation",
-        "run_query",
+        "run_statements",
         "--args",
-        json.dumps({"sql": sql}),
+        json.dumps({"statements": statements}),
         "--target",
         "spark",
         home=home,
     )
-    assert ran.returncode == 0, f"{sql}\n" + ran.stdout[-3000:] + ran.stderr[-2000:]
+    assert ran.returncode == 0, (
+        "\n".join(statements) + "\n" + ran.stdout[-3000:] + ran.stderr[-2000:]
+    )
+    assert f"ran {len(statements)} statement(s) on spark" in ran.stdout, ran.stdout[-3000:]
 
 
 def test_incremental_models_rebuild_cut_days_on_spark(
@@ -234,6 +238,7 @@ def test_incremental_models_rebuild_cut_days_on_spark(
         model["name"] for model in models
     }
     home = spark_build.home
+    statements: list[str] = []
     with duckdb.connect(str(spark_build.company.warehouse), read_only=True) as duck_con:
         oldest_days: dict[str, date] = {}
         for model in models:
@@ -259,7 +264,7 @@ def test_incremental_models_rebuild_cut_days_on_spark(
             ]
             oldest_days[name] = oldest
             partitions = ", ".join(f"partition ({date_column} = '{day}')" for day in days)
-            _spark_sql(run_dbt, home, f"alter table {model['relation_name']} drop {partitions}")
+            statements.append(f"alter table {model['relation_name']} drop {partitions}")
             if _rebuilds_every_changed_day(model):
                 # a day whose every input row has gone since the build (here: never had one)
                 # has no new rows to replace it: the post-hook must drop its partition
@@ -268,13 +273,12 @@ def test_incremental_models_rebuild_cut_days_on_spark(
                     for column in duck_con.sql(f"select * from {relation} limit 0").columns
                     if column != date_column
                 ]
-                _spark_sql(
-                    run_dbt,
-                    home,
+                statements.append(
                     f"insert into {model['relation_name']}"
                     f" partition ({date_column} = '{EMPTIED_DAY}')"
-                    f" select {', '.join(columns)} from {model['relation_name']} limit 1",
+                    f" select {', '.join(columns)} from {model['relation_name']} limit 1"
                 )
+    _spark_sql(run_dbt, home, statements)
 
     names = [model["name"] for model in models]
     ran = run_dbt("run", "--target", "spark", "--select", *names, home=home)
