@@ -105,19 +105,32 @@ def test_demo_job_end_to_end_matches_ground_truth_and_is_idempotent(
     )
     assert sum(quarantined.values()) == 0
 
-    # The main command again: nothing regenerated, nothing loaded twice, same counts.
+    # A record that breaks a definition (a negative amount) lands beside a clean control row,
+    # and the main command runs again: nothing regenerated and nothing loaded twice (every raw
+    # and staging table keeps its counts but the opportunities, which gain exactly the new
+    # file's rows); the broken record is quarantined, the rest of the warehouse publishes, the
+    # record is in fct_quarantined_records and in no number.
+    new_file = BAD_INPUT / "salesforce" / "opportunity" / "negative_amount.csv"
+    new_rows = len(new_file.read_text().splitlines()) - 1
+    generated = {
+        path: path.stat().st_mtime_ns
+        for path in (tmp_path / "landing").rglob("*")
+        if path.is_file()
+    }
+    shutil.copy(new_file, tmp_path / "landing" / "salesforce" / "opportunity" / "export_0098.csv")
     assert main(["demo", "--leads", "1500", "--seed", "11"]) == 0
-    assert _counts(warehouse, raw) == first_raw
-    assert _counts(warehouse, list(staging.values())) == first_staging
-
-    # A record that breaks a definition (a negative amount) is quarantined: the rest of the
-    # warehouse publishes, the record is in fct_quarantined_records and in no number.
+    assert {path: path.stat().st_mtime_ns for path in generated} == generated
+    opportunity = 'raw_salesforce."opportunity"'
+    assert _counts(warehouse, raw) == {
+        **first_raw,
+        opportunity: first_raw[opportunity] + new_rows,
+    }
+    staged_opportunities = staging["salesforce.opportunity"]
+    assert _counts(warehouse, list(staging.values())) == {
+        **first_staging,
+        staged_opportunities: first_staging[staged_opportunities] + new_rows,
+    }
     published = tmp_path / "published" / "warehouse.duckdb"
-    shutil.copy(
-        BAD_INPUT / "salesforce" / "opportunity" / "negative_amount.csv",
-        tmp_path / "landing" / "salesforce" / "opportunity" / "export_0098.csv",
-    )
-    assert main(["run"]) == 0
     with duckdb.connect(str(published), read_only=True) as connection:
         assert connection.execute(
             "select record_id, rule_key from marts.fct_quarantined_records"
