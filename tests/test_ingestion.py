@@ -317,6 +317,42 @@ def test_two_new_files_with_one_record_load_the_later_files_version(
     ]
 
 
+@pytest.mark.parametrize(
+    ("first_synced", "second_synced", "loaded"),
+    [
+        (None, None, "Proposal"),  # a direct export, without the column: the file read later
+        ("", "", "Proposal"),  # the column empty: the same
+        ("2025-01-12T08:00:00Z", "2025-01-11T08:00:00Z", "Discovery"),  # the later sync
+        ("2025-01-11T08:00:00Z", "2025-01-11T08:00:00Z", "Proposal"),  # one sync: the file
+    ],
+)
+def test_two_versions_of_a_crm_record_in_one_run_load_the_later_sync_then_the_later_file(
+    run_dirs: dict[str, Path], first_synced: str | None, second_synced: str | None, loaded: str
+) -> None:
+    """Two incremental files of one run hold the same opportunity (a table with
+    `_fivetran_synced`): the version with the later sync time loads, and without one (a
+    direct CRM export leaves the column empty) or with the same one, the version of the file
+    read later (path order), as if the files had loaded in two runs."""
+    landing = run_dirs["landing_dir"] / "salesforce/opportunity"
+    header = HEADER if first_synced is None else f"{HEADER},_fivetran_synced"
+    first = "" if first_synced is None else f",{first_synced}"
+    second = "" if second_synced is None else f",{second_synced}"
+    _write(
+        landing / "export_0001.csv",
+        f"{header}\n006A,001A,10,USD,2025-03-31,2025-01-10T09:30:00Z,Discovery{first}\n"
+        f"006B,001A,20,USD,2025-03-31,2025-01-10T09:30:00Z,Discovery{first}\n",
+    )
+    _write(
+        landing / "export_0002.csv",
+        f"{header}\n006A,001A,10,USD,2025-03-31,2025-01-10T09:30:00Z,Proposal{second}\n",
+    )
+    ingest("salesforce", **run_dirs)
+    assert _query(
+        run_dirs["warehouse_path"],
+        "select id, stage_name from raw_salesforce.opportunity order by 1",
+    ) == [("006A", loaded), ("006B", "Discovery")]
+
+
 def test_load_keeps_good_rows_quarantines_bad_and_reconciles(run_dirs: dict[str, Path]) -> None:
     landing = run_dirs["landing_dir"]
     _write(

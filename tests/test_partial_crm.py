@@ -21,6 +21,8 @@ LINEAGE_TYPES = {
     "_sros_deleted_at": "TIMESTAMP",
     "_sros_deleted_by_file": "VARCHAR",
 }
+# ... and in a table with `_fivetran_synced`, the order of a record's versions in one load
+VERSION_ORDER = {"_sros_version_order": "VARCHAR"}
 
 SYNCED = {"_fivetran_synced": "2025-09-30T23:00:00Z", "_fivetran_deleted": "false"}
 USERS = [
@@ -157,6 +159,11 @@ def test_a_source_without_files_gets_every_contract_table_empty(
                 for column in contract.columns
             },
             **{name: (data_type, "YES") for name, data_type in LINEAGE_TYPES.items()},
+            **{
+                name: (data_type, "YES")
+                for name, data_type in VERSION_ORDER.items()
+                if "_fivetran_synced" in contract.column_names
+            },
         }, contract.name
         assert _query(warehouse, f'select count(*) from {contract.schema}."{contract.name}"') == [
             (0,)

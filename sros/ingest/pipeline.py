@@ -31,7 +31,8 @@ older than files already loaded. Each file read yields three kinds of rows:
 
 - the table's rows, merged on the contract's primary key (a re-exported record replaces the
   old one; of two versions in one load, Fivetran-style `_fivetran_synced` decides in a table
-  that has it, the file read later in one that has not);
+  that has it, and the file read later where it has not or where the sync times are equal
+  or empty: `_sros_version_order`, see _column_hints);
 - `_sros_quarantine`: every rejected row with file, row, column, value and reason;
 - `_sros_load_report`: one row per file version: rows read, loaded, quarantined, refused and
   deleted, status and reason. Rows read = loaded + quarantined + refused, always: a refused
@@ -103,6 +104,7 @@ from pathlib import Path
 import dlt
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from dlt.common.normalizers.json.helpers import get_row_hash
 from dlt.extract.source import DltSource
@@ -123,6 +125,7 @@ from sros.demo_company.generate import GROUND_TRUTH, MANIFEST
 from sros.ingest.reader import (
     ROW_NUMBER_COLUMN,
     SOURCE_FILE_COLUMN,
+    VERSION_ORDER_COLUMN,
     LandingFileError,
     read_landing_file,
 )
@@ -214,16 +217,31 @@ def _column_hints(contract: TableContract) -> dict[str, dict]:
     for key in contract.primary_key:  # empty keys are quarantined
         hints[key]["nullable"] = False
     lineage = {**_RECORD_LINEAGE_HINTS, **_LINEAGE_HINTS}
-    # Two versions of a record in one load (several new incremental files of the table): in a
-    # table with `_fivetran_synced`, the later sync wins, as in Fivetran (two versions without
-    # a sync time: either, as dlt takes only one sort column); in a table without it, the
-    # version of the file read later (files are read in path order, and a key is unique within
-    # a file: the reader quarantines repeats), as when the files load in separate runs.
+    # Two versions of a record in one load (several new incremental files of the table): dlt
+    # keeps the first by one sort column. In a table with `_fivetran_synced`, that is
+    # VERSION_ORDER_COLUMN (_with_version_order): the later sync wins, as in Fivetran, and of
+    # two versions with the same sync time or none (a direct CRM export leaves it empty), the
+    # file read later. In a table without it, `_sros_source_file`: the file read later. Files
+    # are read in path order and a key is unique within a file (the reader quarantines
+    # repeats), so the result is what loading the files in separate runs gives.
     if "_fivetran_synced" in hints:
-        hints["_fivetran_synced"]["dedup_sort"] = "desc"
+        lineage[VERSION_ORDER_COLUMN] = {"data_type": "text", "dedup_sort": "desc"}
     else:
         lineage[SOURCE_FILE_COLUMN] = {**lineage[SOURCE_FILE_COLUMN], "dedup_sort": "desc"}
     return {**hints, **lineage}
+
+
+def _with_version_order(batch: pa.Table) -> pa.Table:
+    """The rows of a table with `_fivetran_synced` with VERSION_ORDER_COLUMN: the sync time as
+    20-digit microseconds since 1970 (nothing when empty), a space, the landing file. As text
+    it sorts as the versions do: by sync time, an empty one first, then by file."""
+    if "_fivetran_synced" in batch.column_names:
+        micros = pc.cast(pc.cast(batch.column("_fivetran_synced"), pa.timestamp("us")), pa.int64())
+        synced = pc.fill_null(pc.utf8_lpad(pc.cast(micros, pa.string()), 20, "0"), "")
+    else:  # the file has no such column: dlt loads it empty
+        synced = pa.array([""] * batch.num_rows, pa.string())
+    order = pc.binary_join_element_wise(synced, batch.column(SOURCE_FILE_COLUMN), " ")
+    return batch.append_column(VERSION_ORDER_COLUMN, order)
 
 
 # --- a table's change history (meta.history) ---------------------------------------------
@@ -234,8 +252,9 @@ def _history_hints(contract: TableContract) -> dict:
     a key retired only when the load holds the key, deleted rows never inserted (see the
     module doc)."""
     columns = _column_hints(contract)
-    for column in ("_fivetran_synced", SOURCE_FILE_COLUMN):  # one row per key and load already
-        columns.get(column, {}).pop("dedup_sort", None)  # (_history_rows)
+    # one row per key and load already (_history_rows), which orders versions itself
+    columns.get(SOURCE_FILE_COLUMN, {}).pop("dedup_sort", None)
+    columns.pop(VERSION_ORDER_COLUMN, None)
     columns[ROW_VERSION_COLUMN] = {"data_type": "text", "nullable": False}
     key_matches = " AND ".join(
         f"s.{_quote(key)} = {{table}}.{_quote(key)}" for key in contract.primary_key
@@ -549,7 +568,7 @@ def _table_reader(contract: TableContract, root: Path, warehouse: _WarehouseColu
         """The run's rows to the table's history table (meta.history), or the table created
         empty when no row came and the warehouse lacks it (or one of its columns)."""
         if batches or not warehouse.columns(contract.history_table) >= {
-            *_column_hints(contract),
+            *_history_columns(contract),
             *HISTORY_COLUMNS,
         }:
             # with no row, an empty table of the history's types (dlt takes the row version's
@@ -630,6 +649,8 @@ def _table_reader(contract: TableContract, root: Path, warehouse: _WarehouseColu
                 has_rows = True
                 if contract.history_table:
                     history_batches.append(batch)
+                if VERSION_ORDER_COLUMN in table_hints["columns"]:
+                    batch = _with_version_order(batch)
                 yield dlt.mark.with_hints(batch, table_hints, create_table_variant=True)
             result.close()
             if result.quarantine:

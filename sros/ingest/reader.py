@@ -156,6 +156,9 @@ from sros.contracts import RAW_TYPES, TableContract
 
 SOURCE_FILE_COLUMN = "_sros_source_file"
 ROW_NUMBER_COLUMN = "_sros_row_number"
+# Added by ingestion (sros.ingest.pipeline) to the rows of a table with `_fivetran_synced`: the
+# order of a record's versions within one load (the sync time, then the file).
+VERSION_ORDER_COLUMN = "_sros_version_order"
 DEFAULT_ENCODING = "utf-8"
 # The quarantine row of a file whose records cannot be told apart: the file, not a record.
 WHOLE_FILE_ROW = 0
@@ -808,6 +811,11 @@ def _column_name_clashes(
         *((column, "contract") for column in contract.column_names if column not in header),
         (SOURCE_FILE_COLUMN, "lineage"),
         (ROW_NUMBER_COLUMN, "lineage"),
+        *(
+            [(VERSION_ORDER_COLUMN, "lineage")]
+            if "_fivetran_synced" in contract.column_names
+            else []
+        ),
     ]:
         claims.setdefault(warehouse_column(column), []).append((column, where))
     return [(landed, names) for landed, names in claims.items() if len(names) > 1]
