@@ -142,11 +142,11 @@ def run_dirs(tmp_path: Path) -> dict[str, Path]:
     }
 
 
-# The longest modules, longest first (minutes on the 2-core CI machine with two workers busy):
+# The longest modules, longest first (minutes in a fresh-clone CI run on 2 cores, 2026-12-01):
 # the Spark parity test builds the shared 2000-lead company (`built_company`), then the same
-# company on Spark (~14); the demo job end to end (~8) and the own-CRM walkthrough (~9) build
-# companies of their own, so the second worker starts on them rather than waiting for the
-# shared company; the build killed midway (~6) then finds that company built.
+# company on Spark (~20 with the company); the demo job end to end (~9) and the own-CRM
+# walkthroughs (~12) build companies of their own, so the second worker starts on them rather
+# than waiting for the shared company; the build killed midway (~9) then finds it built.
 LONGEST_MODULES = ("test_spark_parity", "test_orchestration", "test_own_crm_data", "test_faults")
 
 
