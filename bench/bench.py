@@ -173,7 +173,10 @@ def _stage_expectations(_: int) -> int:
     from expectations.runner import validate
     from sros import paths
 
-    outcomes = validate(SUITES, paths.warehouse_path(), paths.gx_dir())
+    # the manifest of the stage's dbt build (its --target-path), as the job reads its own
+    target = "target-day" if (paths.home_dir() / "target-day").exists() else "target"
+    manifest = paths.home_dir() / target / "manifest.json"
+    outcomes = validate(SUITES, paths.warehouse_path(), paths.gx_dir(), manifest)
     failed = [outcome.suite.name for outcome in outcomes if outcome.blocking_failures]
     if failed:
         raise SystemExit(f"blocking expectation suites failed: {failed}")

@@ -89,14 +89,18 @@ class SuiteOutcome:
         return "\n".join(lines)
 
 
-def validate(suites: Iterable[MartSuite], warehouse: Path, gx_root: Path) -> list[SuiteOutcome]:
+def validate(
+    suites: Iterable[MartSuite], warehouse: Path, gx_root: Path, manifest: Path | None = None
+) -> list[SuiteOutcome]:
     """Validate `suites` against the DuckDB file `warehouse` (opened read-only), store the
-    results and rebuild the Data Docs under `gx_root`. Raises if there is no warehouse."""
+    results and rebuild the Data Docs under `gx_root`. `manifest`: the dbt manifest of the
+    build (read for source freshness), by default the installation's (see
+    expectations/sources.py). Raises if there is no warehouse."""
     if not warehouse.exists():
         raise FileNotFoundError(f"no warehouse at {warehouse}: build it before validating")
     suites = list(suites)
     with duckdb.connect(str(warehouse), read_only=True) as connection:
-        definitions = Definitions(connection)
+        definitions = Definitions(connection, manifest)
         built = [
             (suite, suite.batch_query(definitions), suite.expectations(definitions))
             for suite in suites

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import duckdb
@@ -43,8 +44,10 @@ class Definitions:
     """The definition seeds as the build loaded them (schema `seeds` of the warehouse), so a
     suite judges the marts by exactly the definitions they were built from."""
 
-    def __init__(self, connection: duckdb.DuckDBPyConnection) -> None:
+    def __init__(self, connection: duckdb.DuckDBPyConnection, manifest: Path | None = None) -> None:
         self._connection = connection
+        # the dbt manifest of the build (source freshness config): None for the installation's
+        self.manifest = manifest
 
     def values(self, seed: str, column: str, where: str = "true") -> list:
         """Distinct values of a seed column (rows filtered by a SQL condition), sorted."""
