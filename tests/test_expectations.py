@@ -4,6 +4,7 @@ fails when broken, naming the rows. Tampering happens on a copy of a built wareh
 import re
 import shutil
 from collections.abc import Callable
+from pathlib import Path
 
 import duckdb
 import pytest
@@ -224,3 +225,19 @@ def test_untouched_suites_still_pass(broken) -> None:
         "pipeline.fct_opportunity_stage_history",
     ):
         assert outcomes[name].success, outcomes[name].summary()
+
+
+def test_freshness_reads_the_manifest_the_installation_parsed(
+    built_company: Callable, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A fresh clone has no target/manifest.json (only a `dbt parse` by hand writes it): the
+    freshness suite of the job reads the manifest the installation parsed, which loading the
+    Dagster definitions makes."""
+    import expectations.sources as sources
+    from orchestration.defs.dbt import DBT_PROJECT  # parses the installation's when stale
+
+    assert DBT_PROJECT.manifest_path.exists()
+    monkeypatch.setattr(sources, "PROJECT_DIR", tmp_path)  # no target/ there
+    [freshness] = [suite for suite in SUITES if suite.name == "sources.freshness"]
+    [outcome] = validate([freshness], built_company(leads=2000, seed=42).warehouse, tmp_path)
+    assert not outcome.blocking_failures
