@@ -168,13 +168,12 @@ def _stage_day_dbt(leads: int) -> int:
     return _stage_dbt(leads, target="target-day")
 
 
-def _stage_expectations(_: int) -> int:
+def _stage_expectations(_: int, target: str = "target") -> int:
     from expectations import SUITES
     from expectations.runner import validate
     from sros import paths
 
     # the manifest of the stage's dbt build (its --target-path), as the job reads its own
-    target = "target-day" if (paths.home_dir() / "target-day").exists() else "target"
     manifest = paths.home_dir() / target / "manifest.json"
     outcomes = validate(SUITES, paths.warehouse_path(), paths.gx_dir(), manifest)
     failed = [outcome.suite.name for outcome in outcomes if outcome.blocking_failures]
@@ -242,7 +241,7 @@ STAGES = {
     "new day": _stage_new_day,
     "day ingest": _stage_ingest,
     "day dbt build": _stage_day_dbt,
-    "day expectations": _stage_expectations,
+    "day expectations": lambda leads: _stage_expectations(leads, target="target-day"),
     "day publish": _stage_publish,
     "spark build": _stage_spark,
 }
