@@ -16,7 +16,7 @@ import pytest
 from sros.config import DUCKDB_MEMORY_LIMIT_DEFAULT
 from sros.contracts import load_contracts
 from sros.ingest import reader
-from sros.ingest.pipeline import ingest
+from sros.ingest.pipeline import ingest, landing_pipeline
 from sros.ingest.reader import read_landing_file
 from sros.paths import PROJECT_DIR
 
@@ -351,6 +351,57 @@ def test_two_versions_of_a_crm_record_in_one_run_load_the_later_sync_then_the_la
         run_dirs["warehouse_path"],
         "select id, stage_name from raw_salesforce.opportunity order by 1",
     ) == [("006A", loaded), ("006B", "Discovery")]
+
+
+def test_a_load_skips_dlts_deduplication_only_when_no_key_repeats(
+    run_dirs: dict[str, Path],
+) -> None:
+    """dlt ranks a load's versions of each key in one window over the whole load, which
+    bounds how many rows a load can take. A run whose new files of a table share no key is
+    declared deduplicated (dlt inserts its rows as they are); a later run whose files do share
+    one is not, and loads the later version."""
+    landing = run_dirs["landing_dir"] / "salesforce/opportunity"
+    row = "{id},001A,{amount},USD,2025-03-31,2025-01-10T09:30:00Z,{stage}"
+
+    def land(name: str, *rows: tuple[str, int, str]) -> None:
+        lines = [row.format(id=i, amount=amount, stage=stage) for i, amount, stage in rows]
+        _write(landing / name, "\n".join([HEADER, *lines]) + "\n")
+
+    def deduplicated() -> bool:
+        schema = landing_pipeline("salesforce", run_dirs["warehouse_path"], run_dirs["dlt_dir"])
+        return schema.default_schema.get_table("opportunity")["x-stage-data-deduplicated"]
+
+    def loaded() -> list[tuple]:
+        return _query(
+            run_dirs["warehouse_path"],
+            "select id, amount, stage_name from raw_salesforce.opportunity order by 1",
+        )
+
+    land("export_0001.csv", ("006A", 10, "Discovery"), ("006B", 20, "Discovery"))
+    land("export_0002.csv", ("006C", 30, "Discovery"))
+    ingest("salesforce", **run_dirs)
+    assert deduplicated() is True
+    assert loaded() == [
+        ("006A", Decimal("10.00"), "Discovery"),
+        ("006B", Decimal("20.00"), "Discovery"),
+        ("006C", Decimal("30.00"), "Discovery"),
+    ]
+
+    land("export_0003.csv", ("006A", 11, "Proposal"), ("006D", 40, "Discovery"))
+    land("export_0004.csv", ("006A", 12, "Negotiation"))
+    ingest("salesforce", **run_dirs)
+    assert deduplicated() is False
+    assert loaded() == [
+        ("006A", Decimal("12.00"), "Negotiation"),  # the later file's version, once
+        ("006B", Decimal("20.00"), "Discovery"),
+        ("006C", Decimal("30.00"), "Discovery"),
+        ("006D", Decimal("40.00"), "Discovery"),
+    ]
+
+    land("export_0005.csv", ("006B", 21, "Closed Won"))  # one file: its keys are unique
+    ingest("salesforce", **run_dirs)
+    assert deduplicated() is True
+    assert loaded()[1] == ("006B", Decimal("21.00"), "Closed Won")
 
 
 def test_load_keeps_good_rows_quarantines_bad_and_reconciles(run_dirs: dict[str, Path]) -> None:

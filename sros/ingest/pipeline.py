@@ -32,7 +32,11 @@ older than files already loaded. Each file read yields three kinds of rows:
 - the table's rows, merged on the contract's primary key (a re-exported record replaces the
   old one; of two versions in one load, Fivetran-style `_fivetran_synced` decides in a table
   that has it, and the file read later where it has not or where the sync times are equal
-  or empty: `_sros_version_order`, see _column_hints);
+  or empty: `_sros_version_order`, see _column_hints). A table's new files are all read
+  before dlt gets their rows: when no key is in two of them (the reader already quarantines
+  a key's repeats within a file), the load is declared deduplicated and dlt's merge skips the
+  window it would rank the versions with, which bounds the rows one load can take
+  (_table_hints);
 - `_sros_quarantine`: every rejected row with file, row, column, value and reason;
 - `_sros_load_report`: one row per file version: rows read, loaded, quarantined, refused and
   deleted, status and reason. Rows read = loaded + quarantined + refused, always: a refused
@@ -126,7 +130,9 @@ from sros.ingest.reader import (
     ROW_NUMBER_COLUMN,
     SOURCE_FILE_COLUMN,
     VERSION_ORDER_COLUMN,
+    FileReadResult,
     LandingFileError,
+    key_in_several,
     read_landing_file,
 )
 from sros.pseudonyms import install_key
@@ -146,6 +152,8 @@ LANDING_ROOT_DATASET = "_sros"
 GENERATOR_FILES = frozenset({MANIFEST, GROUND_TRUTH})
 # The formats a table reads, longest first (".csv.gz" before ".csv").
 READABLE_SUFFIXES = (".csv.gz", ".parquet", ".csv")
+# dlt's table hint for `deduplicated` in a merge write disposition (_table_hints).
+_DEDUPLICATED_HINT = "x-stage-data-deduplicated"
 
 _QUARANTINE_COLUMNS = {
     "source_file": {"data_type": "text", "nullable": False},
@@ -212,7 +220,10 @@ _DLT_TYPES = {
 }
 
 
-def _column_hints(contract: TableContract) -> dict[str, dict]:
+def _column_hints(contract: TableContract, *, deduplicated: bool = False) -> dict[str, dict]:
+    """dlt column hints of a table: the contract's types, its key not null, the lineage
+    columns, and the column that orders a load's versions of one key (none when the load is
+    declared deduplicated: _table_hints)."""
     hints = {column.name: dict(_DLT_TYPES[column.data_type]) for column in contract.columns}
     for key in contract.primary_key:  # empty keys are quarantined
         hints[key]["nullable"] = False
@@ -224,11 +235,33 @@ def _column_hints(contract: TableContract) -> dict[str, dict]:
     # file read later. In a table without it, `_sros_source_file`: the file read later. Files
     # are read in path order and a key is unique within a file (the reader quarantines
     # repeats), so the result is what loading the files in separate runs gives.
+    # None, not absent, when deduplicated: dlt keeps a column hint a load does not set.
+    dedup_sort = None if deduplicated else "desc"
     if "_fivetran_synced" in hints:
-        lineage[VERSION_ORDER_COLUMN] = {"data_type": "text", "dedup_sort": "desc"}
+        lineage[VERSION_ORDER_COLUMN] = {"data_type": "text", "dedup_sort": dedup_sort}
     else:
-        lineage[SOURCE_FILE_COLUMN] = {**lineage[SOURCE_FILE_COLUMN], "dedup_sort": "desc"}
+        lineage[SOURCE_FILE_COLUMN] = {**lineage[SOURCE_FILE_COLUMN], "dedup_sort": dedup_sort}
     return {**hints, **lineage}
+
+
+def _table_hints(contract: TableContract, *, deduplicated: bool) -> dict:
+    """dlt hints of a table's rows: merged on the contract's key (delete-insert).
+
+    dlt's merge removes a load's repeated keys with one window over all the load's staged rows
+    (ROW_NUMBER by key, ordered by the dedup_sort column), which DuckDB does not spill far
+    enough: 15.5M touch rows (a 2M-lead company's file) fail at a 6GB limit, the ~77M of a
+    10M-lead company at 18.8GB (README, Benchmark, "10M leads"). A load that holds each key
+    once (one file, whose repeated keys the reader quarantines, or several whose keys the
+    reader finds apart: `key_in_several`) is declared deduplicated, and dlt inserts its rows
+    as they are. The hint is set either way, False too: dlt keeps a table hint a load does not
+    set, and a later load with repeated keys must be deduplicated."""
+    return dlt.mark.make_hints(
+        table_name=contract.name,
+        write_disposition={"disposition": "merge", "strategy": "delete-insert"},
+        primary_key=list(contract.primary_key),
+        columns=_column_hints(contract, deduplicated=deduplicated),
+        additional_table_hints={_DEDUPLICATED_HINT: deduplicated},
+    )
 
 
 def _with_version_order(batch: pa.Table) -> pa.Table:
@@ -537,12 +570,6 @@ def _table_reader(contract: TableContract, root: Path, warehouse: _WarehouseColu
     Each of its three outputs carries its own hints (a table variant), so the quarantine and
     the report do not inherit the table's key and merge disposition.
     """
-    table_hints = dlt.mark.make_hints(
-        table_name=contract.name,
-        write_disposition={"disposition": "merge", "strategy": "delete-insert"},
-        primary_key=list(contract.primary_key),
-        columns=_column_hints(contract),
-    )
     # The table created empty: dlt adds its own row columns (_dlt_id, _dlt_load_id, not null)
     # to a table it materialises before it has seen data, which the rows loaded later (Arrow
     # tables, without them) would then fail. Loaded tables never carry them, so the table is
@@ -608,8 +635,7 @@ def _table_reader(contract: TableContract, root: Path, warehouse: _WarehouseColu
         for file, reason in refused:
             handled[file.relative] = file.version
             yield from report(refused_report(file, contract.name, reason))
-        has_rows = False  # whether this run hands the table any row
-        history_batches: list[pa.Table] = []  # the rows for the history, in file order
+        reads: list[tuple[LandingFile, FileReadResult]] = []  # in path order
         for file in files:
             handled[file.relative] = file.version
             try:
@@ -623,6 +649,15 @@ def _table_reader(contract: TableContract, root: Path, warehouse: _WarehouseColu
                 reason = f"unreadable: {type(error).__name__}: {error}"
                 yield from report(refused_report(file, contract.name, reason))
                 continue
+            reads.append((file, result))
+        # A full export's marked-deleted keys are not in its (one) file: unique too.
+        results = [result for _, result in reads]
+        table_hints = _table_hints(
+            contract, deduplicated=not key_in_several(results, contract.primary_key)
+        )
+        has_rows = False  # whether this run hands the table any row
+        history_batches: list[pa.Table] = []  # the rows for the history, in file order
+        for file, result in reads:
             row = {**result.report, "rows_refused": 0, "rows_deleted": 0, "reason": None}
             row["file_modified_at"] = file.modified_at
             if contract.export == "full":
@@ -793,9 +828,9 @@ def landing_pipeline(
     else:
         schema = next(c.schema for (s, _), c in load_contracts().items() if s == source_name)
     # dlt's load keeps DuckDB's default memory limit (80% of RAM), not SROS_DUCKDB_MEMORY_LIMIT:
-    # its merge removes duplicate keys from a load's staged rows with one window over the whole
-    # load, which DuckDB cannot spill. Measured: 15.5M touch rows fail at 6GB and take 39.1 s at
-    # 18GB; 7.7M take 19.6 s at 6GB (README, Benchmark, "10M leads").
+    # a load with repeated keys is deduplicated with one window over the whole load, which
+    # DuckDB cannot spill (_table_hints). Measured: 15.5M touch rows fail at 6GB and take
+    # 39.1 s at 18GB; 7.7M take 19.6 s at 6GB (README, Benchmark, "10M leads").
     return dlt.pipeline(
         pipeline_name=f"sros_{source_name}",
         destination=dlt.destinations.duckdb(str(warehouse_path or paths.warehouse_path())),

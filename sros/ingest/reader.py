@@ -245,6 +245,32 @@ class FileReadResult:
             self.scratch, self.rows_file = None, None
 
 
+def key_in_several(results: list[FileReadResult], key: tuple[str, ...]) -> bool:
+    """Whether a value of `key` is in the passed rows of more than one of `results` (files of
+    one table). Within one file a key passes once (`_flag_shared_keys`), so when this is false
+    the files' rows together hold each key once. DuckDB groups the keys within
+    SROS_DUCKDB_MEMORY_LIMIT and spills beyond it, so any number of rows fits."""
+    with_rows = [result for result in results if result.num_rows]
+    if len(with_rows) < 2:
+        return False
+    selects = [
+        "select "
+        + ", ".join(f"c{result.names.index(column)} as {_quote(column)}" for column in key)
+        + f" from read_parquet({_literal(str(result.rows_file))})"
+        for result in with_rows
+    ]
+    with tempfile.TemporaryDirectory(prefix="sros-keys-") as scratch:
+        connection = _connect(Path(scratch))
+        try:
+            shared = connection.execute(
+                f"select 1 from ({' union all '.join(selects)}) "
+                f"group by {', '.join(map(_quote, key))} having count(*) > 1 limit 1"
+            ).fetchone()
+        finally:
+            connection.close()
+    return shared is not None
+
+
 @dataclass(frozen=True)
 class _View:
     """The CSV bytes DuckDB and the csv module read: the landing file itself when it is UTF-8
