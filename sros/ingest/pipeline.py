@@ -850,6 +850,7 @@ def recover(pipeline: dlt.Pipeline) -> dict[str, int]:
         if pipeline.list_extracted_load_packages():
             pipeline.normalize()
         if pipeline.list_normalized_load_packages():
+            _deduplicate_pending_loads(pipeline)
             pipeline.load()
     removed: dict[str, int] = {}
     with pipeline.sql_client() as client:
@@ -881,6 +882,25 @@ def recover(pipeline: dlt.Pipeline) -> dict[str, int]:
                 client.execute_sql(f"delete from {qualified} {phantom}")
                 removed[table] = count
     return removed
+
+
+def _deduplicate_pending_loads(pipeline: dlt.Pipeline) -> None:
+    """Have dlt deduplicate every table of the pending loads it completes.
+
+    dlt runs again a load job it had not recorded complete, and a copy job that had already
+    appended its file to the staging table then appends it twice. A load declared
+    deduplicated (_table_hints) would insert both copies, so a pending load completes with
+    dlt's deduplication: each repeat is a copy of one row, so whichever it keeps is right.
+    The load's tables are in its package's schema, which dlt's load reads (dlt 1.31 has no
+    public call to change it)."""
+    packages = pipeline._get_load_storage().normalized_packages
+    for load_id in pipeline.list_normalized_load_packages():
+        schema = packages.load_schema(load_id)
+        declared = [table for table in schema.tables.values() if table.get(_DEDUPLICATED_HINT)]
+        for table in declared:
+            table[_DEDUPLICATED_HINT] = False
+        if declared:
+            packages.save_schema(load_id, schema)
 
 
 def verify_load(pipeline: dlt.Pipeline, load_ids: list[str]) -> list[dict]:
