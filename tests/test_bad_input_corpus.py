@@ -1367,11 +1367,12 @@ def test_a_key_spelled_in_another_case_in_a_later_file_fails_the_build(
     assert completed.returncode == 1 and "FAIL 1" in completed.stdout, completed.stdout[-3000:]
     with duckdb.connect(str(warehouse), read_only=True) as connection:
         assert connection.execute(
-            "select source_table, first_spelling, last_spelling, first_file, last_file "
-            "from dbt_test__audit.assert_case_insensitive_keys_are_unique"
+            "select source_table, spellings, first_spelling, last_spelling, first_file, "
+            "last_file from dbt_test__audit.assert_case_insensitive_keys_are_unique"
         ).fetchall() == [
             (
                 "salesforce.opportunity",
+                2,
                 "006BAD000000000001",
                 "006bad000000000001",
                 "salesforce/opportunity/export_0001.csv",

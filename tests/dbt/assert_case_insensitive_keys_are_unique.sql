@@ -52,20 +52,43 @@ spellings as (
 
 ),
 
-final as (
+-- The keys spelled more than one way, with plain min and max, which DuckDB spills to disk (a
+-- count(distinct) per key over every raw key ran out of its 6GB limit at 10M leads); then
+-- their spellings counted among their (few) rows.
+respelled as (
 
     select
         source_table,
         key_column,
         key_ignoring_case,
-        count(distinct key_spelling) as spellings,
         min(key_spelling) as first_spelling,
         max(key_spelling) as last_spelling,
         min(source_file) as first_file,
         max(source_file) as last_file
     from spellings
     group by 1, 2, 3
-    having count(distinct key_spelling) > 1
+    having min(key_spelling) != max(key_spelling)
+
+),
+
+final as (
+
+    select
+        respelled.source_table,
+        respelled.key_column,
+        respelled.key_ignoring_case,
+        count(distinct spellings.key_spelling) as spellings,
+        respelled.first_spelling,
+        respelled.last_spelling,
+        respelled.first_file,
+        respelled.last_file
+    from respelled
+    inner join spellings
+        on
+            respelled.source_table = spellings.source_table
+            and respelled.key_column = spellings.key_column
+            and respelled.key_ignoring_case = spellings.key_ignoring_case
+    group by 1, 2, 3, 5, 6, 7, 8
 
 )
 
