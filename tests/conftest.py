@@ -41,6 +41,11 @@ with open(_KEY_HOME / "init.lock", "a") as _lock:
     init()
 
 
+# (leads, seed) of the company `built_company()` builds when asked for none; its build is the
+# one that runs dbt's unit tests.
+DEFAULT_COMPANY = (2000, 42)
+
+
 @dataclass(frozen=True)
 class BuiltCompany:
     warehouse: Path
@@ -114,7 +119,7 @@ def built_company(
         shared = shared.parent
     cache: dict[tuple[int, int], BuiltCompany] = {}
 
-    def build(leads: int = 2000, seed: int = 42) -> BuiltCompany:
+    def build(leads: int = DEFAULT_COMPANY[0], seed: int = DEFAULT_COMPANY[1]) -> BuiltCompany:
         if (leads, seed) in cache:
             return cache[(leads, seed)]
         home = shared / f"company-{leads}-{seed}"
@@ -129,7 +134,10 @@ def built_company(
                     ingest(source, landing, warehouse, home / "dlt")
                 # the unit tests in the default company's build (test_dbt_unit_tests.py)
                 completed = _run_dbt(
-                    "build", home=home, warehouse=warehouse, unit_tests=(leads, seed) == (2000, 42)
+                    "build",
+                    home=home,
+                    warehouse=warehouse,
+                    unit_tests=(leads, seed) == DEFAULT_COMPANY,
                 )
                 assert completed.returncode == 0, (
                     completed.stdout[-5000:] + completed.stderr[-2000:]

@@ -239,8 +239,6 @@ def test_without_history_tables_each_current_row_is_the_one_version(
         "--select",
         "stg_salesforce__user_history+1",
         "stg_hubspot__deal_history+1",
-        "--exclude",
-        "resource_type:unit_test",
         home=home,
         warehouse=warehouse,
     )
