@@ -71,6 +71,24 @@ def test_the_assets_come_from_the_installations_own_manifest_parsed_again_when_s
     assert not dbt_defs._manifest_is_stale()
 
 
+def test_the_dbt_resource_knows_dbts_version_without_running_dbt(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """dagster-dbt would run `dbt --version` once per run (~8 s, and a request to PyPI per
+    installed dbt package): the resource takes the version of the installed dbt-core."""
+    from importlib import metadata
+
+    from dagster_dbt.core import resource as dagster_dbt_resource
+
+    from orchestration.defs.dbt import dbt_resource
+
+    def no_subprocess(command: list[str], *args: object, **kwargs: object) -> bytes:
+        raise AssertionError(f"ran {command}")
+
+    monkeypatch.setattr(dagster_dbt_resource, "check_output", no_subprocess)
+    assert str(dbt_resource()._cli_version) == metadata.version("dbt-core")
+
+
 def _counts(warehouse: Path, relations: list[str]) -> dict[str, int]:
     with duckdb.connect(str(warehouse), read_only=True) as connection:
         return {
