@@ -52,19 +52,16 @@ spellings as (
 
 ),
 
--- The keys spelled more than one way, with plain min and max, which DuckDB spills to disk (a
--- count(distinct) per key over every raw key ran out of its 6GB limit at 10M leads); then
--- their spellings counted among their (few) rows.
+-- The keys spelled more than one way: one pass over every raw key with plain min and max of
+-- the spelling (a count(distinct) per key ran out of DuckDB's 6GB limit at 10M leads; min and
+-- max spill), the files left out of it, so each group holds two strings; then the (few) rows
+-- of those keys, counted and their files named.
 respelled as (
 
     select
         source_table,
         key_column,
-        key_ignoring_case,
-        min(key_spelling) as first_spelling,
-        max(key_spelling) as last_spelling,
-        min(source_file) as first_file,
-        max(source_file) as last_file
+        key_ignoring_case
     from spellings
     group by 1, 2, 3
     having min(key_spelling) != max(key_spelling)
@@ -78,17 +75,17 @@ final as (
         respelled.key_column,
         respelled.key_ignoring_case,
         count(distinct spellings.key_spelling) as spellings,
-        respelled.first_spelling,
-        respelled.last_spelling,
-        respelled.first_file,
-        respelled.last_file
+        min(spellings.key_spelling) as first_spelling,
+        max(spellings.key_spelling) as last_spelling,
+        min(spellings.source_file) as first_file,
+        max(spellings.source_file) as last_file
     from respelled
     inner join spellings
         on
             respelled.source_table = spellings.source_table
             and respelled.key_column = spellings.key_column
             and respelled.key_ignoring_case = spellings.key_ignoring_case
-    group by 1, 2, 3, 5, 6, 7, 8
+    group by 1, 2, 3
 
 )
 
