@@ -99,8 +99,9 @@ def test_publishing_a_missing_warehouse_fails_and_keeps_the_published_one(tmp_pa
 def test_publication_removes_partials_of_dead_publications_and_keeps_a_live_ones(
     tmp_path: Path,
 ) -> None:
-    """A publication killed midway leaves `.warehouse.duckdb.<pid>.partial`; the next one
-    removes it. A partial whose process is alive (a publication running now) is kept."""
+    """A publication killed midway leaves `.warehouse.duckdb.<pid>.partial` (and, had it
+    spilled, DuckDB's `.partial.tmp` folder); the next one removes them. A partial whose
+    process is alive (a publication running now) is kept."""
     published = tmp_path / "published" / "warehouse.duckdb"
     published.parent.mkdir()
     finished = subprocess.run(
@@ -116,12 +117,35 @@ def test_publication_removes_partials_of_dead_publications_and_keeps_a_live_ones
     other = published.parent / f".other.duckdb.{dead_pid}.partial"  # another file's: not ours
     for path in (dead, live, other):
         path.write_bytes(b"half a warehouse")
+    dead_spill, live_spill = (path.with_name(path.name + ".tmp") for path in (dead, live))
+    for spill in (dead_spill, live_spill):
+        spill.mkdir()
+        (spill / "duckdb_temp_storage_S32K-0.tmp").write_bytes(b"spilled rows")
     publish(_working_warehouse(tmp_path / "warehouse.duckdb", 5), published)
-    assert not dead.exists()
-    assert live.exists() and other.exists()
+    assert not dead.exists() and not dead_spill.exists()
+    assert live.exists() and live_spill.exists() and other.exists()
     assert sorted(p.name for p in published.parent.iterdir()) == sorted(
-        ["warehouse.duckdb", live.name, other.name]
+        ["warehouse.duckdb", live.name, live_spill.name, other.name]
     )
+
+
+def test_publication_keeps_to_the_duckdb_memory_limit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Publication's DuckDB takes SROS_DUCKDB_MEMORY_LIMIT, as the build's does (without it,
+    80% of the machine's RAM): a limit too small to copy a table stops it, and the previous
+    version stays published, with nothing left beside it."""
+    published = tmp_path / "published" / "warehouse.duckdb"
+    publish(_working_warehouse(tmp_path / "small.duckdb", 10), published)
+    before = published.read_bytes()
+    large = _working_warehouse(tmp_path / "large.duckdb", 200_000)
+    monkeypatch.setenv("SROS_DUCKDB_MEMORY_LIMIT", "1MB")
+    with pytest.raises(duckdb.OutOfMemoryException, match=r"976\.5 KiB"):
+        publish(large, published)
+    assert published.read_bytes() == before
+    assert [p.name for p in published.parent.iterdir()] == ["warehouse.duckdb"]
+    monkeypatch.setenv("SROS_DUCKDB_MEMORY_LIMIT", "64MB")
+    assert publish(large, published)["marts.fct_numbers"] == 200_000
 
 
 def test_the_published_file_is_readable_by_bi_even_under_an_owner_only_umask(
