@@ -1,6 +1,7 @@
 """The signals planted in the demo company (sros/demo_company/signals.py) exist per the shared
-rules at both test scales, are recorded in ground_truth.json, and kpi_campaign_experiments
-recovers the experiments' truth exactly."""
+rules at the scales the mart tests build (tests/test_kpi_signals.py) and at a larger one, are
+recorded in ground_truth.json, and kpi_campaign_experiments recovers the experiments' truth
+exactly."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from sros.demo_company import DemoConfig, signals
 from sros.demo_company.generate import build_tables
 from sros.demo_company.truth import signals_truth
 
-SCALES = [(2000, 42), (10000, 7)]
+SCALES = [(2000, 42), (4000, 7), (10000, 7)]
 
 
 @cache
