@@ -3,6 +3,15 @@
 from expectations.suite import Definitions, E, MartSuite
 
 
+def person_query(definitions: Definitions) -> str:
+    # GX has no regex support for the duckdb dialect: the engine evaluates it in the batch.
+    return (
+        "select person_id, title_seniority, "
+        f"{definitions.matches('email_hash', '[0-9a-f]{64}')} as is_email_hash "
+        "from marts.dim_persons"
+    )
+
+
 def person_expectations(definitions: Definitions) -> list:
     return [
         E.ExpectColumnValuesToBeInSet(
@@ -38,12 +47,7 @@ SUITES = (
         name="core.dim_persons",
         mart="dim_persons",
         description="Persons hold hashed emails only, and defined seniorities.",
-        # GX has no regex support for the duckdb dialect: DuckDB evaluates it in the batch.
-        query=(
-            "select person_id, title_seniority, "
-            "regexp_full_match(email_hash, '[0-9a-f]{64}') as is_email_hash "
-            "from marts.dim_persons"
-        ),
+        query=person_query,
         key=("person_id",),
         expectations=person_expectations,
     ),

@@ -11,10 +11,15 @@ so building them takes the same time on the hundredth run as on the first. The p
 their scripts and styles from the site's own folder, not from CDNs (expectations/offline_docs.py).
 """
 
+import argparse
+import json
 import logging
+import subprocess
+import sys
+import tempfile
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -30,8 +35,10 @@ import expectations.gx_duckdb  # noqa: F401 (registers the duckdb datasource typ
 from expectations import SUITES
 from expectations.offline_docs import OfflineAssetsMissing, make_offline
 from expectations.suite import Definitions, MartSuite
+from sros.paths import PROJECT_DIR
 
 DATASOURCE = "warehouse"
+SPARK_DATASOURCE = "spark_warehouse"  # a GX project's datasource keeps its type: one per engine
 FAILING_ROWS_SHOWN = 5
 DATA_DOCS_SITE = "local_site"  # GX's default site: uncommitted/data_docs/local_site/
 DATA_DOCS_RUNS_SHOWN = 30
@@ -90,22 +97,129 @@ class SuiteOutcome:
 
 
 def validate(
-    suites: Iterable[MartSuite], warehouse: Path, gx_root: Path, manifest: Path | None = None
+    suites: Iterable[MartSuite],
+    warehouse: Path,
+    gx_root: Path,
+    manifest: Path | None = None,
+    engine: str = "duckdb",
 ) -> list[SuiteOutcome]:
-    """Validate `suites` against the DuckDB file `warehouse` (opened read-only), store the
-    results and rebuild the Data Docs under `gx_root`. `manifest`: the dbt manifest of the
-    build (read for source freshness), by default the installation's (see
-    expectations/sources.py). Raises if there is no warehouse."""
+    """Validate `suites`, store the results and rebuild the Data Docs under `gx_root`.
+
+    On engine `duckdb`, the suites read the DuckDB file `warehouse` (opened read-only). On
+    engine `spark`, they read the tables of the `spark` target (profiles.yml) through Great
+    Expectations' Spark datasource, in a child process that opens the local Spark session and
+    ends with it (sros.spark.session: one process at a time holds the local catalog), and
+    `warehouse` is not read. `manifest`: the dbt manifest of the build (read for source
+    freshness), by default the installation's (see expectations/sources.py). Raises if there
+    is no warehouse."""
+    suites = list(suites)
+    if engine == "spark":
+        return _validate_in_child(suites, gx_root, manifest)
     if not warehouse.exists():
         raise FileNotFoundError(f"no warehouse at {warehouse}: build it before validating")
-    suites = list(suites)
     with duckdb.connect(str(warehouse), read_only=True) as connection:
         definitions = Definitions(connection, manifest)
         built = [
             (suite, suite.batch_query(definitions), suite.expectations(definitions))
             for suite in suites
         ]
+    context, site_index, site_existed = _context(gx_root)
+    datasource = context.data_sources.add_or_update_duckdb(
+        name=DATASOURCE,
+        connection_string=f"duckdb:///{warehouse}",
+        kwargs={"connect_args": {"read_only": True}},
+    )
+    outcomes, results = [], []
+    try:
+        for suite, query, expectations_ in built:
+            if any(asset.name == suite.name for asset in datasource.assets):
+                datasource.delete_asset(suite.name)
+            # GX takes a query asset that starts with SELECT; a suite's query may start with WITH.
+            batch = datasource.add_query_asset(
+                name=suite.name, query=f"select * from (\n{query.strip()}\n) as batch"
+            ).add_batch_definition_whole_table("whole")
+            outcome, result_id = _run(context, batch, {}, suite, expectations_)
+            outcomes.append(outcome)
+            results += [result_id, result_id.expectation_suite_identifier]
+    finally:
+        # Release every DuckDB connection GX holds (the engine's and the datasource's own,
+        # used to test queries), so the warehouse can be opened again in this process.
+        datasource.get_execution_engine().close()
+        datasource.get_engine().dispose()
+    _build_data_docs(context, site_index, results if site_existed else None)
+    return outcomes
 
+
+def _validate_on_spark(
+    suites: list[MartSuite], gx_root: Path, manifest: Path | None
+) -> list[SuiteOutcome]:
+    """`validate` on engine `spark`, in this process: each suite's batch is its query run by
+    the local Spark session, handed to GX as a dataframe; GX computes every metric in Spark."""
+    from sros.spark import session
+
+    spark = session()
+    definitions = Definitions(spark, manifest, engine="spark")
+    built = [
+        (suite, suite.batch_query(definitions), suite.expectations(definitions)) for suite in suites
+    ]
+    context, site_index, site_existed = _context(gx_root)
+    datasource = context.data_sources.add_or_update_spark(name=SPARK_DATASOURCE)
+    outcomes, results = [], []
+    for suite, query, expectations_ in built:
+        if any(asset.name == suite.name for asset in datasource.assets):
+            datasource.delete_asset(suite.name)
+        asset = datasource.add_dataframe_asset(name=suite.name)
+        batch = asset.add_batch_definition_whole_dataframe("whole")
+        outcome, result_id = _run(
+            context, batch, {"dataframe": spark.sql(query)}, suite, expectations_
+        )
+        outcomes.append(outcome)
+        results += [result_id, result_id.expectation_suite_identifier]
+    _build_data_docs(context, site_index, results if site_existed else None)
+    return outcomes
+
+
+def _validate_in_child(
+    suites: list[MartSuite], gx_root: Path, manifest: Path | None
+) -> list[SuiteOutcome]:
+    """Run `_validate_on_spark` in a child Python (`python -m expectations.runner`), which
+    writes the outcomes as JSON; its JVM, and with it the local catalog, ends with it."""
+    by_name = {suite.name: suite for suite in suites}
+    with tempfile.TemporaryDirectory() as folder:
+        written = Path(folder) / "outcomes.json"
+        command = [
+            sys.executable,
+            "-m",
+            "expectations.runner",
+            "--gx-root",
+            str(gx_root),
+            "--out",
+            str(written),
+            *(["--manifest", str(manifest)] if manifest else []),
+            *by_name,
+        ]
+        completed = subprocess.run(
+            command, cwd=PROJECT_DIR, capture_output=True, text=True, check=False
+        )
+        if completed.returncode != 0 or not written.exists():
+            raise RuntimeError(
+                "the Great Expectations suites could not run on Spark "
+                f"(exit {completed.returncode}):\n{completed.stderr[-4000:]}"
+            )
+        document = json.loads(written.read_text())
+    return [
+        SuiteOutcome(
+            suite=by_name[item["suite"]],
+            success=item["success"],
+            expectations=[ExpectationOutcome(**outcome) for outcome in item["expectations"]],
+        )
+        for item in document
+    ]
+
+
+def _context(gx_root: Path):
+    """The file-backed GX project under `gx_root`, its Data Docs site set to list the last
+    DATA_DOCS_RUNS_SHOWN runs; with the site's index page and whether it existed."""
     gx_root.mkdir(parents=True, exist_ok=True)
     context = gx.get_context(mode="file", project_root_dir=str(gx_root))
     context.variables.progress_bars = ProgressBarsConfig(globally=False)
@@ -115,27 +229,14 @@ def validate(
     context.variables.data_docs_sites = sites
     context.variables.save()
     site_index = Path(context.root_directory, site["store_backend"]["base_directory"], "index.html")
-    site_existed = site_index.exists()
-    datasource = context.data_sources.add_or_update_duckdb(
-        name=DATASOURCE,
-        connection_string=f"duckdb:///{warehouse}",
-        kwargs={"connect_args": {"read_only": True}},
-    )
-    outcomes, results = [], []
-    try:
-        for suite, query, expectations_ in built:
-            outcome, result_id = _run(context, datasource, suite, query, expectations_)
-            outcomes.append(outcome)
-            results += [result_id, result_id.expectation_suite_identifier]
-    finally:
-        # Release every DuckDB connection GX holds (the engine's and the datasource's own,
-        # used to test queries), so the warehouse can be opened again in this process.
-        datasource.get_execution_engine().close()
-        datasource.get_engine().dispose()
-    # Once per run: this run's pages and the index (all pages when the site is new), then
-    # the same pages pointed at local copies of their scripts and styles.
+    return context, site_index, site_index.exists()
+
+
+def _build_data_docs(context, site_index: Path, results: list | None) -> None:
+    """Once per run: this run's pages (`results`; all pages when None, for a new site) and
+    the index, then the same pages pointed at local copies of their scripts and styles."""
     rendering_started = time.time() - 1  # file times can be a little coarse
-    context.build_data_docs(resource_identifiers=results if site_existed else None)
+    context.build_data_docs(resource_identifiers=results)
     try:
         left = make_offline(site_index.parent, changed_since=rendering_started)
     except OfflineAssetsMissing as error:
@@ -143,19 +244,11 @@ def validate(
     else:
         if left:
             logger.warning("Data Docs still load from the web: %s", ", ".join(left))
-    return outcomes
 
 
 def _run(
-    context, datasource, suite: MartSuite, query: str, expectations_
+    context, batch, batch_parameters: dict, suite: MartSuite, expectations_
 ) -> tuple[SuiteOutcome, ValidationResultIdentifier]:
-    if any(asset.name == suite.name for asset in datasource.assets):
-        datasource.delete_asset(suite.name)
-    # GX takes a query asset that starts with SELECT; a suite's query may start with WITH.
-    query = f"select * from (\n{query.strip()}\n) as batch"
-    batch = datasource.add_query_asset(
-        name=suite.name, query=query
-    ).add_batch_definition_whole_table("whole")
     gx_suite = context.suites.add_or_update(
         gx.ExpectationSuite(name=suite.name, expectations=list(expectations_))
     )
@@ -163,11 +256,12 @@ def _run(
         gx.ValidationDefinition(name=suite.name, data=batch, suite=gx_suite)
     )
     validation = definition.run(
+        batch_parameters=batch_parameters or None,
         result_format={
             "result_format": "SUMMARY",
             "unexpected_index_column_names": list(suite.key),
             "partial_unexpected_count": FAILING_ROWS_SHOWN,
-        }
+        },
     )
     outcomes = [_outcome(result) for result in validation.results]
     # the key GX stored the result under (ValidationDefinition.run builds it the same way)
@@ -212,3 +306,34 @@ def _plain(value: Any) -> Any:
     if value is None or isinstance(value, bool | int | float | str):
         return value
     return str(value)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """The child process of `validate` on engine `spark`: validate the named suites on the
+    local Spark session and write their outcomes as JSON to --out."""
+    parser = argparse.ArgumentParser(description=main.__doc__)
+    parser.add_argument("--gx-root", type=Path, required=True)
+    parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--manifest", type=Path)
+    parser.add_argument("suites", nargs="+")
+    arguments = parser.parse_args(argv)
+    by_name = {suite.name: suite for suite in SUITES}
+    outcomes = _validate_on_spark(
+        [by_name[name] for name in arguments.suites], arguments.gx_root, arguments.manifest
+    )
+    arguments.out.write_text(
+        json.dumps(
+            [
+                {
+                    "suite": outcome.suite.name,
+                    "success": outcome.success,
+                    "expectations": [asdict(item) for item in outcome.expectations],
+                }
+                for outcome in outcomes
+            ]
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()

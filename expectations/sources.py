@@ -44,7 +44,7 @@ def freshness_query(definitions: Definitions) -> str:
     manifest = _manifest(definitions)
     selects = []
     for source in json.loads(manifest.read_text())["sources"].values():
-        relation = f'{source["schema"]}."{source["identifier"]}"'
+        relation = f"{source['schema']}.{definitions.quoted(source['identifier'])}"
         field = source.get("loaded_at_field")
         if not field or not definitions.has_relation(f"{source['schema']}.{source['identifier']}"):
             continue
@@ -73,7 +73,7 @@ select
     newest.source_table,
     newest.loaded_at,
     as_of.as_of_at,
-    date_diff('second', newest.loaded_at, as_of.as_of_at) / 3600.0 as lag_hours,
+    {definitions.seconds_between("newest.loaded_at", "as_of.as_of_at")} / 3600.0 as lag_hours,
     newest.warn_after_hours,
     newest.error_after_hours
 from newest

@@ -12,6 +12,7 @@ import duckdb
 
 if TYPE_CHECKING:
     import great_expectations as gx
+    from pyspark.sql import SparkSession
 
 # The warehouse's as-of date (int_as_of_date), for batch queries that judge dates by it.
 AS_OF_DATE = "(select max(as_of_date) from intermediate.int_as_of_date)"
@@ -42,22 +43,39 @@ def Column(name: str) -> Any:
 
 class Definitions:
     """The definition seeds as the build loaded them (schema `seeds` of the warehouse), so a
-    suite judges the marts by exactly the definitions they were built from."""
+    suite judges the marts by exactly the definitions they were built from; and the few SQL
+    expressions a batch query writes differently per engine.
 
-    def __init__(self, connection: duckdb.DuckDBPyConnection, manifest: Path | None = None) -> None:
+    `connection`: a DuckDB connection (engine `duckdb`) or a Spark session (engine `spark`)."""
+
+    def __init__(
+        self,
+        connection: duckdb.DuckDBPyConnection | SparkSession,
+        manifest: Path | None = None,
+        engine: str = "duckdb",
+    ) -> None:
         self._connection = connection
         # the dbt manifest of the build (source freshness config): None for the installation's
         self.manifest = manifest
+        self.engine = engine
+
+    def _rows(self, query: str) -> list[tuple]:
+        if self.engine == "spark":
+            return [tuple(row) for row in self._connection.sql(query).collect()]
+        return self._connection.execute(query).fetchall()
 
     def values(self, seed: str, column: str, where: str = "true") -> list:
         """Distinct values of a seed column (rows filtered by a SQL condition), sorted."""
-        rows = self._connection.execute(
-            f'select distinct "{column}" from seeds."{seed}" where {where} order by 1'
-        ).fetchall()
+        rows = self._rows(
+            f"select distinct {self.quoted(column)} from seeds.{self.quoted(seed)} "
+            f"where {where} order by 1"
+        )
         return [value for (value,) in rows if value is not None]
 
     def has_relation(self, relation: str) -> bool:
         """True when `schema.name` exists (a disabled source system has no staging models)."""
+        if self.engine == "spark":
+            return self._connection.catalog.tableExists(relation)
         schema, name = relation.split(".")
         return bool(
             self._connection.execute(
@@ -66,6 +84,23 @@ class Definitions:
                 [schema, name],
             ).fetchone()[0]
         )
+
+    def quoted(self, identifier: str) -> str:
+        """SQL: a quoted identifier (`user` is a keyword)."""
+        return f"`{identifier}`" if self.engine == "spark" else f'"{identifier}"'
+
+    def seconds_between(self, start: str, end: str) -> str:
+        """SQL: whole seconds from timestamp `start` to `end` (dbt.datediff's rule: boundaries
+        crossed)."""
+        if self.engine == "spark":
+            return f"timestampdiff(SECOND, {start}, {end})"
+        return f"date_diff('second', {start}, {end})"
+
+    def matches(self, column: str, pattern: str) -> str:
+        """SQL: true when the whole of `column` matches the regular expression `pattern`."""
+        if self.engine == "spark":
+            return f"{column} rlike '^(?:{pattern})$'"
+        return f"regexp_full_match({column}, '{pattern}')"
 
 
 ExpectationBuilder = Callable[[Definitions], Sequence["gx.expectations.Expectation"]]

@@ -277,12 +277,17 @@ def _report(*, summary: bool = False) -> int:
 
 
 def _validate() -> int:
-    """Run every expectation suite on the working warehouse; 1 when a blocking one fails."""
-    warehouse = paths.warehouse_path()
+    """Run every expectation suite on the working warehouse (SROS_ENGINE: the DuckDB file or
+    Spark's tables); 1 when a blocking one fails."""
+    from sros.config import engine
+    from sros.spark import tables_root
+
+    on_spark = engine() == "spark"
+    warehouse = tables_root() if on_spark else paths.warehouse_path()
     if not warehouse.exists():  # said before importing Great Expectations (half a minute)
         print(
-            f"no warehouse at {warehouse}: build it first (`sros run`, or `sros demo` for a demo "
-            "company)",
+            f"no warehouse at {warehouse}: build it first (`sros run{' --engine spark' * on_spark}`"
+            ", or `sros demo` for a demo company)",
             file=sys.stderr,
         )
         return 1
@@ -292,7 +297,7 @@ def _validate() -> int:
 
     try:
         outcomes = retry_on_lock(
-            lambda: validate(SUITES, paths.warehouse_path(), paths.gx_dir()),
+            lambda: validate(SUITES, paths.warehouse_path(), paths.gx_dir(), engine=engine()),
             notify=lambda line: print(line, file=sys.stderr),
         )
     except (FileNotFoundError, WorkingFileLocked) as error:
@@ -576,7 +581,16 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("-v", "--verbose", action="store_true", help=VERBOSE_HELP)
     run.add_argument("--engine", choices=("duckdb", "spark"), default=None, help=ENGINE_HELP)
     commands.add_parser("report", help="row counts and quarantine per raw table")
-    commands.add_parser("validate", help="run the Great Expectations suites on the warehouse")
+    validate = commands.add_parser(
+        "validate", help="run the Great Expectations suites on the warehouse"
+    )
+    validate.add_argument(
+        "--engine",
+        choices=("duckdb", "spark"),
+        default=None,
+        help="the warehouse the suites read: the DuckDB file (default) or the tables of the "
+        "local Spark session (sets SROS_ENGINE)",
+    )
     mappings = commands.add_parser(
         "mappings",
         help="list CRM picklist values not in the mapping seeds, with row counts, and write "
@@ -612,7 +626,7 @@ def main(argv: list[str] | None = None) -> int:
     if getattr(args, "engine", None):  # read when the Dagster definitions are imported
         os.environ["SROS_ENGINE"] = args.engine
     problem = _home_problem(args.command) if args.command != "report" else None
-    if problem is None and args.command in ("run", "demo"):
+    if problem is None and args.command in ("run", "demo", "validate"):
         problem = _engine_problem()
     if problem is None and args.command in ("run", "mappings", "dbt", "dbt-vars"):
         problem = _setup_problem(args.command)

@@ -11,19 +11,28 @@ and tested here.)
 A table's folder is replaced whole: the new file is written beside it and renamed into place,
 so a reader sees the previous export or the new one, never half of one, and an interrupted
 export leaves the previous one standing. Running it again writes the same files.
+
+`session()` opens the local session the `spark` target describes, for what reads Spark's
+tables outside dbt (the Great Expectations suites, expectations/runner.py).
 """
 
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import uuid
 from collections.abc import Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import duckdb
 
 from sros import paths
+from sros.paths import PROJECT_DIR
+
+if TYPE_CHECKING:
+    from pyspark.sql import SparkSession
 
 
 def raw_root() -> Path:
@@ -155,3 +164,29 @@ def import_built_tables(
             ).fetchone()[0]
         con.execute("commit")
     return copied
+
+
+def session(target: str = "spark") -> SparkSession:
+    """The local Spark session of the profile's `target` output (profiles.yml, rendered by dbt
+    with this environment): its catalog, its tables and its settings (`server_side_parameters`),
+    built as dbt-spark's `session` method builds it. Only one process at a time can open the
+    local catalog (Derby): open this where no dbt command runs on Spark, in a process that ends
+    with the work (its JVM holds the catalog until then)."""
+    from dbt.config.profile import Profile, read_profile
+    from dbt.config.renderer import ProfileRenderer
+    from dbt_common.context import set_invocation_context
+    from pyspark.sql import SparkSession
+
+    set_invocation_context(os.environ)  # what dbt's env_var() reads
+    _, output = Profile.render_profile(
+        read_profile(str(PROJECT_DIR))["sros"], "sros", target, ProfileRenderer({})
+    )
+    if output.get("type") != "spark" or output.get("method") != "session":
+        raise ValueError(
+            f"profiles.yml output {target!r} is not a local Spark session (type: spark, "
+            "method: session); the suites read a cluster's tables only through such a session"
+        )
+    builder = SparkSession.builder.enableHiveSupport()
+    for name, value in output.get("server_side_parameters", {}).items():
+        builder = builder.config(name, value)
+    return builder.getOrCreate()

@@ -146,7 +146,7 @@ def test_demo_with_an_unreadable_configuration_says_which_file(tmp_path: Path) -
     assert line.startswith(f"{home / 'sros.yml'}: not valid YAML")
 
 
-@pytest.mark.parametrize("command", ["run", "demo"])
+@pytest.mark.parametrize("command", ["run", "demo", "validate"])
 def test_an_unknown_engine_is_refused_at_once(installed: Path, command: str) -> None:
     line = _refused_at_once(_sros(installed, command, SROS_ENGINE="sprak"))
     assert line == "SROS_ENGINE is 'sprak'; use one of duckdb, spark"
@@ -169,6 +169,10 @@ def test_demo_too_small_to_build_is_an_argument_error(tmp_path: Path, leads: str
     ("command", "says"),
     [
         ("validate", "no warehouse at {home}/warehouse.duckdb: build it first (`sros run`"),
+        (
+            "validate --engine spark",
+            "no warehouse at {home}/spark/warehouse: build it first (`sros run --engine spark`",
+        ),
         ("export", "no published warehouse at {home}/published/warehouse.duckdb: run a build"),
         ("report", "no warehouse at {home}/warehouse.duckdb; run `sros demo` or `sros run`"),
     ],
@@ -176,7 +180,7 @@ def test_demo_too_small_to_build_is_an_argument_error(tmp_path: Path, leads: str
 def test_reading_commands_before_any_run_say_so_at_once(
     installed: Path, command: str, says: str
 ) -> None:
-    completed = _sros(installed, command)
+    completed = _sros(installed, *command.split())
     assert completed.returncode == 1, completed.stderr
     assert completed.stdout.splitlines() == ["imported: []"]
     [line] = completed.stderr.splitlines()

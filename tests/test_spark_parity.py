@@ -8,7 +8,9 @@ tables as Parquet, registered by the dbt operation `register_parquet_sources`), 
 `sros run --engine spark` makes) and compared: the same columns, the same number of
 rows and, row for row, the same values: money (decimals) and counts exactly, doubles (rates,
 medians) to 1e-9, timestamps to the second. A difference fails with the mart, the row's key
-(its columns that are not doubles) and both values.
+(its columns that are not doubles) and both values. The Great Expectations suites, run on
+Spark's own tables through GX's Spark datasource, must judge them as they judge the DuckDB
+build: per expectation the same verdict, rows checked and rows failing.
 
 Then the incremental models on Spark (those the Spark manifest materializes `incremental`,
 each partitioned by the date column its yml's `incremental_test` names): the partitions of
@@ -194,6 +196,51 @@ def test_every_mart_is_the_same_on_spark(spark_build: SparkBuild) -> None:
         f"{len(differences)} difference(s) between the DuckDB and the Spark marts:\n"
         + "\n".join(differences[:DIFFERENCES_SHOWN])
     )
+
+
+def test_the_expectations_judge_spark_as_they_judge_duckdb(
+    spark_build: SparkBuild, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The suites on Spark's own tables (GX's Spark datasource, as the spark engine's checks
+    # run them) reach the same verdicts on the same rows as on the DuckDB build.
+    from expectations import SUITES
+    from expectations.runner import validate
+
+    company = spark_build.company
+    manifest = company.target / "manifest.json"
+    duck = validate(SUITES, company.warehouse, tmp_path / "gx-duckdb", manifest)
+    monkeypatch.setenv("SROS_HOME", str(spark_build.home))  # the spark target's session
+    spark = validate(SUITES, company.warehouse, tmp_path / "gx-spark", manifest, engine="spark")
+
+    def verdicts(outcomes: list) -> dict:
+        return {
+            (outcome.suite.name, item.description): (
+                item.success,
+                item.rows_checked,
+                item.rows_failing,
+                item.error,
+            )
+            for outcome in outcomes
+            for item in outcome.expectations
+        }
+
+    duck_verdicts, spark_verdicts = verdicts(duck), verdicts(spark)
+    # every suite read rows (an expectation with a row condition may match none)
+    assert len(duck) == len(SUITES) and all(
+        any(item.rows_checked for item in outcome.expectations) for outcome in duck
+    )
+    differences = [
+        f"{suite}: {description}: DuckDB {duck_verdicts.get(key)}, Spark {spark_verdicts.get(key)}"
+        for key in sorted(duck_verdicts.keys() | spark_verdicts.keys())
+        for suite, description in [key]
+        if duck_verdicts.get(key) != spark_verdicts.get(key)
+    ]
+    assert not differences, (
+        f"{len(differences)} expectation(s) judged differently on Spark "
+        "((success, rows checked, rows failing, error)):\n"
+        + "\n".join(differences[:DIFFERENCES_SHOWN])
+    )
+    assert (tmp_path / "gx-spark" / "gx" / "uncommitted" / "data_docs").exists()
 
 
 def _incremental_on_spark(manifest: Path) -> list[dict]:

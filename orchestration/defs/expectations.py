@@ -1,7 +1,8 @@
 """The Great Expectations suites (expectations/) as Dagster asset checks on their marts.
 
-One step validates every selected suite against the working warehouse after the dbt build,
-then rebuilds the Data Docs once. Each suite reports as its own check on its own mart, with
+One step validates every selected suite against the warehouse the dbt build wrote (the
+working DuckDB file, or on the spark engine Spark's own tables), then rebuilds the Data Docs
+once. Each suite reports as its own check on its own mart, with
 the counts and a few failing rows. Suites that guard a definition are blocking: a critical
 failure stops publication downstream.
 """
@@ -12,6 +13,7 @@ import dagster as dg
 
 from expectations import SUITES
 from sros import paths
+from sros.config import engine
 from sros.locks import retry_on_lock
 
 if TYPE_CHECKING:
@@ -79,9 +81,10 @@ def great_expectations_checks(context: dg.AssetCheckExecutionContext):
     from expectations.runner import validate
 
     selected = [_SUITES_BY_CHECK[key] for key in context.selected_asset_check_keys]
-    # The suites read the working file; a writer holding it is waited out (sros/locks.py).
+    # On DuckDB the suites read the working file; a writer holding it is waited out
+    # (sros/locks.py).
     outcomes = retry_on_lock(
-        lambda: validate(selected, paths.warehouse_path(), paths.gx_dir()),
+        lambda: validate(selected, paths.warehouse_path(), paths.gx_dir(), engine=engine()),
         notify=context.log.warning,
     )
     for outcome in outcomes:
