@@ -27,6 +27,10 @@ os.environ["DAGSTER_HOME"] = os.path.join(_SESSION_HOME, "dagster")
 os.makedirs(os.environ["DAGSTER_HOME"], exist_ok=True)
 for _variable in ("SROS_LANDING_DIR", "SROS_WAREHOUSE_PATH", "SROS_DLT_DIR", "SROS_CONFIG"):
     os.environ.pop(_variable, None)
+# dbt's file log (logs/dbt.log, every statement at debug level) is off for every dbt the tests
+# start, ~10% of a small build's time (a test shows the dbt output it captured), except in the
+# shared companies' builds (`built_company`: <home>/logs/dbt.log).
+os.environ["DBT_LOG_LEVEL_FILE"] = "none"
 # One pseudonym key for the test run, never the developer's own (~/.config/sros): under
 # pytest-xdist the workers share it (the demo companies one worker builds are keyed with it),
 # and the first to start creates it under an flock.
@@ -135,6 +139,11 @@ def built_company(
                 # the unit tests in the default company's build (test_dbt_unit_tests.py)
                 completed = _run_dbt(
                     "build",
+                    # its file log at debug level, for the tests that read it (no key leaks)
+                    "--log-path",
+                    str(home / "logs"),
+                    "--log-level-file",
+                    "debug",
                     home=home,
                     warehouse=warehouse,
                     unit_tests=(leads, seed) == DEFAULT_COMPANY,
