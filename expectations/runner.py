@@ -46,6 +46,10 @@ DATA_DOCS_RUNS_SHOWN = 30
 logger = logging.getLogger(__name__)
 
 
+class SparkValidationFailed(RuntimeError):
+    """The child process that runs the suites on Spark failed (its error output attached)."""
+
+
 @dataclass(frozen=True)
 class ExpectationOutcome:
     """One expectation's result: what it checks, how many rows it saw and how many broke it."""
@@ -201,19 +205,17 @@ def _validate_in_child(
         completed = subprocess.run(
             command, cwd=PROJECT_DIR, capture_output=True, text=True, check=False
         )
-        if completed.returncode != 0 or not written.exists():
-            raise RuntimeError(
-                "the Great Expectations suites could not run on Spark "
-                f"(exit {completed.returncode}):\n{completed.stderr[-4000:]}"
-            )
-        document = json.loads(written.read_text())
+        document = json.loads(written.read_text()) if written.exists() else {}
+    if completed.returncode != 0 or "outcomes" not in document:
+        said = document.get("error") or completed.stderr[-4000:]
+        raise SparkValidationFailed(f"the Great Expectations suites could not run on Spark: {said}")
     return [
         SuiteOutcome(
             suite=by_name[item["suite"]],
             success=item["success"],
             expectations=[ExpectationOutcome(**outcome) for outcome in item["expectations"]],
         )
-        for item in document
+        for item in document["outcomes"]
     ]
 
 
@@ -318,21 +320,26 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("suites", nargs="+")
     arguments = parser.parse_args(argv)
     by_name = {suite.name: suite for suite in SUITES}
-    outcomes = _validate_on_spark(
-        [by_name[name] for name in arguments.suites], arguments.gx_root, arguments.manifest
-    )
-    arguments.out.write_text(
-        json.dumps(
-            [
-                {
-                    "suite": outcome.suite.name,
-                    "success": outcome.success,
-                    "expectations": [asdict(item) for item in outcome.expectations],
-                }
-                for outcome in outcomes
-            ]
+    try:
+        outcomes = _validate_on_spark(
+            [by_name[name] for name in arguments.suites], arguments.gx_root, arguments.manifest
         )
-    )
+    except Exception as error:  # handed to the parent in one line, the traceback on stderr
+        arguments.out.write_text(
+            json.dumps({"error": f"{type(error).__name__}: {str(error).partition(chr(10))[0]}"})
+        )
+        raise
+    document = {
+        "outcomes": [
+            {
+                "suite": outcome.suite.name,
+                "success": outcome.success,
+                "expectations": [asdict(item) for item in outcome.expectations],
+            }
+            for outcome in outcomes
+        ]
+    }
+    arguments.out.write_text(json.dumps(document))
 
 
 if __name__ == "__main__":

@@ -292,7 +292,7 @@ def _validate() -> int:
         )
         return 1
     from expectations import SUITES
-    from expectations.runner import validate
+    from expectations.runner import SparkValidationFailed, validate
     from sros.locks import WorkingFileLocked, retry_on_lock
 
     try:
@@ -300,7 +300,7 @@ def _validate() -> int:
             lambda: validate(SUITES, paths.warehouse_path(), paths.gx_dir(), engine=engine()),
             notify=lambda line: print(line, file=sys.stderr),
         )
-    except (FileNotFoundError, WorkingFileLocked) as error:
+    except (FileNotFoundError, WorkingFileLocked, SparkValidationFailed) as error:
         print(error, file=sys.stderr)
         return 1
     print(f"{'suite':<42} {'mart':<32} {'expectations':>12} {'failed':>7}")
