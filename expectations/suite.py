@@ -90,8 +90,9 @@ class Definitions:
         return f"`{identifier}`" if self.engine == "spark" else f'"{identifier}"'
 
     def seconds_between(self, start: str, end: str) -> str:
-        """SQL: whole seconds from timestamp `start` to `end` (dbt.datediff's rule: boundaries
-        crossed)."""
+        """SQL: seconds from timestamp `start` to `end`, as a whole number (DuckDB counts
+        second boundaries crossed, Spark whole seconds elapsed: one apart at most, when the
+        timestamps carry fractions of a second)."""
         if self.engine == "spark":
             return f"timestampdiff(SECOND, {start}, {end})"
         return f"date_diff('second', {start}, {end})"
