@@ -133,18 +133,16 @@ def validate(
         connection_string=f"duckdb:///{warehouse}",
         kwargs={"connect_args": {"read_only": True}},
     )
-    outcomes, results = [], []
+
+    def query_batch(name: str, query: str) -> tuple[Any, dict]:
+        # GX takes a query asset that starts with SELECT; a suite's query may start with WITH.
+        asset = datasource.add_query_asset(
+            name=name, query=f"select * from (\n{query.strip()}\n) as batch"
+        )
+        return asset.add_batch_definition_whole_table("whole"), {}
+
     try:
-        for suite, query, expectations_ in built:
-            if any(asset.name == suite.name for asset in datasource.assets):
-                datasource.delete_asset(suite.name)
-            # GX takes a query asset that starts with SELECT; a suite's query may start with WITH.
-            batch = datasource.add_query_asset(
-                name=suite.name, query=f"select * from (\n{query.strip()}\n) as batch"
-            ).add_batch_definition_whole_table("whole")
-            outcome, result_id = _run(context, batch, {}, suite, expectations_)
-            outcomes.append(outcome)
-            results += [result_id, result_id.expectation_suite_identifier]
+        outcomes, results = _run_suites(context, datasource, built, query_batch)
     finally:
         # Release every DuckDB connection GX holds (the engine's and the datasource's own,
         # used to test queries), so the warehouse can be opened again in this process.
@@ -168,17 +166,12 @@ def _validate_on_spark(
     ]
     context, site_index, site_existed = _context(gx_root)
     datasource = context.data_sources.add_or_update_spark(name=SPARK_DATASOURCE)
-    outcomes, results = [], []
-    for suite, query, expectations_ in built:
-        if any(asset.name == suite.name for asset in datasource.assets):
-            datasource.delete_asset(suite.name)
-        asset = datasource.add_dataframe_asset(name=suite.name)
-        batch = asset.add_batch_definition_whole_dataframe("whole")
-        outcome, result_id = _run(
-            context, batch, {"dataframe": spark.sql(query)}, suite, expectations_
-        )
-        outcomes.append(outcome)
-        results += [result_id, result_id.expectation_suite_identifier]
+
+    def dataframe_batch(name: str, query: str) -> tuple[Any, dict]:
+        asset = datasource.add_dataframe_asset(name=name)
+        return asset.add_batch_definition_whole_dataframe("whole"), {"dataframe": spark.sql(query)}
+
+    outcomes, results = _run_suites(context, datasource, built, dataframe_batch)
     _build_data_docs(context, site_index, results if site_existed else None)
     return outcomes
 
@@ -217,6 +210,21 @@ def _validate_in_child(
         )
         for item in document["outcomes"]
     ]
+
+
+def _run_suites(context, datasource, built: list, batch) -> tuple[list[SuiteOutcome], list]:
+    """Validate each (suite, query, expectations) of `built` on its batch: `batch(name, query)`
+    adds the suite's asset to `datasource` and returns its batch definition and batch
+    parameters. Returns the outcomes and the result identifiers the Data Docs render."""
+    outcomes, results = [], []
+    for suite, query, expectations_ in built:
+        if any(asset.name == suite.name for asset in datasource.assets):
+            datasource.delete_asset(suite.name)
+        definition, parameters = batch(suite.name, query)
+        outcome, result_id = _run(context, definition, parameters, suite, expectations_)
+        outcomes.append(outcome)
+        results += [result_id, result_id.expectation_suite_identifier]
+    return outcomes, results
 
 
 def _context(gx_root: Path):
