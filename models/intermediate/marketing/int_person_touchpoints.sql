@@ -124,6 +124,21 @@ rebuilt as (
 ),
 {% endif %}
 
+touch_emails as (
+
+    -- each email once: its pseudonym (two SHA-256) costs more than the join back (at 1M
+    -- leads, 5.3M touches carry 1.0M emails)
+    select
+        email,
+        cast({{ pseudonym('email') }} as {{ dbt.type_string() }}) as touch_email_hash
+    from (
+        select distinct email
+        from rebuilt
+        where email is not null
+    ) as distinct_emails
+
+),
+
 touchpoints_with_email as (
 
     select
@@ -138,13 +153,15 @@ touchpoints_with_email as (
         rebuilt.utm_medium,
         rebuilt.utm_campaign,
         rebuilt.email is null as is_identified_by_cookie,
-        cast({{ pseudonym('rebuilt.email') }} as {{ dbt.type_string() }}) as touch_email_hash,
+        touch_emails.touch_email_hash,
         rebuilt._sros_source_file,
         identity_emails.email_hash as identity_email_hash
     -- The touch's own email wins; the identity (unique per anonymous_id) fills in the rest.
     -- The join is on the cookie alone: an `email is null` condition in the ON clause would
     -- stop DuckDB from hashing the join and make it a nested loop (minutes at 100k leads).
     from rebuilt
+    left join touch_emails
+        on rebuilt.email = touch_emails.email
     left join identity_emails
         on rebuilt.anonymous_id = identity_emails.anonymous_id
 
