@@ -552,6 +552,8 @@ ENGINE_HELP = (
 
 
 def main(argv: list[str] | None = None) -> int:
+    from sros.config import ENGINES
+
     paths.protect_private_files()  # owner-only files: raw personal data, the pseudonym key
     parser = argparse.ArgumentParser(
         prog="sros",
@@ -572,21 +574,21 @@ def main(argv: list[str] | None = None) -> int:
     demo.add_argument("--seed", type=int, default=42)
     demo.add_argument("--wait", action="store_true", help=WAIT_HELP)
     demo.add_argument("-v", "--verbose", action="store_true", help=VERBOSE_HELP)
-    demo.add_argument("--engine", choices=("duckdb", "spark"), default=None, help=ENGINE_HELP)
+    demo.add_argument("--engine", choices=ENGINES, default=None, help=ENGINE_HELP)
 
     run = commands.add_parser(
         "run", help="ingest the landing zone and dbt build (--wait: queue behind a run)"
     )
     run.add_argument("--wait", action="store_true", help=WAIT_HELP)
     run.add_argument("-v", "--verbose", action="store_true", help=VERBOSE_HELP)
-    run.add_argument("--engine", choices=("duckdb", "spark"), default=None, help=ENGINE_HELP)
+    run.add_argument("--engine", choices=ENGINES, default=None, help=ENGINE_HELP)
     commands.add_parser("report", help="row counts and quarantine per raw table")
     validate = commands.add_parser(
         "validate", help="run the Great Expectations suites on the warehouse"
     )
     validate.add_argument(
         "--engine",
-        choices=("duckdb", "spark"),
+        choices=ENGINES,
         default=None,
         help="the warehouse the suites read: the DuckDB file (default) or the tables of the "
         "local Spark session (sets SROS_ENGINE)",
