@@ -31,6 +31,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import os
+import random
 import re
 import shutil
 import stat
@@ -48,7 +49,7 @@ from sros.config import pseudonym_key
 from sros.contracts import load_contracts
 from sros.paths import PROJECT_DIR
 from sros.pseudonyms import hmac_pads, pseudonym
-from sros.publish import PII_MASKED_TABLE, publish
+from sros.publish import PII_MASKED_TABLE, PII_PATTERNS, PII_SIGNS, publish
 
 # --------------------------------------------------------------------------------------------
 # PII scanner
@@ -364,6 +365,28 @@ def _published_text(published: Path) -> dict[str, list[str]]:
                 ).fetchall()
             ]
     return values
+
+
+def _matched_without_a_sign(patterns: list[str], n_values: int = 20_000) -> list[str]:
+    """Text with none of PII_SIGNS that one of `patterns` matches: random text (mostly
+    digits, in runs as long as a phone number's, and the characters of emails and phones
+    that are not signs) and the planted emails and phones with their signs taken out."""
+    rng = random.Random(7)
+    alphabet = [c for c in "0123456789" * 6 + "()/_%#:,;@+ .-abcxyzABC" if c not in PII_SIGNS]
+    values = ["".join(rng.choices(alphabet, k=rng.randint(1, 40))) for _ in range(n_values)]
+    planted = [*PLANTED_TEXT, "555-123-4567", "555 123 4567"]
+    values += ["".join(c for c in text if c not in PII_SIGNS) for text in planted]
+    compiled = [re.compile(pattern) for pattern in patterns]
+    return [v for v in values if any(pattern.search(v) for pattern in compiled)]
+
+
+def test_no_value_without_a_sign_matches_a_publication_pattern() -> None:
+    """Publication runs its patterns only on values holding one of PII_SIGNS: every match must
+    hold one, or a value would be published unscanned."""
+    patterns = [pattern for _, pattern, _ in PII_PATTERNS]
+    assert _matched_without_a_sign(patterns) == []
+    # the control: a phone pattern without separators would be caught
+    assert _matched_without_a_sign([*patterns, r"\d{3}\)?\d{3}\d{4}"])
 
 
 def test_publication_masks_emails_and_phones_in_every_text_column(tmp_path: Path) -> None:
