@@ -90,11 +90,13 @@ class Definitions:
         return f"`{identifier}`" if self.engine == "spark" else f'"{identifier}"'
 
     def seconds_between(self, start: str, end: str) -> str:
-        """SQL: seconds from timestamp `start` to `end`, as a whole number (DuckDB counts
-        second boundaries crossed, Spark whole seconds elapsed: one apart at most, when the
-        timestamps carry fractions of a second)."""
+        """SQL: second boundaries crossed from timestamp `start` to `end`: DuckDB's date_diff,
+        and on Spark the same count as the models' datediff (macros/spark_dates.sql:
+        timestampdiff between the values truncated to the second)."""
         if self.engine == "spark":
-            return f"timestampdiff(SECOND, {start}, {end})"
+            return (
+                f"timestampdiff(SECOND, date_trunc('second', {start}), date_trunc('second', {end}))"
+            )
         return f"date_diff('second', {start}, {end})"
 
     def matches(self, column: str, pattern: str) -> str:
