@@ -18,8 +18,10 @@ peak memory against the targets for 1M leads (300 s, 8 GB), the daily run (the s
 after one new day of landing files, `_stage_new_day`) as a share of it (target 10%), the
 dbt build's ratio to the floor, the expectations' time as a share of the dbt build's, the
 ten slowest models of the full and of the daily build (dbt's run_results.json execution
-times) and what the KPI layer (the `kpi_layer` selector in selectors.yml: KPI marts, reports
-and attribution, with their tests) adds to the rest of the build, in summed execution time.
+times), the full build's longest chain (the nodes it ended on, each with the time it waited
+for a free dbt thread and the time it ran), and what the KPI layer (the `kpi_layer`
+selector in selectors.yml: KPI marts, reports and attribution, with their tests) adds to the
+rest of the build, in summed execution time.
 With --spark, a last stage builds the same raw tables on the local Spark session the way
 `sros run --engine spark` does (raw tables to Parquet, registered, `dbt build --target spark`
 with every data test), and the ratio of its wall time to the DuckDB build's is printed.
@@ -32,12 +34,14 @@ import argparse
 import contextlib
 import json
 import os
+import pickle
 import resource
 import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
@@ -293,6 +297,35 @@ def _dbt_timings(
     return models[:10], kpi, other
 
 
+def _longest_chain(home: Path, target: str = "target") -> list[tuple[str, float, float]]:
+    """The chain of nodes the build in `home`/`target` ended on: from the node that finished
+    last, back through the node each one waited for last (its parent in dbt's build graph,
+    target/graph.gpickle, whose edges include the tests of a node's parents, that finished
+    last). -> (node, seconds it waited for a free dbt thread after that parent finished, or
+    after the build started for the first node, seconds it ran), first node first."""
+    results = json.loads((home / target / "run_results.json").read_text())["results"]
+    # dbt's own file (networkx graph), written by the build this bench just ran
+    graph = pickle.loads((home / target / "graph.gpickle").read_bytes())
+    spans = {
+        r["unique_id"]: (
+            datetime.fromisoformat(r["timing"][0]["started_at"]).timestamp(),
+            datetime.fromisoformat(r["timing"][-1]["completed_at"]).timestamp(),
+        )
+        for r in results
+        if r["timing"] and not r["unique_id"].startswith("operation.")  # on-run-end hooks
+    }
+    node = max(spans, key=lambda unique_id: spans[unique_id][1])
+    chain = []
+    while node:
+        started, completed = spans[node]
+        parents = [parent for parent in graph.predecessors(node) if parent in spans]
+        last = max(parents, key=lambda parent: spans[parent][1], default=None)
+        ready = spans[last][1] if last else min(span[0] for span in spans.values())
+        chain.append((node, max(started - ready, 0.0), completed - started))
+        node = last
+    return chain[::-1]
+
+
 # The targets of issue 11 at 1M leads: the job end to end (generate excluded) and its peak;
 # the same job after one new day of files, against a share of the full run.
 END_TO_END = ("ingest", "dbt build", "expectations", "publish")
@@ -440,6 +473,16 @@ def main() -> None:
                 f"against {kpi + other:.1f} s for the full build",
                 flush=True,
             )
+            chain = _longest_chain(Path(home))
+            print(
+                f"{leads:>10,} the build's longest chain: {sum(ran for *_, ran in chain):.1f} s "
+                f"run, {sum(waited for _, waited, _ in chain):.1f} s waiting for a dbt thread "
+                "(waited s, ran s):",
+                flush=True,
+            )
+            for unique_id, waited, ran in chain:
+                kind, _, name = unique_id.split(".")[:3]
+                print(f"{'':>10} {waited:>9.1f} {ran:>9.1f}  {kind} {name}", flush=True)
             for title, models in (("", slowest), ("daily build's ", day_slowest)):
                 print(f"{leads:>10,} {title}ten slowest models (execution s):", flush=True)
                 for name, seconds in models:
