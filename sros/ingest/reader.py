@@ -1077,6 +1077,8 @@ def _type_and_validate(
     )
     report["warnings"] = _unit_warnings(connection, contract, fields, report["source_file"])
     columns = [*map(_quote, fields.values()), ROW_NUMBER_COLUMN]
+    # The sort is needed: `checked`, created on several threads, does not keep the file's
+    # order (tests/test_ingestion.py::test_a_large_file_goes_on_in_file_order).
     connection.execute(
         "copy (select "
         + ", ".join(f"{column} as c{position}" for position, column in enumerate(columns))
