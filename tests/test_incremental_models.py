@@ -248,9 +248,35 @@ class MarketingTouches(Scenario):
 class PersonTouches(Scenario):
     """A cookie whose old touches belonged to nobody is identified after the build, as the
     email of a known person: the incremental run must give those touches to the person,
-    although nothing about the touches themselves changed."""
+    although nothing about the touches themselves changed. Likewise an old touch that names
+    no campaign and carries a utm_campaign no campaign carried when it was built: a
+    Salesforce campaign takes that utm_campaign after the build, and the touch is its."""
+
+    UTM = "utm-taken-up-later"
+
+    def prepare(self, con: duckdb.DuckDBPyConnection) -> None:
+        (self.utm_touch,) = con.sql(
+            """
+            with touches as (select * from staging.stg_marketing__touchpoints)
+            select max(touchpoint_id) from touches
+            where occurred_date between (select min(occurred_date) + 1 from touches)
+                and (select max(occurred_date) - 60 from touches)
+            """
+        ).fetchone()
+        con.execute(
+            "update raw_marketing.touchpoint set campaign_id = null, utm_campaign = ?"
+            " where touchpoint_id = ?",
+            [self.UTM, self.utm_touch],
+        )
 
     def change(self, con: duckdb.DuckDBPyConnection) -> None:
+        (self.campaign,) = con.sql(
+            "select min(campaign_id) from staging.stg_salesforce__campaigns"
+        ).fetchone()
+        con.execute(
+            "update raw_salesforce.campaign set utm_campaign_c = ? where id = ?",
+            [self.UTM, self.campaign],
+        )
         self.cookie, self.touch = con.sql(
             """
             select anonymous_id, min(touchpoint_id)
@@ -282,6 +308,8 @@ class PersonTouches(Scenario):
         by_id = {row["touchpoint_id"]: row for row in rows}
         assert by_id[self.touch]["person_id"] == self.person
         assert by_id[self.touch]["is_identified_by_cookie"]
+        assert by_id[self.utm_touch]["is_campaign_by_utm"]
+        assert by_id[self.utm_touch]["campaign_id"] == self.campaign
 
 
 SCENARIOS: dict[str, Scenario] = {

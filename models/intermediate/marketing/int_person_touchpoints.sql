@@ -12,15 +12,17 @@
 -- Emails are matched through the same keyed pseudonym as int_person_identities (macro
 -- pseudonym), so no email leaves staging. Touches of visitors who never identified belong
 -- to nobody: they are kept with a null person_id, so touch counts and channel volumes are
--- complete.
+-- complete. A touch that names no campaign gets the Salesforce campaign carrying its
+-- utm_campaign (int_campaign_utms).
 --
 -- Incremental by day (materialization and strategy per engine in dbt_project.yml): a run
 -- rebuilds whole the days holding a touch that is new, gone, moved or delivered again in
 -- stg_marketing__touchpoints (macro changed_days), and the days holding a touch whose
 -- resolution has changed since it was built: its cookie identified, its email now another
--- person's or no one's, its touch type or channel mapped differently in the seeds. A full
--- refresh rebuilds every day. A day whose every touch is gone has no new rows to replace it:
--- the post-hook removes it (macro remove_emptied_days).
+-- person's or no one's, its touch type or channel mapped differently in the seeds, its
+-- utm_campaign now another campaign's. A full refresh rebuilds every day. A day whose every
+-- touch is gone has no new rows to replace it: the post-hook removes it (macro
+-- remove_emptied_days).
 
 with
 
@@ -47,6 +49,14 @@ channel_teams as (
     select * from {{ ref('int_channel_teams') }}
 
 ),
+
+{% if var('salesforce_enabled', true) %}
+campaign_utms as (
+
+    select * from {{ ref('int_campaign_utms') }}
+
+),
+{% endif %}
 
 person_emails as (
 
@@ -90,6 +100,10 @@ resolved_again as (
         on loaded.touch_type = touch_types.touch_type
     left join channel_teams
         on loaded.channel = channel_teams.channel
+    {% if var('salesforce_enabled', true) -%}
+    left join campaign_utms
+        on loaded.utm_campaign = campaign_utms.utm_campaign
+    {%- endif %}
     where
         loaded.person_id is distinct from person_emails.person_id
         or loaded.intent_level is distinct from touch_types.intent_level
@@ -97,6 +111,12 @@ resolved_again as (
         or loaded.is_attribution_touch
         <> coalesce(touch_types.is_attribution_touch, false)
         or loaded.channel_team is distinct from channel_teams.channel_team
+        {% if var('salesforce_enabled', true) -%}
+        or (
+            loaded.is_campaign_by_utm
+            and loaded.campaign_id is distinct from campaign_utms.campaign_id
+        )
+        {%- endif %}
 
 ),
 
@@ -177,7 +197,12 @@ final as (
         touch_types.intent_level,
         touch_types.score_points,
         coalesce(touch_types.is_attribution_touch, false) as is_attribution_touch,
+        {% if var('salesforce_enabled', true) -%}
+        coalesce(touchpoints_with_email.campaign_id, campaign_utms.campaign_id) as campaign_id,
+        {%- else -%}
         touchpoints_with_email.campaign_id,
+        {%- endif %}
+        touchpoints_with_email.campaign_id is null as is_campaign_by_utm,
         touchpoints_with_email.utm_source,
         touchpoints_with_email.utm_medium,
         touchpoints_with_email.utm_campaign,
@@ -205,6 +230,10 @@ final as (
         on touchpoints_with_email.touch_type = touch_types.touch_type
     left join channel_teams
         on touchpoints_with_email.channel = channel_teams.channel
+    {% if var('salesforce_enabled', true) -%}
+    left join campaign_utms
+        on touchpoints_with_email.utm_campaign = campaign_utms.utm_campaign
+    {%- endif %}
 
 )
 

@@ -4,6 +4,7 @@
 -- normalised email (within or across CRMs). Merged and deleted records are already removed
 -- in staging. Links are followed two hops (email -> conversion -> email -> conversion),
 -- which covers every chain a conversion and shared emails can form in practice.
+-- person_first_created_at is the one place a person's first creation is defined.
 
 
 with
@@ -122,7 +123,10 @@ final as (
             when keyed.email is not null and keyed.email != ''
                 then cast({{ pseudonym('keyed.email') }} as {{ dbt.type_string() }})
         end as email_hash,
-        keyed.created_at
+        keyed.created_at,
+        -- the person's first CRM creation: the earliest of the person's records
+        -- (dim_persons.first_created_at; the lead-creation touch is the latest before it)
+        min(keyed.created_at) over (partition by second_hop.anchor_key) as person_first_created_at
     from keyed
     inner join second_hop
         on keyed.match_key = second_hop.match_key

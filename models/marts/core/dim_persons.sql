@@ -92,7 +92,7 @@ persons as (
         min(case when source_system = 'hubspot' then crm_record_id end) as hubspot_contact_id,
         count(*) as crm_record_count,
         max(email_hash) as email_hash,
-        min(created_at) as first_created_at
+        min(person_first_created_at) as first_created_at
     from records
     group by 1
 

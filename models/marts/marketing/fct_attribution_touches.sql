@@ -26,9 +26,17 @@ opportunity_persons as (
 
 ),
 
-touchpoints as (
+person_touchpoints as (
 
-    select * from {{ ref('fct_marketing_touchpoints') }}
+    -- the touches of fct_marketing_touchpoints, read from where that fact reads them, so the
+    -- two heavy models build side by side
+    select * from {{ ref('int_person_touchpoints') }}
+
+),
+
+lead_creation_touches as (
+
+    select * from {{ ref('int_lead_creation_touches') }}
 
 ),
 
@@ -80,20 +88,22 @@ opportunity_touches as (
         opportunity_persons.source_system,
         opportunity_persons.opportunity_id,
         opportunity_persons.is_originating_person,
-        touchpoints.touchpoint_id,
-        touchpoints.person_id,
-        touchpoints.occurred_at,
-        touchpoints.occurred_date,
-        touchpoints.touch_type,
-        touchpoints.channel,
-        touchpoints.channel_team,
-        touchpoints.campaign_id,
-        touchpoints.is_lead_creation_touch and opportunity_persons.is_originating_person
-            as is_lead_creation_touch
+        person_touchpoints.touchpoint_id,
+        person_touchpoints.person_id,
+        person_touchpoints.occurred_at,
+        person_touchpoints.occurred_date,
+        person_touchpoints.touch_type,
+        person_touchpoints.channel,
+        person_touchpoints.channel_team,
+        person_touchpoints.campaign_id,
+        lead_creation_touches.touchpoint_id is not null
+        and opportunity_persons.is_originating_person as is_lead_creation_touch
     from opportunity_persons
-    inner join touchpoints
-        on opportunity_persons.person_id = touchpoints.person_id
-    where touchpoints.is_attribution_touch
+    inner join person_touchpoints
+        on opportunity_persons.person_id = person_touchpoints.person_id
+    left join lead_creation_touches
+        on person_touchpoints.touchpoint_id = lead_creation_touches.touchpoint_id
+    where person_touchpoints.is_attribution_touch
 
 ),
 
