@@ -183,7 +183,10 @@ def _step_failure_line(step_key: str, error: Any) -> str:  # dagster Serializabl
     if failed_nodes:
         more = f" (and {len(failed_nodes) - 1} more)" if len(failed_nodes) > 1 else ""
         return f"{stage_of(step_key)} failed: {failed_nodes[0]}{more}"
-    return f"{stage_of(step_key)} failed: {error.cls_name}: {lines[0] if lines else ''}"
+    first = lines[0] if lines else ""
+    # Dagster's message of a raised exception starts with its qualified class name
+    first = re.sub(rf"^(?:[\w.]+\.)?{re.escape(error.cls_name)}: ", "", first)
+    return f"{stage_of(step_key)} failed: {error.cls_name}: {first}"
 
 
 _DBT_NODE_FAILED = re.compile(r"\d+ of \d+ (ERROR|FAIL)\b")

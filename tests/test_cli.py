@@ -221,6 +221,12 @@ def test_a_failed_step_is_one_line_with_its_root_cause() -> None:
         "pseudonym key failed: MissingKeyError: no pseudonym key at /k: run `sros init` once "
         "to create it"
     )
+    # as Dagster records what a step raised: the qualified class name first, said once here
+    raised = error("MissingKeyError", f"sros.config.MissingKeyError: {key.message}\n")
+    assert _step_failure_line("sros_private__pseudonym_key", raised) == (
+        "pseudonym key failed: MissingKeyError: no pseudonym key at /k: run `sros init` once "
+        "to create it"
+    )
 
 
 def test_stage_progress_one_line_per_stage_and_what_did_not_run() -> None:

@@ -51,6 +51,13 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from sros.incremental import (
+    OutdatedIncrementalTables,
+    OutdatedTable,
+    incremental_models,
+    outdated_incremental_tables,
+)
+
 pytestmark = pytest.mark.slow  # builds whole warehouses (conftest.py runs these first)
 
 N_DAYS = 20
@@ -96,17 +103,6 @@ def workspace(built_company: Callable, tmp_path_factory: pytest.TempPathFactory)
     _dbt(workspace, "parse")
     workspace.manifest = json.loads((workspace.target / "manifest.json").read_text())
     return workspace
-
-
-def _incremental_models(manifest: dict) -> list[dict]:
-    return sorted(
-        (
-            node
-            for node in manifest["nodes"].values()
-            if node["resource_type"] == "model" and node["config"]["materialized"] == "incremental"
-        ),
-        key=lambda node: node["name"],
-    )
 
 
 def _date_column(node: dict) -> str | None:
@@ -320,7 +316,7 @@ SCENARIOS: dict[str, Scenario] = {
 
 
 def test_every_incremental_model_says_how_to_cut_it(workspace: Workspace) -> None:
-    models = _incremental_models(workspace.manifest)
+    models = incremental_models(workspace.manifest)
     assert {
         "fct_pipeline_snapshots_daily",
         "fct_sales_activities",
@@ -337,13 +333,56 @@ def test_every_incremental_model_says_how_to_cut_it(workspace: Workspace) -> Non
         assert column in model["columns"], f"{model['name']}: no column {column} in its yml"
 
 
+def test_a_fresh_build_has_every_column_each_incremental_model_declares(
+    workspace: Workspace,
+) -> None:
+    """The check that stops a run on an incremental table of an older SROS compares the
+    table with the model's yml, so every incremental model must declare all its columns."""
+    models = incremental_models(workspace.manifest)
+    undeclared = [model["name"] for model in models if not model["columns"]]
+    assert not undeclared, f"incremental models declaring no columns in their yml: {undeclared}"
+    with duckdb.connect(str(workspace.source), read_only=True) as con:
+        assert outdated_incremental_tables(workspace.manifest, con) == []
+
+
+def test_an_incremental_table_of_an_older_sros_is_named_with_the_command_that_rebuilds_it(
+    workspace: Workspace,
+) -> None:
+    """A table built before its model gained a column (and with one it no longer builds)
+    would fail the model's next run deep in the build; the check names it first, and the
+    command it gives rebuilds it."""
+    shutil.copy(workspace.source, workspace.warehouse)
+    with duckdb.connect(str(workspace.warehouse)) as con:
+        con.execute("alter table intermediate.int_person_touchpoints drop is_campaign_by_utm")
+        con.execute("alter table intermediate.int_person_touchpoints add legacy_flag boolean")
+        outdated = outdated_incremental_tables(workspace.manifest, con)
+    assert outdated == [
+        OutdatedTable(
+            model="int_person_touchpoints",
+            relation="intermediate.int_person_touchpoints",
+            missing=("is_campaign_by_utm",),
+            extra=("legacy_flag",),
+        )
+    ]
+    message = str(OutdatedIncrementalTables(outdated))
+    assert (
+        "intermediate.int_person_touchpoints (missing is_campaign_by_utm; no longer built: "
+        "legacy_flag)" in message
+    )
+    command = message.split("sros dbt ", 1)[1].split(", then", 1)[0].split()
+    assert command == ["run", "--full-refresh", "--select", "+int_person_touchpoints"]
+    _dbt(workspace, *command)  # `sros dbt` adds the installation's vars: the defaults here
+    with duckdb.connect(str(workspace.warehouse), read_only=True) as con:
+        assert outdated_incremental_tables(workspace.manifest, con) == []
+
+
 def _rows(con: duckdb.DuckDBPyConnection, relation: str) -> tuple[list[str], list[tuple]]:
     result = con.sql(f"select * from {relation} order by all")
     return result.columns, result.fetchall()
 
 
 def test_incremental_models_equal_a_full_refresh(workspace: Workspace, subtests) -> None:
-    for model in _incremental_models(workspace.manifest):
+    for model in incremental_models(workspace.manifest):
         with subtests.test(msg=model["name"]):
             _check_incremental_run(workspace, model, SCENARIOS.get(model["name"], Scenario()))
 

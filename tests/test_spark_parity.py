@@ -39,6 +39,7 @@ from typing import Any
 import duckdb
 import pytest
 
+from sros.incremental import incremental_models
 from sros.spark import export_raw_tables, import_built_tables, source_tables
 
 pytestmark = pytest.mark.slow
@@ -243,18 +244,6 @@ def test_the_expectations_judge_spark_as_they_judge_duckdb(
     assert (tmp_path / "gx-spark" / "gx" / "uncommitted" / "data_docs").exists()
 
 
-def _incremental_on_spark(manifest: Path) -> list[dict]:
-    nodes = json.loads(manifest.read_text())["nodes"].values()
-    return sorted(
-        (
-            node
-            for node in nodes
-            if node["resource_type"] == "model" and node["config"]["materialized"] == "incremental"
-        ),
-        key=lambda node: node["name"],
-    )
-
-
 def _rebuilds_every_changed_day(model: dict) -> bool:
     return bool(model["config"]["meta"]["incremental_test"].get("rebuilds_every_changed_day"))
 
@@ -280,7 +269,7 @@ def _spark_sql(run_dbt: Callable, home: Path, statements: list[str]) -> None:
 def test_incremental_models_rebuild_cut_days_on_spark(
     spark_build: SparkBuild, run_dbt: Callable
 ) -> None:
-    models = _incremental_on_spark(spark_build.manifest)
+    models = incremental_models(json.loads(spark_build.manifest.read_text()))
     assert {"stg_marketing__touchpoints", "fct_pipeline_snapshots_daily"} <= {
         model["name"] for model in models
     }

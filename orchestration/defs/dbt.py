@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import dagster as dg
+import duckdb
 from dagster_dbt import (
     DagsterDbtTranslator,
     DagsterDbtTranslatorSettings,
@@ -27,7 +28,8 @@ from packaging import version
 
 from sros import paths
 from sros.config import dbt_installation, dbt_target_dir, engine, load_config
-from sros.locks import LockHolder, WorkingFileLocked, lock_holder, wait_until_free
+from sros.incremental import OutdatedIncrementalTables, outdated_incremental_tables
+from sros.locks import LockHolder, WorkingFileLocked, lock_holder, retry_on_lock, wait_until_free
 from sros.paths import PROJECT_DIR
 from sros.spark import export_raw_tables, import_built_tables, raw_root, source_tables
 
@@ -159,6 +161,8 @@ def sros_dbt_assets(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> I
     """
     working = paths.warehouse_path()
     wait_until_free(working, notify=context.log.warning)
+    if ENGINE == "duckdb":
+        _refuse_outdated_incremental_tables(working, context)
     os.environ["SROS_MAPPINGS_DIR"] = paths.mappings_seed_path()  # a seed path of dbt_project
     # dbt's unit tests check the SQL against fixed inputs, so they belong to CI (they run in
     # the test suite's builds, tests/test_dbt_unit_tests.py), not to every production run.
@@ -177,6 +181,23 @@ def sros_dbt_assets(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> I
         error = invocation.get_error()
         if error is not None:
             raise error
+
+
+def _refuse_outdated_incremental_tables(working: Path, context: dg.AssetExecutionContext) -> None:
+    """Stop before dbt starts when the working warehouse holds an incremental table an older
+    SROS built, with the command that rebuilds it (sros/incremental.py); a new warehouse has
+    none."""
+    if not working.exists():
+        return
+    manifest = json.loads(DBT_PROJECT.manifest_path.read_text())
+
+    def outdated() -> list:
+        with duckdb.connect(str(working), read_only=True) as connection:
+            return outdated_incremental_tables(manifest, connection)
+
+    tables = retry_on_lock(outdated, notify=context.log.warning)
+    if tables:
+        raise OutdatedIncrementalTables(tables)
 
 
 def _dbt_step(arguments: list[str], target_path: Path) -> None:

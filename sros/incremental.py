@@ -1,0 +1,89 @@
+"""Incremental tables built by an older SROS, found before the build.
+
+An incremental model's run reads its own table: the days to rebuild are found by comparing
+that table with the model's input (int_person_touchpoints, fct_sales_activities, ...). A
+table built before the model gained, lost or renamed a column therefore fails that run deep
+in the build with a database error ("Table "loaded" does not have a column named ..."), and
+dbt's `on_schema_change` cannot help: the model's own query fails first. Every incremental
+model declares all its columns in its yml (tests/test_incremental_models.py checks a fresh
+build against it), so comparing the warehouse's table with that list finds such a table
+before dbt starts, and the run stops at once with the command that rebuilds it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import duckdb
+
+
+@dataclass(frozen=True)
+class OutdatedTable:
+    """An incremental model whose table in the warehouse has other columns than its yml."""
+
+    model: str
+    relation: str
+    missing: tuple[str, ...]  # declared by the model, not in the table
+    extra: tuple[str, ...]  # in the table, no longer declared
+
+    def describe(self) -> str:
+        parts = [f"missing {', '.join(self.missing)}" if self.missing else ""]
+        parts.append(f"no longer built: {', '.join(self.extra)}" if self.extra else "")
+        return f"{self.relation} ({'; '.join(part for part in parts if part)})"
+
+
+class OutdatedIncrementalTables(RuntimeError):
+    """The warehouse holds incremental tables an older SROS built; says how to rebuild them."""
+
+    def __init__(self, tables: list[OutdatedTable]) -> None:
+        self.tables = tables
+        selection = " ".join(f"+{table.model}" for table in tables)
+        super().__init__(
+            "the warehouse has incremental tables of an older SROS, which this version cannot "
+            f"add to: {'; '.join(table.describe() for table in tables)}. Rebuild them once "
+            f"from the raw tables (nothing is lost): sros dbt run --full-refresh --select "
+            f"{selection}, then run again"
+        )
+
+
+def incremental_models(manifest: dict) -> list[dict]:
+    """The models materialized `incremental` in a dbt manifest (a disabled model is not in
+    its nodes), by name."""
+    return sorted(
+        (
+            node
+            for node in manifest["nodes"].values()
+            if node["resource_type"] == "model"
+            and node["config"].get("materialized") == "incremental"
+        ),
+        key=lambda node: node["name"],
+    )
+
+
+def outdated_incremental_tables(
+    manifest: dict, connection: duckdb.DuckDBPyConnection
+) -> list[OutdatedTable]:
+    """The incremental models whose table exists in the connected warehouse with other
+    columns than the model declares (compared by name, ignoring case, as DuckDB does). A
+    table not built yet is not outdated: the build creates it."""
+    outdated = []
+    for node in incremental_models(manifest):
+        built = {
+            name.lower()
+            for (name,) in connection.execute(
+                "select column_name from information_schema.columns"
+                " where table_schema = ? and table_name = ?",
+                [node["schema"], node["alias"]],
+            ).fetchall()
+        }
+        declared = {name.lower() for name in node["columns"]}
+        if built and declared and built != declared:
+            outdated.append(
+                OutdatedTable(
+                    model=node["name"],
+                    relation=f"{node['schema']}.{node['alias']}",
+                    missing=tuple(sorted(declared - built)),
+                    extra=tuple(sorted(built - declared)),
+                )
+            )
+    return outdated
