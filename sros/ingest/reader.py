@@ -13,8 +13,9 @@ gives three things:
 - the rejected rows, one quarantine row per problem, naming file, row, column, value and
   reason;
 - a load-report row that reconciles rows read = rows passed + rows quarantined, where rows
-  read is counted by an independent parser (Python's csv module; for Parquet, the file's
-  metadata), and that lists `warnings` (see "Units").
+  read is counted by an independent parser (Python's csv module, or for a file without
+  quotes or carriage returns its non-empty lines; for Parquet, the file's metadata), and that
+  lists `warnings` (see "Units").
 
 Memory: a file of any size reads within a bounded memory. The reader's DuckDB has the dbt
 build's memory limit (SROS_DUCKDB_MEMORY_LIMIT) and spills to a scratch directory beyond it,
@@ -337,13 +338,46 @@ def read_header(path: Path | _View) -> list[str]:
         return next(csv.reader(handle), [])
 
 
-def count_records(path: Path | _View) -> int:
+def count_records(path: Path | _View, chunk_bytes: int = 1 << 24) -> int:
     """The number of data records, counted by Python's csv parser (a second, independent
-    parser, so the load report's reconciliation means something)."""
-    with _view_of(path).open_text() as handle:
+    parser, so the load report's reconciliation means something). A file without a quote
+    or a carriage return is counted by its lines instead (_count_plain_records), which is
+    the same number, ten times faster."""
+    view = _view_of(path)
+    plain = _count_plain_records(view, chunk_bytes)
+    if plain is not None:
+        return plain
+    with view.open_text() as handle:
         reader = csv.reader(handle)
         next(reader, None)
         return sum(1 for record in reader if record)
+
+
+def _count_plain_records(view: _View, chunk_bytes: int) -> int | None:
+    """The data records of a file holding no double quote and no carriage return, or None
+    for any other file. Without quotes and CRs the csv module ends a record at each LF and
+    nothing else, and skips exactly the empty lines, so its count is the number of non-empty
+    lines less the header. (In UTF-8 and in surrogate-escaped bytes, LF, CR and the quote
+    never occur inside a multi-byte character.)"""
+    lines = blank = 0
+    previous = b"\n"  # a LF first in the file would end an empty first line
+    last = b""
+    with view.open_bytes() as handle:
+        while chunk := handle.read(chunk_bytes):
+            if b'"' in chunk or b"\r" in chunk:
+                return None
+            lines += chunk.count(b"\n")
+            if previous == b"\n" and chunk[:1] == b"\n":
+                blank += 1
+            if b"\n\n" in chunk:  # an empty line within the chunk: count each LF after a LF
+                blank += len(_LF_AFTER_LF.findall(chunk))
+            previous = last = chunk[-1:]
+    if last and last != b"\n":
+        lines += 1  # the last line has no line ending
+    return max(lines - blank - 1, 0)
+
+
+_LF_AFTER_LF = re.compile(rb"(?<=\n)\n")
 
 
 def _record_bytes(view: _View, wanted: set[int] | None = None) -> Iterator[tuple[int, bytes]]:
