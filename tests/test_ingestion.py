@@ -668,7 +668,7 @@ def test_dirty_company_quarantine_matches_what_the_generator_injected(
 def _csv_module_count(path: Path) -> int:
     with path.open(encoding="utf-8-sig", errors="surrogateescape", newline="") as handle:
         records = csv.reader(handle)
-        next(records, None)
+        next((record for record in records if record), None)  # the header: the first record
         return sum(1 for record in records if record)
 
 
@@ -689,7 +689,9 @@ def test_a_file_without_quotes_is_counted_by_its_lines_as_the_csv_module_counts_
             rng.choice(["", "", "1,a", "2,é b", " ", "3,", ",", "4,x,y"])
             for _ in range(rng.randrange(0, 12))
         ]
-        text = "\n".join(lines) + rng.choice(["", "\n", "\n\n"])
+        text = (
+            rng.choice(["", "", "\n", "\n\n"]) + "\n".join(lines) + rng.choice(["", "\n", "\n\n"])
+        )
         data = (b"\xef\xbb\xbf" if case % 7 == 0 else b"") + text.encode()
         path.write_bytes(data)
         view = reader._view_of(path)
@@ -701,3 +703,28 @@ def test_a_file_without_quotes_is_counted_by_its_lines_as_the_csv_module_counts_
         path.write_bytes(data)
         assert reader._count_plain_records(reader._view_of(path), 4) is None
         assert reader.count_records(path) == _csv_module_count(path)
+
+
+def test_a_file_whose_first_line_is_empty_is_refused_not_taken_for_empty(
+    tmp_path: Path,
+) -> None:
+    """An empty line before the header used to make the file look empty (no header): its
+    records were reported as 0 read and dropped. Now such a file is refused naming the
+    problem, each record kept in the quarantine; a file of empty lines, or of a header
+    alone after one, holds no record and stays an empty file."""
+    contract = load_contracts()[("salesforce", "user_role")]
+    path = tmp_path / "export_0001.csv"
+    path.write_text("\nId,Name\n00E1,Sales\n00E2,Marketing\n")
+    result = read_landing_file(path, contract)
+    assert result.report["status"] == "rejected"
+    assert result.report["rows_read"] == 2
+    assert result.report["rows_quarantined"] == 2
+    assert [(row["row_number"], row["raw_record"]) for row in result.quarantine] == [
+        (1, "00E1,Sales"),
+        (2, "00E2,Marketing"),
+    ]
+    assert "line 1 is empty and records follow it" in result.quarantine[0]["reason"]
+    for text in ("", "\n\n", "\nId,Name\n"):
+        path.write_text(text)
+        result = read_landing_file(path, contract)
+        assert (result.report["status"], result.report["rows_read"]) == ("empty", 0), text

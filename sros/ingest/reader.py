@@ -142,7 +142,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
-from itertools import islice
+from itertools import chain, islice
 from pathlib import Path
 from typing import BinaryIO, TextIO
 
@@ -349,7 +349,7 @@ def count_records(path: Path | _View, chunk_bytes: int = 1 << 24) -> int:
         return plain
     with view.open_text() as handle:
         reader = csv.reader(handle)
-        next(reader, None)
+        next((record for record in reader if record), None)  # the header
         return sum(1 for record in reader if record)
 
 
@@ -363,7 +363,11 @@ def _count_plain_records(view: _View, chunk_bytes: int) -> int | None:
     previous = b"\n"  # a LF first in the file would end an empty first line
     last = b""
     with view.open_bytes() as handle:
-        while chunk := handle.read(chunk_bytes):
+        start = handle.read(len(codecs.BOM_UTF8))  # not part of the first line (utf-8-sig)
+        start = start.removeprefix(codecs.BOM_UTF8)
+        for chunk in chain([start], iter(lambda: handle.read(chunk_bytes), b"")):
+            if not chunk:
+                continue
             if b'"' in chunk or b"\r" in chunk:
                 return None
             lines += chunk.count(b"\n")
@@ -583,6 +587,11 @@ def _read_csv(view: _View, contract: TableContract, report: dict) -> FileReadRes
         )
     header = read_header(view)
     if not header:
+        if count_records(view):
+            raise LandingFileError(
+                "line 1 is empty and records follow it: the header must be the file's first "
+                "line; remove the empty line(s) before it"
+            )
         return FileReadResult(report=report)
     _check_header(header, view.encoding)
     # The independent count runs beside DuckDB's parse (which releases the GIL).
