@@ -8,13 +8,21 @@ dbt's `on_schema_change` cannot help: the model's own query fails first. Every i
 model declares all its columns in its yml (tests/test_incremental_models.py checks a fresh
 build against it), so comparing the warehouse's table with that list finds such a table
 before dbt starts, and the run stops at once with the command that rebuilds it.
+
+The same holds on the Spark engine: there the built columns are read from the Parquet files
+of the local session's tables (sros.spark.built_table_columns), so the check needs no JVM.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import duckdb
+
+# The columns (lower case) of a built table, by schema and name; an empty set when the table
+# has not been built.
+ColumnsOf = Callable[[str, str], set[str]]
 
 
 @dataclass(frozen=True)
@@ -33,16 +41,19 @@ class OutdatedTable:
 
 
 class OutdatedIncrementalTables(RuntimeError):
-    """The warehouse holds incremental tables an older SROS built; says how to rebuild them."""
+    """The warehouse holds incremental tables an older SROS built; says how to rebuild them
+    (on the engine's dbt target: `spark` builds Spark's tables)."""
 
-    def __init__(self, tables: list[OutdatedTable]) -> None:
+    def __init__(self, tables: list[OutdatedTable], target: str = "duckdb") -> None:
         self.tables = tables
         selection = " ".join(f"+{table.model}" for table in tables)
+        on_target = " --target spark" if target == "spark" else ""
+        where = "Spark's tables hold" if target == "spark" else "the warehouse has"
         super().__init__(
-            "the warehouse has incremental tables of an older SROS, which this version cannot "
+            f"{where} incremental tables of an older SROS, which this version cannot "
             f"add to: {'; '.join(table.describe() for table in tables)}. Rebuild them once "
-            f"from the raw tables (nothing is lost): sros dbt run --full-refresh --select "
-            f"{selection}, then run again"
+            f"from the raw tables (nothing is lost): sros dbt run --full-refresh{on_target} "
+            f"--select {selection}, then run again"
         )
 
 
@@ -60,22 +71,29 @@ def incremental_models(manifest: dict) -> list[dict]:
     )
 
 
-def outdated_incremental_tables(
-    manifest: dict, connection: duckdb.DuckDBPyConnection
-) -> list[OutdatedTable]:
-    """The incremental models whose table exists in the connected warehouse with other
-    columns than the model declares (compared by name, ignoring case, as DuckDB does). A
-    table not built yet is not outdated: the build creates it."""
-    outdated = []
-    for node in incremental_models(manifest):
-        built = {
+def duckdb_table_columns(connection: duckdb.DuckDBPyConnection) -> ColumnsOf:
+    """The built columns of the tables of a connected DuckDB warehouse."""
+
+    def columns_of(schema: str, table: str) -> set[str]:
+        return {
             name.lower()
             for (name,) in connection.execute(
                 "select column_name from information_schema.columns"
                 " where table_schema = ? and table_name = ?",
-                [node["schema"], node["alias"]],
+                [schema, table],
             ).fetchall()
         }
+
+    return columns_of
+
+
+def outdated_incremental_tables(manifest: dict, columns_of: ColumnsOf) -> list[OutdatedTable]:
+    """The incremental models whose table is built with other columns than the model
+    declares (compared by name, ignoring case, as DuckDB and Spark do). A table not built
+    yet is not outdated: the build creates it."""
+    outdated = []
+    for node in incremental_models(manifest):
+        built = columns_of(node["schema"], node["alias"])
         declared = {name.lower() for name in node["columns"]}
         if built and declared and built != declared:
             outdated.append(

@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING
 import duckdb
 
 from sros import paths
+from sros.incremental import ColumnsOf
 from sros.paths import PROJECT_DIR
 
 if TYPE_CHECKING:
@@ -114,6 +115,34 @@ def built_tables(manifest: Path) -> list[dict]:
     )
 
 
+def _data_files(folder: Path) -> list[str]:
+    """The Parquet data files of a table folder Spark wrote (not its hidden and `_` files:
+    `_SUCCESS`, a write's `_temporary`, checksums), sorted; none for a folder not there."""
+    return sorted(
+        str(path)
+        for path in folder.rglob("*.parquet")
+        if not any(part.startswith((".", "_")) for part in path.relative_to(folder).parts)
+    )
+
+
+def built_table_columns(root: Path | None = None) -> ColumnsOf:
+    """The columns (lower case) of a table the local session built, from its Parquet files:
+    their schema and the partition folders' names (`occurred_date=2025-01-01/`). What
+    sros.incremental compares with a model's yml before a build, without starting Spark. A
+    table with no data file (not built, or built empty) has none: nothing to compare."""
+    root = root or tables_root()
+
+    def columns_of(schema: str, table: str) -> set[str]:
+        files = _data_files(root / f"{schema}.db" / table)
+        if not files:
+            return set()
+        with duckdb.connect() as con:
+            relation = con.sql(f"select * from read_parquet({files!r}, hive_partitioning = true)")
+            return {column.lower() for column in relation.columns}
+
+    return columns_of
+
+
 def import_built_tables(
     manifest: Path, warehouse: Path, root: Path | None = None
 ) -> dict[str, int]:
@@ -128,11 +157,7 @@ def import_built_tables(
         for node in built_tables(manifest):
             schema, table = node["schema"], node.get("alias") or node["name"]
             folder = root / f"{schema}.db" / table
-            files = sorted(
-                str(path)
-                for path in folder.rglob("*.parquet")
-                if not any(part.startswith((".", "_")) for part in path.relative_to(folder).parts)
-            )
+            files = _data_files(folder)
             contract = node["config"].get("contract", {}).get("enforced") and node["columns"]
             relation = f'"{schema}"."{table}"'
             con.execute(f'create schema if not exists "{schema}"')

@@ -54,6 +54,7 @@ import pytest
 from sros.incremental import (
     OutdatedIncrementalTables,
     OutdatedTable,
+    duckdb_table_columns,
     incremental_models,
     outdated_incremental_tables,
 )
@@ -342,7 +343,7 @@ def test_a_fresh_build_has_every_column_each_incremental_model_declares(
     undeclared = [model["name"] for model in models if not model["columns"]]
     assert not undeclared, f"incremental models declaring no columns in their yml: {undeclared}"
     with duckdb.connect(str(workspace.source), read_only=True) as con:
-        assert outdated_incremental_tables(workspace.manifest, con) == []
+        assert outdated_incremental_tables(workspace.manifest, duckdb_table_columns(con)) == []
 
 
 def test_an_incremental_table_of_an_older_sros_is_named_with_the_command_that_rebuilds_it(
@@ -355,7 +356,7 @@ def test_an_incremental_table_of_an_older_sros_is_named_with_the_command_that_re
     with duckdb.connect(str(workspace.warehouse)) as con:
         con.execute("alter table intermediate.int_person_touchpoints drop is_campaign_by_utm")
         con.execute("alter table intermediate.int_person_touchpoints add legacy_flag boolean")
-        outdated = outdated_incremental_tables(workspace.manifest, con)
+        outdated = outdated_incremental_tables(workspace.manifest, duckdb_table_columns(con))
     assert outdated == [
         OutdatedTable(
             model="int_person_touchpoints",
@@ -373,7 +374,7 @@ def test_an_incremental_table_of_an_older_sros_is_named_with_the_command_that_re
     assert command == ["run", "--full-refresh", "--select", "+int_person_touchpoints"]
     _dbt(workspace, *command)  # `sros dbt` adds the installation's vars: the defaults here
     with duckdb.connect(str(workspace.warehouse), read_only=True) as con:
-        assert outdated_incremental_tables(workspace.manifest, con) == []
+        assert outdated_incremental_tables(workspace.manifest, duckdb_table_columns(con)) == []
 
 
 def _rows(con: duckdb.DuckDBPyConnection, relation: str) -> tuple[list[str], list[tuple]]:

@@ -39,8 +39,13 @@ from typing import Any
 import duckdb
 import pytest
 
-from sros.incremental import incremental_models
-from sros.spark import export_raw_tables, import_built_tables, source_tables
+from sros.incremental import (
+    OutdatedIncrementalTables,
+    OutdatedTable,
+    incremental_models,
+    outdated_incremental_tables,
+)
+from sros.spark import built_table_columns, export_raw_tables, import_built_tables, source_tables
 
 pytestmark = pytest.mark.slow
 
@@ -242,6 +247,46 @@ def test_the_expectations_judge_spark_as_they_judge_duckdb(
         + "\n".join(differences[:DIFFERENCES_SHOWN])
     )
     assert (tmp_path / "gx-spark" / "gx" / "uncommitted" / "data_docs").exists()
+
+
+def test_an_incremental_table_of_an_older_sros_is_found_in_sparks_files(
+    spark_build: SparkBuild, tmp_path: Path
+) -> None:
+    """The check before a Spark build (sros/incremental.py) reads the columns of Spark's
+    tables from their Parquet files and partition folders: a fresh build has every column
+    its models declare, and a table with one column gone and another added is named, with
+    the command that rebuilds it on Spark."""
+    manifest = json.loads(spark_build.manifest.read_text())
+    tables = spark_build.home / "spark" / "warehouse"
+    assert outdated_incremental_tables(manifest, built_table_columns(tables)) == []
+
+    model = next(m for m in incremental_models(manifest) if m["name"] == "int_person_touchpoints")
+    schema, table = model["schema"], model["alias"]
+    [partition] = model["config"]["partition_by"]
+    older = tmp_path / "warehouse"
+    folder = older / f"{schema}.db" / table
+    folder.mkdir(parents=True)
+    with duckdb.connect() as con:  # the table as an older SROS would have written it
+        con.execute(
+            f"copy (select * exclude (is_campaign_by_utm), true as legacy_flag from read_parquet("
+            f"'{tables}/{schema}.db/{table}/*/*.parquet', hive_partitioning = true))"
+            f" to '{folder}' (format parquet, partition_by ({partition}))"
+        )
+    outdated = outdated_incremental_tables(manifest, built_table_columns(older))
+    assert outdated == [
+        OutdatedTable(
+            model="int_person_touchpoints",
+            relation=f"{schema}.{table}",
+            missing=("is_campaign_by_utm",),
+            extra=("legacy_flag",),
+        )
+    ]
+    message = str(OutdatedIncrementalTables(outdated, target="spark"))
+    assert message.startswith("Spark's tables hold incremental tables of an older SROS")
+    assert (
+        "sros dbt run --full-refresh --target spark --select +int_person_touchpoints, then run "
+        "again" in message
+    )
 
 
 def _rebuilds_every_changed_day(model: dict) -> bool:

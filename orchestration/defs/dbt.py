@@ -28,10 +28,20 @@ from packaging import version
 
 from sros import paths
 from sros.config import dbt_installation, dbt_target_dir, engine, load_config
-from sros.incremental import OutdatedIncrementalTables, outdated_incremental_tables
+from sros.incremental import (
+    OutdatedIncrementalTables,
+    duckdb_table_columns,
+    outdated_incremental_tables,
+)
 from sros.locks import LockHolder, WorkingFileLocked, lock_holder, retry_on_lock, wait_until_free
 from sros.paths import PROJECT_DIR
-from sros.spark import export_raw_tables, import_built_tables, raw_root, source_tables
+from sros.spark import (
+    built_table_columns,
+    export_raw_tables,
+    import_built_tables,
+    raw_root,
+    source_tables,
+)
 
 # dbt-duckdb's connect retries (profiles.yml: retries.connect_attempts 6) wait 1+2+4+8+16 s.
 DBT_CONNECT_WAIT_SECONDS = 31
@@ -161,8 +171,7 @@ def sros_dbt_assets(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> I
     """
     working = paths.warehouse_path()
     wait_until_free(working, notify=context.log.warning)
-    if ENGINE == "duckdb":
-        _refuse_outdated_incremental_tables(working, context)
+    _refuse_outdated_incremental_tables(working, context)
     os.environ["SROS_MAPPINGS_DIR"] = paths.mappings_seed_path()  # a seed path of dbt_project
     # dbt's unit tests check the SQL against fixed inputs, so they belong to CI (they run in
     # the test suite's builds, tests/test_dbt_unit_tests.py), not to every production run.
@@ -184,20 +193,24 @@ def sros_dbt_assets(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> I
 
 
 def _refuse_outdated_incremental_tables(working: Path, context: dg.AssetExecutionContext) -> None:
-    """Stop before dbt starts when the working warehouse holds an incremental table an older
-    SROS built, with the command that rebuilds it (sros/incremental.py); a new warehouse has
-    none."""
-    if not working.exists():
-        return
+    """Stop before dbt starts when the engine's tables hold an incremental table an older
+    SROS built, with the command that rebuilds it (sros/incremental.py): the working
+    warehouse's on DuckDB, the local session's Parquet files on Spark (read without starting
+    Spark). A new warehouse has none."""
     manifest = json.loads(DBT_PROJECT.manifest_path.read_text())
+    if ENGINE == "spark":
+        tables = outdated_incremental_tables(manifest, built_table_columns())
+    elif working.exists():
 
-    def outdated() -> list:
-        with duckdb.connect(str(working), read_only=True) as connection:
-            return outdated_incremental_tables(manifest, connection)
+        def outdated() -> list:
+            with duckdb.connect(str(working), read_only=True) as connection:
+                return outdated_incremental_tables(manifest, duckdb_table_columns(connection))
 
-    tables = retry_on_lock(outdated, notify=context.log.warning)
+        tables = retry_on_lock(outdated, notify=context.log.warning)
+    else:
+        tables = []
     if tables:
-        raise OutdatedIncrementalTables(tables)
+        raise OutdatedIncrementalTables(tables, target=ENGINE)
 
 
 def _dbt_step(arguments: list[str], target_path: Path) -> None:
