@@ -2,7 +2,8 @@
 
     .venv/bin/python bench/bench.py                 # 10k and 100k leads
     .venv/bin/python bench/bench.py 10000 1000000   # any scales
-    .venv/bin/python bench/bench.py --spark 10000   # and the dbt build on Spark too
+    .venv/bin/python bench/bench.py --spark 10000   # and the dbt build on Spark at 10k
+    .venv/bin/python bench/bench.py --spark 100000 100000 1000000  # every target in one run
     .venv/bin/python bench/bench.py --keep /tmp/b 1000000  # keep the home in /tmp/b/1000000
 
 Each stage (generate, ingest, dbt build, expectations, publish, floor, then the daily run:
@@ -22,9 +23,11 @@ times), the full build's longest chain (the nodes it ended on, each with the tim
 for a free dbt thread and the time it ran), and what the KPI layer (the `kpi_layer`
 selector in selectors.yml: KPI marts, reports and attribution, with their tests) adds to the
 rest of the build, in summed execution time.
-With --spark, a last stage builds the same raw tables on the local Spark session the way
-`sros run --engine spark` does (raw tables to Parquet, registered, `dbt build --target spark`
-with every data test), and the ratio of its wall time to the DuckDB build's is printed.
+With --spark LEADS (repeatable; each one of the scales), a last stage at that scale builds
+the same raw tables on the local Spark session the way `sros run --engine spark` does (raw
+tables to Parquet, registered, `dbt build --target spark` with every data test), and the
+ratio of its wall time to the DuckDB build's is printed: `--spark 100000 100000 1000000`
+measures the Spark target (100k leads) and the 1M-lead targets in one run.
 Prints a table; run on demand, never from the test suite.
 """
 
@@ -409,7 +412,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("scales", nargs="*", type=int, default=[10_000, 100_000])
     parser.add_argument(
-        "--spark", action="store_true", help="also build on the local Spark session"
+        "--spark",
+        type=int,
+        action="append",
+        default=[],
+        metavar="LEADS",
+        help="also build on the local Spark session at this scale (one of the scales; repeatable)",
     )
     parser.add_argument(
         "--keep",
@@ -420,6 +428,11 @@ def main() -> None:
     parser.add_argument("--stage", choices=STAGES, help=argparse.SUPPRESS)
     parser.add_argument("--leads", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if not set(args.spark) <= set(args.scales):
+        parser.error(
+            f"--spark {', '.join(map(str, sorted(set(args.spark) - set(args.scales))))}: not "
+            f"one of the scales ({', '.join(map(str, args.scales))}); give it as a scale too"
+        )
 
     if args.stage:  # inside a stage process
         rows = STAGES[args.stage](args.leads)
@@ -438,7 +451,7 @@ def main() -> None:
             wall: dict[str, float] = {}
             peak_mb: dict[str, float] = {}
             for stage in STAGES:
-                if stage == "spark build" and not args.spark:
+                if stage == "spark build" and leads not in args.spark:
                     continue
                 result = _run_stage(stage, leads, Path(home))
                 wall[stage] = result["wall_s"]
@@ -454,7 +467,7 @@ def main() -> None:
             _print_targets(leads, wall, peak_mb)
             share = wall["expectations"] / wall["dbt build"]
             print(f"{leads:>10,} expectations take {share:.0%} of the dbt build's time", flush=True)
-            if args.spark:
+            if leads in args.spark:
                 ratio = wall["spark build"] / wall["dbt build"]
                 print(
                     f"{leads:>10,} the dbt build on Spark (local session) takes {ratio:.1f}x "
