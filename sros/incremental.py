@@ -11,6 +11,11 @@ before dbt starts, and the run stops at once with the command that rebuilds it.
 
 The same holds on the Spark engine: there the built columns are read from the Parquet files
 of the local session's tables (sros.spark.built_table_columns), so the check needs no JVM.
+Spark also needs the table partitioned as the model says: its incremental strategy,
+insert_overwrite, replaces the partitions the run writes, and in a table without them (one an
+older SROS built as a plain table, before its model became incremental) it would replace the
+whole table with the run's few days, silently. The partition columns come from the table's
+folders (sros.spark.built_table_partitions).
 """
 
 from __future__ import annotations
@@ -23,6 +28,8 @@ import duckdb
 # The columns (lower case) of a built table, by schema and name; an empty set when the table
 # has not been built.
 ColumnsOf = Callable[[str, str], set[str]]
+# The partition columns (lower case) of a built table, by schema and name (Spark).
+PartitionsOf = Callable[[str, str], set[str]]
 
 
 @dataclass(frozen=True)
@@ -33,10 +40,15 @@ class OutdatedTable:
     relation: str
     missing: tuple[str, ...]  # declared by the model, not in the table
     extra: tuple[str, ...]  # in the table, no longer declared
+    # (the model's partition columns, the table's) when they differ (Spark); else None
+    partitions: tuple[tuple[str, ...], tuple[str, ...]] | None = None
 
     def describe(self) -> str:
         parts = [f"missing {', '.join(self.missing)}" if self.missing else ""]
         parts.append(f"no longer built: {', '.join(self.extra)}" if self.extra else "")
+        if self.partitions is not None:
+            declared, built = (", ".join(columns) or "nothing" for columns in self.partitions)
+            parts.append(f"partitioned by {built}, the model by {declared}")
         return f"{self.relation} ({'; '.join(part for part in parts if part)})"
 
 
@@ -87,21 +99,38 @@ def duckdb_table_columns(connection: duckdb.DuckDBPyConnection) -> ColumnsOf:
     return columns_of
 
 
-def outdated_incremental_tables(manifest: dict, columns_of: ColumnsOf) -> list[OutdatedTable]:
+def outdated_incremental_tables(
+    manifest: dict, columns_of: ColumnsOf, partitions_of: PartitionsOf | None = None
+) -> list[OutdatedTable]:
     """The incremental models whose table is built with other columns than the model
-    declares (compared by name, ignoring case, as DuckDB and Spark do). A table not built
-    yet is not outdated: the build creates it."""
+    declares (compared by name, ignoring case, as DuckDB and Spark do), or, with
+    partitions_of (Spark), partitioned otherwise than the model's partition_by. A table not
+    built yet is not outdated: the build creates it."""
     outdated = []
     for node in incremental_models(manifest):
-        built = columns_of(node["schema"], node["alias"])
+        schema, table = node["schema"], node["alias"]
+        built = columns_of(schema, table)
+        if not built:
+            continue
         declared = {name.lower() for name in node["columns"]}
-        if built and declared and built != declared:
+        columns_differ = bool(declared) and built != declared
+        partitions = None
+        if partitions_of is not None:
+            partition_by = node["config"].get("partition_by") or []
+            if isinstance(partition_by, str):
+                partition_by = [partition_by]
+            wanted = {column.lower() for column in partition_by}
+            found = partitions_of(schema, table)
+            if wanted != found:
+                partitions = (tuple(sorted(wanted)), tuple(sorted(found)))
+        if columns_differ or partitions is not None:
             outdated.append(
                 OutdatedTable(
                     model=node["name"],
-                    relation=f"{node['schema']}.{node['alias']}",
-                    missing=tuple(sorted(declared - built)),
-                    extra=tuple(sorted(built - declared)),
+                    relation=f"{schema}.{table}",
+                    missing=tuple(sorted(declared - built)) if columns_differ else (),
+                    extra=tuple(sorted(built - declared)) if columns_differ else (),
+                    partitions=partitions,
                 )
             )
     return outdated

@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING
 import duckdb
 
 from sros import paths
-from sros.incremental import ColumnsOf
+from sros.incremental import ColumnsOf, PartitionsOf
 from sros.paths import PROJECT_DIR
 
 if TYPE_CHECKING:
@@ -141,6 +141,24 @@ def built_table_columns(root: Path | None = None) -> ColumnsOf:
             return {column.lower() for column in relation.columns}
 
     return columns_of
+
+
+def built_table_partitions(root: Path | None = None) -> PartitionsOf:
+    """The partition columns (lower case) of a table the local session built: the names of
+    its partition folders (`occurred_date=2025-01-01/`), outermost first in the path; none
+    for a table written as plain files."""
+    root = root or tables_root()
+
+    def partitions_of(schema: str, table: str) -> set[str]:
+        folder = root / f"{schema}.db" / table
+        return {
+            part.split("=", 1)[0].lower()
+            for file in _data_files(folder)
+            for part in Path(file).relative_to(folder).parts[:-1]
+            if "=" in part
+        }
+
+    return partitions_of
 
 
 def import_built_tables(

@@ -26,7 +26,7 @@ each model:
    are still missing: it rebuilt the new days plus its lookback, not the history.
 
 A model rebuilt by changed days (stg_marketing__touchpoints, int_person_touchpoints,
-fct_sales_activities) finds
+fct_sales_activities, fct_marketing_touchpoints) finds
 every row that is new, gone, moved or delivered again, at any age, rather than rebuilding a
 lookback; its yml says so (`rebuilds_every_changed_day: true` beside date_column), and step 5
 then expects every row of the full refresh, the deleted oldest ones included.
@@ -309,10 +309,54 @@ class PersonTouches(Scenario):
         assert by_id[self.utm_touch]["campaign_id"] == self.campaign
 
 
+class TouchFact(Scenario):
+    """A person's account changes after the build (the one Salesforce contact of a person
+    with touches far older than any lookback moves to another account): nothing about the
+    touches changed, yet every day holding one of the person's touches must be rebuilt
+    with the new account (fct_marketing_touchpoints.account_id comes from dim_persons)."""
+
+    def change(self, con: duckdb.DuckDBPyConnection) -> None:
+        self.person, self.contact, self.touch = con.sql(
+            """
+            with contacts as (
+                select person_id, min(crm_record_id) as crm_record_id
+                from intermediate.int_person_identities
+                where source_system = 'salesforce' and crm_object = 'contact'
+                group by person_id
+                having count(*) = 1
+            ),
+
+            touches as (select * from marts.fct_marketing_touchpoints)
+
+            select contacts.person_id, contacts.crm_record_id, min(touches.touchpoint_id)
+            from contacts
+            inner join touches on contacts.person_id = touches.person_id
+            where touches.occurred_date < (select max(occurred_date) - 60 from touches)
+            group by all
+            order by 1 limit 1
+            """
+        ).fetchone()
+        (self.account,) = con.execute(
+            "select min(account_id) from staging.stg_salesforce__accounts where account_id <> ("
+            " select account_id from raw_salesforce.contact where id = ?)",
+            [self.contact],
+        ).fetchone()
+        con.execute(
+            "update raw_salesforce.contact set account_id = ? where id = ?",
+            [self.account, self.contact],
+        )
+
+    def check(self, rows: list[dict]) -> None:
+        touches = [row for row in rows if row["person_id"] == self.person]
+        assert any(row["touchpoint_id"] == self.touch for row in touches)
+        assert {row["account_id"] for row in touches} == {self.account}
+
+
 SCENARIOS: dict[str, Scenario] = {
     "fct_sales_activities": SalesActivities(),
     "stg_marketing__touchpoints": MarketingTouches(),
     "int_person_touchpoints": PersonTouches(),
+    "fct_marketing_touchpoints": TouchFact(),
 }
 
 
@@ -323,6 +367,7 @@ def test_every_incremental_model_says_how_to_cut_it(workspace: Workspace) -> Non
         "fct_sales_activities",
         "stg_marketing__touchpoints",
         "int_person_touchpoints",
+        "fct_marketing_touchpoints",
     } <= {m["name"] for m in models}
     missing = [m["original_file_path"] for m in models if not _date_column(m)]
     assert not missing, (

@@ -45,7 +45,13 @@ from sros.incremental import (
     incremental_models,
     outdated_incremental_tables,
 )
-from sros.spark import built_table_columns, export_raw_tables, import_built_tables, source_tables
+from sros.spark import (
+    built_table_columns,
+    built_table_partitions,
+    export_raw_tables,
+    import_built_tables,
+    source_tables,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -258,7 +264,12 @@ def test_an_incremental_table_of_an_older_sros_is_found_in_sparks_files(
     the command that rebuilds it on Spark."""
     manifest = json.loads(spark_build.manifest.read_text())
     tables = spark_build.home / "spark" / "warehouse"
-    assert outdated_incremental_tables(manifest, built_table_columns(tables)) == []
+    assert (
+        outdated_incremental_tables(
+            manifest, built_table_columns(tables), built_table_partitions(tables)
+        )
+        == []
+    )
 
     model = next(m for m in incremental_models(manifest) if m["name"] == "int_person_touchpoints")
     schema, table = model["schema"], model["alias"]
@@ -287,6 +298,44 @@ def test_an_incremental_table_of_an_older_sros_is_found_in_sparks_files(
         "sros dbt run --full-refresh --target spark --select +int_person_touchpoints, then run "
         "again" in message
     )
+
+
+def test_a_table_built_before_its_model_became_incremental_is_found_on_spark(
+    spark_build: SparkBuild, tmp_path: Path
+) -> None:
+    """fct_marketing_touchpoints was a plain table before it became incremental. Spark's
+    insert_overwrite into such a table (no partitions) would replace all of it with the
+    run's few days; the check names it, with the command that rebuilds it partitioned."""
+    manifest = json.loads(spark_build.manifest.read_text())
+    tables = spark_build.home / "spark" / "warehouse"
+    model = next(
+        m for m in incremental_models(manifest) if m["name"] == "fct_marketing_touchpoints"
+    )
+    schema, table = model["schema"], model["alias"]
+    assert model["config"]["partition_by"] == ["occurred_date"]
+    older = tmp_path / "warehouse"
+    folder = older / f"{schema}.db" / table
+    folder.mkdir(parents=True)
+    with duckdb.connect() as con:  # the same rows, as one plain file
+        con.execute(
+            f"copy (select * from read_parquet('{tables}/{schema}.db/{table}/*/*.parquet',"
+            f" hive_partitioning = true)) to '{folder}/part-00000.parquet' (format parquet)"
+        )
+    outdated = outdated_incremental_tables(
+        manifest, built_table_columns(older), built_table_partitions(older)
+    )
+    assert outdated == [
+        OutdatedTable(
+            model="fct_marketing_touchpoints",
+            relation=f"{schema}.{table}",
+            missing=(),
+            extra=(),
+            partitions=(("occurred_date",), ()),
+        )
+    ]
+    message = str(OutdatedIncrementalTables(outdated, target="spark"))
+    assert f"{schema}.{table} (partitioned by nothing, the model by occurred_date)" in message
+    assert "--full-refresh --target spark --select +fct_marketing_touchpoints" in message
 
 
 def _rebuilds_every_changed_day(model: dict) -> bool:

@@ -37,6 +37,7 @@ from sros.locks import LockHolder, WorkingFileLocked, lock_holder, retry_on_lock
 from sros.paths import PROJECT_DIR
 from sros.spark import (
     built_table_columns,
+    built_table_partitions,
     export_raw_tables,
     import_built_tables,
     raw_root,
@@ -196,10 +197,13 @@ def _refuse_outdated_incremental_tables(working: Path, context: dg.AssetExecutio
     """Stop before dbt starts when the engine's tables hold an incremental table an older
     SROS built, with the command that rebuilds it (sros/incremental.py): the working
     warehouse's on DuckDB, the local session's Parquet files on Spark (read without starting
-    Spark). A new warehouse has none."""
+    Spark; there a table must also be partitioned as its model says). A new warehouse has
+    none."""
     manifest = json.loads(DBT_PROJECT.manifest_path.read_text())
     if ENGINE == "spark":
-        tables = outdated_incremental_tables(manifest, built_table_columns())
+        tables = outdated_incremental_tables(
+            manifest, built_table_columns(), built_table_partitions()
+        )
     elif working.exists():
 
         def outdated() -> list:
