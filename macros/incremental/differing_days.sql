@@ -14,23 +14,19 @@
             it (null, 'x') and ('x', null) would hash alike -#}
         {%- do columns.extend([quoted, quoted ~ ' is null']) -%}
     {%- endfor %}
+    {%- set row_hash = sros.hash64(columns | join(', ')) %}
     select coalesce(current_days.day, loaded_days.day) as changed_date
-    from (
-        select
-            {{ date_column }} as day,
-            count(*) as rows_count,
-            bit_xor({{ sros.hash64(columns | join(', ')) }}) as rows_hash
-        from {{ current_rows }}
-        group by {{ date_column }}
-    ) as current_days
-    full outer join (
-        select
-            {{ date_column }} as day,
-            count(*) as rows_count,
-            bit_xor({{ sros.hash64(columns | join(', ')) }}) as rows_hash
-        from {{ this }}
-        group by {{ date_column }}
-    ) as loaded_days
+    from
+    {%- for side, rows in [('current_days', current_rows), ('loaded_days', this)] %}
+        {{ 'full outer join' if not loop.first }} (
+            select
+                {{ date_column }} as day,
+                count(*) as rows_count,
+                bit_xor({{ row_hash }}) as rows_hash
+            from {{ rows }}
+            group by {{ date_column }}
+        ) as {{ side }}
+    {%- endfor %}
         on current_days.day = loaded_days.day
     where
         current_days.day is null
