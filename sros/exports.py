@@ -45,6 +45,7 @@ import duckdb
 
 from sros.paths import SHARED_DIR_MODE, share_with_readers
 from sros.publish import PUBLICATION_TABLE, PUBLISHED_SCHEMAS
+from sros.sql import sql_string
 
 EXPOSURE = "finance_exports"
 DEFINITIONS_SHEET = "definitions"
@@ -267,7 +268,7 @@ def _write_csv_and_parquet(
         ("csv", "format csv, header true, delimiter ','"),
         ("parquet", "format parquet, compression zstd"),
     ):
-        target = "'" + str(folder / f"{table.name}.{suffix}").replace("'", "''") + "'"
+        target = sql_string(str(folder / f"{table.name}.{suffix}"))
         connection.execute(f"copy ({query}) to {target} ({options})")
     return connection.execute(f"select count(*) from {table.relation}").fetchone()[0]
 

@@ -51,6 +51,7 @@ import duckdb
 
 from sros.config import duckdb_memory_limit
 from sros.paths import SHARED_DIR_MODE, SHARED_FILE_MODE
+from sros.sql import sql_string
 
 PUBLISHED_SCHEMAS = ("marts", "seeds")
 PUBLICATION_TABLE = "publication"  # in schema `meta`: when and what was published
@@ -115,8 +116,7 @@ def publish(
         with duckdb.connect(
             str(candidate), config={"memory_limit": duckdb_memory_limit()}
         ) as connection:
-            path_literal = "'" + str(working).replace("'", "''") + "'"
-            connection.execute(f"attach {path_literal} as working (read_only)")
+            connection.execute(f"attach {sql_string(str(working))} as working (read_only)")
             columns = connection.execute(
                 "select table_schema, table_name, column_name, data_type "
                 "from information_schema.columns "
@@ -212,20 +212,16 @@ def _copy_comments(connection: duckdb.DuckDBPyConnection, tables: list[tuple[str
         "where database_name = 'working' and comment is not null"
     ).fetchall():
         if (schema, table) in published:
-            connection.execute(f'comment on table "{schema}"."{table}" is {_sql_string(comment)}')
+            connection.execute(f'comment on table "{schema}"."{table}" is {sql_string(comment)}')
     for schema, table, column, comment in connection.execute(
         "select schema_name, table_name, column_name, comment from duckdb_columns() "
         "where database_name = 'working' and comment is not null"
     ).fetchall():
         if (schema, table) in published:
             connection.execute(
-                f'comment on column "{schema}"."{table}"."{column}" is {_sql_string(comment)}'
+                f'comment on column "{schema}"."{table}"."{column}" is {sql_string(comment)}'
             )
     connection.execute("commit")
-
-
-def _sql_string(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
 
 
 def _masked(column: str) -> str:
@@ -233,7 +229,7 @@ def _masked(column: str) -> str:
     expression = f'"{column}"'
     for _, pattern, replacement in PII_PATTERNS:
         expression = (
-            f"regexp_replace({expression}, {_sql_string(pattern)}, {_sql_string(replacement)}, 'g')"
+            f"regexp_replace({expression}, {sql_string(pattern)}, {sql_string(replacement)}, 'g')"
         )
     return expression
 
@@ -247,11 +243,11 @@ def _count_pii(
     `contains` per value and a regexp_matches per value that holds a sign."""
     if not columns:
         return {}
-    any_pattern = _sql_string("|".join(f"(?:{pattern})" for _, pattern, _ in PII_PATTERNS))
+    any_pattern = sql_string("|".join(f"(?:{pattern})" for _, pattern, _ in PII_PATTERNS))
 
     def matches(column: str) -> str:
         # CASE, not AND: DuckDB then runs the regular expression only where a sign is
-        signs = " or ".join(f'contains("{column}", {_sql_string(sign)})' for sign in PII_SIGNS)
+        signs = " or ".join(f'contains("{column}", {sql_string(sign)})' for sign in PII_SIGNS)
         return f'case when {signs} then regexp_matches("{column}", {any_pattern}) else false end'
 
     row = connection.execute(
@@ -265,7 +261,7 @@ def _count_pii(
         aggregates = [
             "count(*) filter (where "
             + " or ".join(
-                f'regexp_matches("{column}", {_sql_string(pattern)})'
+                f'regexp_matches("{column}", {sql_string(pattern)})'
                 for pattern_kind, pattern, _ in PII_PATTERNS
                 if pattern_kind == kind
             )

@@ -31,6 +31,7 @@ import duckdb
 from sros import paths
 from sros.incremental import ColumnsOf, PartitionsOf
 from sros.paths import PROJECT_DIR
+from sros.sql import sql_string, sql_string_list
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
@@ -80,7 +81,9 @@ def export_raw_tables(
             try:
                 target = staging / "part-0.parquet"
                 quoted = f'"{schema}"."{table}"'
-                con.execute(f"copy (select * from {quoted}) to '{target}' (format parquet)")
+                con.execute(
+                    f"copy (select * from {quoted}) to {sql_string(str(target))} (format parquet)"
+                )
                 written[f"{schema}.{table}"] = con.execute(
                     f"select count(*) from {quoted}"
                 ).fetchone()[0]
@@ -137,7 +140,9 @@ def built_table_columns(root: Path | None = None) -> ColumnsOf:
         if not files:
             return set()
         with duckdb.connect() as con:
-            relation = con.sql(f"select * from read_parquet({files!r}, hive_partitioning = true)")
+            relation = con.sql(
+                f"select * from read_parquet({sql_string_list(files)}, hive_partitioning = true)"
+            )
             return {column.lower() for column in relation.columns}
 
     return columns_of
@@ -190,7 +195,7 @@ def import_built_tables(
                 )
                 con.execute(f"create or replace table {relation} ({columns})")
             else:
-                source = f"read_parquet({files!r}, hive_partitioning = true)"
+                source = f"read_parquet({sql_string_list(files)}, hive_partitioning = true)"
                 selected = (
                     ", ".join(
                         f'cast("{name}" as {column["data_type"]}) as "{name}"'

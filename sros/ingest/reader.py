@@ -154,6 +154,7 @@ from dlt.common.normalizers.naming.snake_case import NamingConvention
 
 from sros.config import duckdb_memory_limit
 from sros.contracts import RAW_TYPES, TableContract
+from sros.sql import sql_string
 
 SOURCE_FILE_COLUMN = "_sros_source_file"
 ROW_NUMBER_COLUMN = "_sros_row_number"
@@ -257,7 +258,7 @@ def key_in_several(results: list[FileReadResult], key: tuple[str, ...]) -> bool:
     selects = [
         "select "
         + ", ".join(f"c{result.names.index(column)} as {_quote(column)}" for column in key)
-        + f" from read_parquet({_literal(str(result.rows_file))})"
+        + f" from read_parquet({sql_string(str(result.rows_file))})"
         for result in with_rows
     ]
     with tempfile.TemporaryDirectory(prefix="sros-keys-") as scratch:
@@ -450,7 +451,7 @@ def _misfit_condition(text: str, cast: str, data_type: str) -> str | None:
     if decimal or data_type == "bigint":
         precision, scale = (int(group) for group in decimal.groups()) if decimal else (19, 0)
         places = rf"(\.[0-9]{{0,{scale}}})?" if scale else ""
-        plain = _literal(rf" *[+-]?[0-9]+{places} *")
+        plain = sql_string(rf" *[+-]?[0-9]+{places} *")
         exact = f"try_cast({text} as DECIMAL(38,{38 - (precision - scale)}))"
         # A CASE, not AND: DuckDB evaluates a CASE branch only for the rows that reach it.
         return (
@@ -504,15 +505,11 @@ def _trimmed(text: str) -> str:
     first or last character is whitespace (cheap tests: `ascii` reads the first character,
     `suffix` compares bytes) are trimmed; a CASE branch runs only for the rows reaching it."""
     codes = ", ".join(str(ord(character)) for character in _WHITESPACE)
-    ends = " or ".join(f"suffix({text}, {_literal(character)})" for character in _WHITESPACE)
+    ends = " or ".join(f"suffix({text}, {sql_string(character)})" for character in _WHITESPACE)
     return (
         f"case when ascii({text}) in ({codes}) or {ends} "
-        f"then nullif(trim({text}, {_literal(_WHITESPACE)}), '') else nullif({text}, '') end"
+        f"then nullif(trim({text}, {sql_string(_WHITESPACE)}), '') else nullif({text}, '') end"
     )
-
-
-def _literal(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
 
 
 def _quote(identifier: str) -> str:
@@ -762,7 +759,7 @@ def _read_csv_text(
     """Create `text_rows` from the CSV view; -> the quarantine rows of its malformed records."""
     columns = (
         "{"
-        + ", ".join(f"{_literal(text_field)}: 'VARCHAR'" for text_field in fields.values())
+        + ", ".join(f"{sql_string(text_field)}: 'VARCHAR'" for text_field in fields.values())
         + "}"
     )
     # Single-threaded, so the table's rowid follows the file's record order.
@@ -782,7 +779,7 @@ def _read_csv_text(
         f"""
         select line - 1 as row_number, min(error_type) as error_type,
                min(error_message) as message, min(csv_line) as raw_record,
-               bool_or(error_type in ({", ".join(map(_literal, _LOSSY_REJECTS))})) as lossy,
+               bool_or(error_type in ({", ".join(map(sql_string, _LOSSY_REJECTS))})) as lossy,
                bool_or(error_type = 'INVALID ENCODING') as undecodable,
                min(column_name) filter (where error_type = 'INVALID ENCODING') as field
         from reject_errors group by line order by line
@@ -905,7 +902,7 @@ def _join(items: list[str]) -> str:
 def _record_json(fields: dict[str, str]) -> str:
     """SQL for a record as a JSON object of header name -> the field's text (empty: "")."""
     pairs = ", ".join(
-        f"{_literal(column)}, coalesce({_quote(field)}, '')" for column, field in fields.items()
+        f"{sql_string(column)}, coalesce({_quote(field)}, '')" for column, field in fields.items()
     )
     return f"json_object({pairs})::varchar"
 
@@ -1125,9 +1122,9 @@ def _type_and_validate(
     connection.execute(
         "copy (select "
         + ", ".join(f"{column} as c{position}" for position, column in enumerate(columns))
-        + f", {_literal(report['source_file'])} as c{len(columns)} "
+        + f", {sql_string(report['source_file'])} as c{len(columns)} "
         f"from checked where not is_bad order by {ROW_NUMBER_COLUMN}) "
-        f"to {_literal(str(rows_file))} (format parquet)"
+        f"to {sql_string(str(rows_file))} (format parquet)"
     )
     return pq.ParquetFile(rows_file).metadata.num_rows, quarantine
 
