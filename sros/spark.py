@@ -150,8 +150,8 @@ def built_table_columns(root: Path | None = None) -> ColumnsOf:
 
 def built_table_partitions(root: Path | None = None) -> PartitionsOf:
     """The partition columns (lower case) of a table the local session built: the names of
-    its partition folders (`occurred_date=2025-01-01/`), outermost first in the path; none
-    for a table written as plain files."""
+    its partition folders (`occurred_date=2025-01-01/`); none for a table written as plain
+    files."""
     root = root or tables_root()
 
     def partitions_of(schema: str, table: str) -> set[str]:
