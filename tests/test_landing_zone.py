@@ -624,6 +624,63 @@ def test_recover_removes_report_rows_of_loads_that_never_completed(
     assert _query(warehouse, counts) == [(1, 1)]
 
 
+def _lead_rows(warehouse: Path) -> list[tuple]:
+    return _query(warehouse, "select id, status from raw_salesforce.lead order by all")
+
+
+def test_a_first_load_is_appended_and_a_later_one_merged(run_dirs: dict[str, Path]) -> None:
+    """Into a table without rows a deduplicated load is appended (no staging copy); the next
+    load of the table merges on its key: a re-exported record replaces the old one."""
+    landing, warehouse = run_dirs["landing_dir"], run_dirs["warehouse_path"]
+    header = "id,status,created_date\n"
+    _write(
+        landing / "salesforce/lead/export_0001.csv",
+        header + "00QA,Open,2025-01-10T09:30:00Z\n00QB,Open,2025-01-10T09:30:00Z\n",
+    )
+    ingest("salesforce", **run_dirs)
+    pipeline = landing_pipeline("salesforce", warehouse, run_dirs["dlt_dir"])
+    assert pipeline.default_schema.tables["lead"]["write_disposition"] == "append"
+    assert _query(
+        warehouse,
+        "select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
+        "raw_salesforce_staging",
+        "lead",
+    ) == [(0,)]
+    _write(
+        landing / "salesforce/lead/export_0002.csv",
+        header + "00QB,Working,2025-01-10T09:30:00Z\n00QC,Open,2025-01-11T09:30:00Z\n",
+    )
+    ingest("salesforce", **run_dirs)
+    pipeline = landing_pipeline("salesforce", warehouse, run_dirs["dlt_dir"])
+    assert pipeline.default_schema.tables["lead"]["write_disposition"] == "merge"
+    assert _lead_rows(warehouse) == [("00QA", "Open"), ("00QB", "Working"), ("00QC", "Open")]
+
+
+def test_a_killed_first_load_completes_without_a_second_copy(run_dirs: dict[str, Path]) -> None:
+    """A first load killed after a job appended its rows, before dlt recorded the job done:
+    the next run loads the job again, as a merge, so each row is in the table once."""
+    landing, warehouse, dlt_dir = (
+        run_dirs["landing_dir"],
+        run_dirs["warehouse_path"],
+        run_dirs["dlt_dir"],
+    )
+    _write(
+        landing / "salesforce/lead/export_0001.csv",
+        "id,status,created_date\n00QA,Open,2025-01-10T09:30:00Z\n00QB,Open,2025-01-10T09:30:00Z\n",
+    )
+    pipeline = landing_pipeline("salesforce", warehouse, dlt_dir)
+    pipeline.extract(pipeline_module.dlt_source("salesforce", landing))
+    pipeline.normalize()
+    [load_id] = pipeline.list_normalized_load_packages()
+    [job] = (dlt_dir / "sros_salesforce/load/normalized" / load_id / "new_jobs").glob("lead.*")
+    # What the killed run left: the lead job's rows appended and committed, not recorded done.
+    with duckdb.connect(str(warehouse)) as connection:
+        connection.execute("create schema raw_salesforce")
+        connection.execute(f"create table raw_salesforce.lead as select * from '{job}'")
+    recover(pipeline)
+    assert _lead_rows(warehouse) == [("00QA", "Open"), ("00QB", "Open")]
+
+
 KILL_AFTER = "report loaded"
 
 

@@ -36,7 +36,9 @@ older than files already loaded. Each file read yields three kinds of rows:
   before dlt gets their rows: when no key is in two of them (the reader already quarantines
   a key's repeats within a file), the load is declared deduplicated and dlt's merge skips the
   window it would rank the versions with, which bounds the rows one load can take
-  (_table_hints);
+  (_table_hints). A deduplicated load into a table that holds no row yet (the first load)
+  is appended: the merge would give the same rows, through a staging copy that costs a third
+  of the first ingestion at 1M leads;
 - `_sros_quarantine`: every rejected row with file, row, column, value and reason;
 - `_sros_load_report`: one row per file version: rows read, loaded, quarantined, refused and
   deleted, status and reason. Rows read = loaded + quarantined + refused, always: a refused
@@ -154,6 +156,8 @@ GENERATOR_FILES = frozenset({MANIFEST, GROUND_TRUTH})
 READABLE_SUFFIXES = (".csv.gz", ".parquet", ".csv")
 # dlt's table hint for `deduplicated` in a merge write disposition (_table_hints).
 _DEDUPLICATED_HINT = "x-stage-data-deduplicated"
+# Our table hint on a merge table's load appended because the table held no row (_table_hints).
+_FIRST_LOAD_HINT = "x-sros-first-load"
 
 _QUARANTINE_COLUMNS = {
     "source_file": {"data_type": "text", "nullable": False},
@@ -244,8 +248,9 @@ def _column_hints(contract: TableContract, *, deduplicated: bool = False) -> dic
     return {**hints, **lineage}
 
 
-def _table_hints(contract: TableContract, *, deduplicated: bool) -> dict:
-    """dlt hints of a table's rows: merged on the contract's key (delete-insert).
+def _table_hints(contract: TableContract, *, deduplicated: bool, first_load: bool) -> dict:
+    """dlt hints of a table's rows: merged on the contract's key (delete-insert), or appended
+    when the load is deduplicated and the table holds no row yet (`first_load`).
 
     dlt's merge removes a load's repeated keys with one window over all the load's staged rows
     (ROW_NUMBER by key, ordered by the dedup_sort column), which DuckDB does not spill far
@@ -254,13 +259,23 @@ def _table_hints(contract: TableContract, *, deduplicated: bool) -> dict:
     once (one file, whose repeated keys the reader quarantines, or several whose keys the
     reader finds apart: `key_in_several`) is declared deduplicated, and dlt inserts its rows
     as they are. The hint is set either way, False too: dlt keeps a table hint a load does not
-    set, and a later load with repeated keys must be deduplicated."""
+    set, and a later load with repeated keys must be deduplicated.
+
+    A merge loads the rows into a staging table, deletes their keys from the table and copies
+    them over: into a table without rows, a deduplicated load gives the same rows appended
+    straight into it (measured at 1M leads: the first ingestion 141 s -> 111 s, the touch
+    table's load 25.8 s -> 11.4 s). Should that load be killed and completed by the next run,
+    dlt may run again a job it had appended but not recorded done: recover() then removes the
+    second copy of each row (a key repeated in a first load can only be such a copy)."""
+    appended = deduplicated and first_load
     return dlt.mark.make_hints(
         table_name=contract.name,
-        write_disposition={"disposition": "merge", "strategy": "delete-insert"},
+        write_disposition=(
+            "append" if appended else {"disposition": "merge", "strategy": "delete-insert"}
+        ),
         primary_key=list(contract.primary_key),
         columns=_column_hints(contract, deduplicated=deduplicated),
-        additional_table_hints={_DEDUPLICATED_HINT: deduplicated},
+        additional_table_hints={_DEDUPLICATED_HINT: deduplicated, _FIRST_LOAD_HINT: appended},
     )
 
 
@@ -653,7 +668,9 @@ def _table_reader(contract: TableContract, root: Path, warehouse: _WarehouseColu
         # A full export's marked-deleted keys are not in its (one) file: unique too.
         results = [result for _, result in reads]
         table_hints = _table_hints(
-            contract, deduplicated=not key_in_several(results, contract.primary_key)
+            contract,
+            deduplicated=not key_in_several(results, contract.primary_key),
+            first_load=not warehouse.holds_rows(contract.name),
         )
         has_rows = False  # whether this run hands the table any row
         history_batches: list[pa.Table] = []  # the rows for the history, in file order
@@ -708,10 +725,19 @@ def _table_reader(contract: TableContract, root: Path, warehouse: _WarehouseColu
 
 class _WarehouseColumns:
     """The columns of each table of a source's raw schema in the warehouse, read with one
-    query the first time a table reader asks during a run (one instance per run's source)."""
+    query the first time a table reader asks during a run (one instance per run's source),
+    and whether a table holds any row."""
 
     def __init__(self) -> None:
         self._tables: dict[str, set[str]] | None = None
+
+    def holds_rows(self, table: str) -> bool:
+        if not self.columns(table):
+            return False
+        with dlt.current.pipeline().sql_client() as client:
+            qualified = client.make_qualified_table_name(table)
+            [(found,)] = client.execute_sql(f"select exists (select 1 from {qualified})")
+        return bool(found)
 
     def columns(self, table: str) -> set[str]:
         if self._tables is None:
@@ -846,11 +872,12 @@ def recover(pipeline: dlt.Pipeline) -> dict[str, int]:
     """Complete what a killed run left, before a new load: finish pending load packages, then
     delete report and quarantine rows of loads that never completed and second copies of a
     row a re-run load job appended again. Returns rows deleted per table."""
+    appended: dict[str, list[str]] = {}
     if pipeline.has_pending_data:
         if pipeline.list_extracted_load_packages():
             pipeline.normalize()
         if pipeline.list_normalized_load_packages():
-            _deduplicate_pending_loads(pipeline)
+            appended = _deduplicate_pending_loads(pipeline)
             pipeline.load()
     removed: dict[str, int] = {}
     with pipeline.sql_client() as client:
@@ -881,26 +908,47 @@ def recover(pipeline: dlt.Pipeline) -> dict[str, int]:
             if count:
                 client.execute_sql(f"delete from {qualified} {phantom}")
                 removed[table] = count
+        for table, key in appended.items():
+            # A first load's job run again appended a second copy of its rows (each key is
+            # once in a first load, so a repeated key is such a copy).
+            qualified = client.make_qualified_table_name(table)
+            copies = (
+                f"where rowid not in (select min(rowid) from {qualified} "
+                f"group by {', '.join(map(_quote, key))})"
+            )
+            [(count,)] = client.execute_sql(f"select count(*) from {qualified} {copies}")
+            if count:
+                client.execute_sql(f"delete from {qualified} {copies}")
+                removed[table] = count
     return removed
 
 
-def _deduplicate_pending_loads(pipeline: dlt.Pipeline) -> None:
-    """Have dlt deduplicate every table of the pending loads it completes.
+def _deduplicate_pending_loads(pipeline: dlt.Pipeline) -> dict[str, list[str]]:
+    """Have dlt deduplicate every table of the pending loads it completes, and return the
+    tables those loads append as a first load, with their key columns.
 
     dlt runs again a load job it had not recorded complete, and a copy job that had already
     appended its file to the staging table then appends it twice. A load declared
     deduplicated (_table_hints) would insert both copies, so a pending load completes with
     dlt's deduplication: each repeat is a copy of one row, so whichever it keeps is right.
+    A first load appended straight into its table (_table_hints) has no staging table to
+    deduplicate: recover() removes such a second copy from the table after the load.
     The load's tables are in its package's schema, which dlt's load reads (dlt 1.31 has no
     public call to change it)."""
     packages = pipeline._get_load_storage().normalized_packages
+    appended: dict[str, list[str]] = {}
     for load_id in pipeline.list_normalized_load_packages():
         schema = packages.load_schema(load_id)
         declared = [table for table in schema.tables.values() if table.get(_DEDUPLICATED_HINT)]
         for table in declared:
             table[_DEDUPLICATED_HINT] = False
+            if table.get(_FIRST_LOAD_HINT):
+                appended[table["name"]] = [
+                    name for name, column in table["columns"].items() if column.get("primary_key")
+                ]
         if declared:
             packages.save_schema(load_id, schema)
+    return appended
 
 
 def verify_load(pipeline: dlt.Pipeline, load_ids: list[str]) -> list[dict]:
