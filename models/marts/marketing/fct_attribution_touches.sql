@@ -194,14 +194,31 @@ position_weights as (
 
 ),
 
+path_other_touches as (
+
+    -- per path, the touches holding no position (an aggregate joined back: a second window
+    -- over the same partition cost more at 1M leads)
+    select
+        source_system,
+        opportunity_id,
+        attribution_model,
+        sum(case when position_weight > 0 then 0 else 1 end) as other_touches_count
+    from position_weights
+    group by 1, 2, 3
+
+),
+
 other_touches as (
 
     select
-        *,
-        sum(case when position_weight > 0 then 0 else 1 end) over (
-            partition by source_system, opportunity_id, attribution_model
-        ) as other_touches_count
+        position_weights.*,
+        path_other_touches.other_touches_count
     from position_weights
+    inner join path_other_touches
+        on
+            position_weights.source_system = path_other_touches.source_system
+            and position_weights.opportunity_id = path_other_touches.opportunity_id
+            and position_weights.attribution_model = path_other_touches.attribution_model
 
 ),
 
@@ -223,17 +240,33 @@ raw_weights as (
 
 ),
 
+credited_paths as (
+
+    select
+        source_system,
+        opportunity_id,
+        attribution_model,
+        sum(raw_weight) as path_weight,
+        count(*) as path_touches_count
+    from raw_weights
+    group by 1, 2, 3
+
+),
+
 normalised as (
 
     -- weights scale to 1 per opportunity and model: where positions coincide or a position
     -- or the other touches are missing, the remaining weights share the whole credit in
     -- proportion
     select
-        *,
-        sum(raw_weight) over (
-            partition by source_system, opportunity_id, attribution_model
-        ) as path_weight
+        raw_weights.*,
+        credited_paths.path_weight
     from raw_weights
+    inner join credited_paths
+        on
+            raw_weights.source_system = credited_paths.source_system
+            and raw_weights.opportunity_id = credited_paths.opportunity_id
+            and raw_weights.attribution_model = credited_paths.attribution_model
 
 ),
 
@@ -248,19 +281,6 @@ touch_credits as (
         end as credit,
         false as is_unattributed
     from normalised
-
-),
-
-credited_paths as (
-
-    select
-        source_system,
-        opportunity_id,
-        attribution_model,
-        max(path_weight) as path_weight,
-        count(*) as path_touches_count
-    from normalised
-    group by 1, 2, 3
 
 ),
 
