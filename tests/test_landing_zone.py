@@ -658,7 +658,7 @@ def test_a_first_load_is_appended_and_a_later_one_merged(run_dirs: dict[str, Pat
 
 def test_a_killed_first_load_completes_without_a_second_copy(run_dirs: dict[str, Path]) -> None:
     """A first load killed after a job appended its rows, before dlt recorded the job done:
-    the next run loads the job again, as a merge, so each row is in the table once."""
+    the next run completes the load and removes the second copy, so each row is once."""
     landing, warehouse, dlt_dir = (
         run_dirs["landing_dir"],
         run_dirs["warehouse_path"],

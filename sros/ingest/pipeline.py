@@ -113,6 +113,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from dlt.common.normalizers.json.helpers import get_row_hash
+from dlt.destinations.sql_client import SqlClientBase
 from dlt.extract.source import DltSource
 
 from sros import paths
@@ -904,9 +905,7 @@ def recover(pipeline: dlt.Pipeline) -> dict[str, int]:
                 f"where _dlt_load_id not in ({completed}) or rowid not in "
                 f"(select min(rowid) from {qualified} group by _dlt_id)"
             )
-            [(count,)] = client.execute_sql(f"select count(*) from {qualified} {phantom}")
-            if count:
-                client.execute_sql(f"delete from {qualified} {phantom}")
+            if count := _delete_rows(client, qualified, phantom):
                 removed[table] = count
         for table, key in appended.items():
             # A first load's job run again appended a second copy of its rows (each key is
@@ -916,11 +915,17 @@ def recover(pipeline: dlt.Pipeline) -> dict[str, int]:
                 f"where rowid not in (select min(rowid) from {qualified} "
                 f"group by {', '.join(map(_quote, key))})"
             )
-            [(count,)] = client.execute_sql(f"select count(*) from {qualified} {copies}")
-            if count:
-                client.execute_sql(f"delete from {qualified} {copies}")
+            if count := _delete_rows(client, qualified, copies):
                 removed[table] = count
     return removed
+
+
+def _delete_rows(client: SqlClientBase, qualified: str, where: str) -> int:
+    """Delete the rows of table `qualified` that `where` (a WHERE clause) selects; -> how many."""
+    [(count,)] = client.execute_sql(f"select count(*) from {qualified} {where}")
+    if count:
+        client.execute_sql(f"delete from {qualified} {where}")
+    return count
 
 
 def _deduplicate_pending_loads(pipeline: dlt.Pipeline) -> dict[str, list[str]]:
