@@ -624,6 +624,10 @@ def test_recover_removes_report_rows_of_loads_that_never_completed(
     assert _query(warehouse, counts) == [(1, 1)]
 
 
+LEAD_HEADER = "id,status,created_date\n"
+FIRST_LEADS = "00QA,Open,2025-01-10T09:30:00Z\n00QB,Open,2025-01-10T09:30:00Z\n"
+
+
 def _lead_rows(warehouse: Path) -> list[tuple]:
     return _query(warehouse, "select id, status from raw_salesforce.lead order by all")
 
@@ -632,11 +636,7 @@ def test_a_first_load_is_appended_and_a_later_one_merged(run_dirs: dict[str, Pat
     """Into a table without rows a deduplicated load is appended (no staging copy); the next
     load of the table merges on its key: a re-exported record replaces the old one."""
     landing, warehouse = run_dirs["landing_dir"], run_dirs["warehouse_path"]
-    header = "id,status,created_date\n"
-    _write(
-        landing / "salesforce/lead/export_0001.csv",
-        header + "00QA,Open,2025-01-10T09:30:00Z\n00QB,Open,2025-01-10T09:30:00Z\n",
-    )
+    _write(landing / "salesforce/lead/export_0001.csv", LEAD_HEADER + FIRST_LEADS)
     ingest("salesforce", **run_dirs)
     pipeline = landing_pipeline("salesforce", warehouse, run_dirs["dlt_dir"])
     assert pipeline.default_schema.tables["lead"]["write_disposition"] == "append"
@@ -648,7 +648,7 @@ def test_a_first_load_is_appended_and_a_later_one_merged(run_dirs: dict[str, Pat
     ) == [(0,)]
     _write(
         landing / "salesforce/lead/export_0002.csv",
-        header + "00QB,Working,2025-01-10T09:30:00Z\n00QC,Open,2025-01-11T09:30:00Z\n",
+        LEAD_HEADER + "00QB,Working,2025-01-10T09:30:00Z\n00QC,Open,2025-01-11T09:30:00Z\n",
     )
     ingest("salesforce", **run_dirs)
     pipeline = landing_pipeline("salesforce", warehouse, run_dirs["dlt_dir"])
@@ -664,10 +664,7 @@ def test_a_killed_first_load_completes_without_a_second_copy(run_dirs: dict[str,
         run_dirs["warehouse_path"],
         run_dirs["dlt_dir"],
     )
-    _write(
-        landing / "salesforce/lead/export_0001.csv",
-        "id,status,created_date\n00QA,Open,2025-01-10T09:30:00Z\n00QB,Open,2025-01-10T09:30:00Z\n",
-    )
+    _write(landing / "salesforce/lead/export_0001.csv", LEAD_HEADER + FIRST_LEADS)
     pipeline = landing_pipeline("salesforce", warehouse, dlt_dir)
     pipeline.extract(pipeline_module.dlt_source("salesforce", landing))
     pipeline.normalize()
