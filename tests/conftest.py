@@ -188,7 +188,9 @@ def pytest_xdist_auto_num_workers(config: pytest.Config) -> int | None:
     min). PYTEST_XDIST_AUTO_NUM_WORKERS, when set, decides instead (pytest-xdist's own rule)."""
     if os.environ.get("PYTEST_XDIST_AUTO_NUM_WORKERS"):
         return None
-    return len(os.sched_getaffinity(0)) + 1
+    if hasattr(os, "sched_getaffinity"):  # Linux: the cores this process may run on
+        return len(os.sched_getaffinity(0)) + 1
+    return (os.cpu_count() or 1) + 1
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
