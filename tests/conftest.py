@@ -182,10 +182,9 @@ LONGEST_MODULES = ("test_spark_parity", "test_orchestration", "test_own_crm_data
 def pytest_xdist_auto_num_workers(config: pytest.Config) -> int | None:
     """`-n auto` (pyproject.toml): one worker more than the cores this process may use. A
     worker spends part of its time waiting (a JVM or dbt starting, a subprocess's output, a
-    test polling a run it will kill), and the extra worker fills those gaps: on the 2-core CI
-    machine the test command took 28 min 38 s with three workers (pytest 26 min 27 s, the CPU
-    idle 2-4% of the time), against 32-41 min with two in the same day's runs (pytest 29-37
-    min). PYTEST_XDIST_AUTO_NUM_WORKERS, when set, decides instead (pytest-xdist's own rule)."""
+    test polling a run it will kill), and the extra worker is there to fill those gaps; the
+    README's first section gives the CI runs measured with two and with three workers.
+    PYTEST_XDIST_AUTO_NUM_WORKERS, when set, decides instead (pytest-xdist's own rule)."""
     if os.environ.get("PYTEST_XDIST_AUTO_NUM_WORKERS"):
         return None
     if hasattr(os, "sched_getaffinity"):  # Linux: the cores this process may run on
