@@ -762,19 +762,29 @@ def _read_csv_text(
         + ", ".join(f"{sql_string(text_field)}: 'VARCHAR'" for text_field in fields.values())
         + "}"
     )
-    # Single-threaded, so the table's rowid follows the file's record order.
-    connection.execute(
-        f"""
-        create temp table text_rows as
-        select * from read_csv(
-            ?, header = true, auto_detect = false, columns = {columns},
-            delim = ',', quote = '"', escape = '"', strict_mode = true,
-            store_rejects = true, parallel = false, max_line_size = {MAX_LINE_SIZE},
-            compression = '{"gzip" if view.compressed else "none"}'
+    # Parsed on every thread first: the table's rowid still follows the file's record order
+    # (DuckDB keeps insertion order: preserve_insertion_order, on by default), and a 7.7M-row
+    # touch file parses in 5.3-5.9 s instead of 10.9-13.4 s. A file with a malformed record is
+    # parsed again on one thread, whose reports name the record's column where the parallel
+    # reader's may not (a file cut inside a quoted field), so a bad file is reported as before.
+    for parallel in ("true", "false"):
+        connection.execute(
+            f"""
+            create or replace temp table text_rows as
+            select * from read_csv(
+                ?, header = true, auto_detect = false, columns = {columns},
+                delim = ',', quote = '"', escape = '"', strict_mode = true,
+                store_rejects = true, parallel = {parallel}, max_line_size = {MAX_LINE_SIZE},
+                compression = '{"gzip" if view.compressed else "none"}'
+            )
+            """,
+            [str(view.path)],
         )
-        """,
-        [str(view.path)],
-    )
+        if connection.execute("select count(*) from reject_errors").fetchone()[0] == 0:
+            break
+        if parallel == "true":
+            connection.execute("delete from reject_errors")
+            connection.execute("delete from reject_scans")
     structural = connection.sql(
         f"""
         select line - 1 as row_number, min(error_type) as error_type,
