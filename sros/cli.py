@@ -322,13 +322,12 @@ def _validate() -> int:
 
 def _mappings() -> int:
     """Map this installation's CRM values (sros/mappings.py); 1 while any is unmapped."""
-    import tempfile
-
     from sros.mappings import (
         MappingsError,
         apply_filled_rows,
         find_unmapped,
         installation_copy,
+        mappings_target_dir,
         write_fill_in_files,
     )
 
@@ -345,8 +344,7 @@ def _mappings() -> int:
     try:
         for seed, rows in apply_filled_rows(to_fill, seeds).items():
             print(f"{seeds / (seed + '.csv')}: {rows} filled row(s) added from {to_fill}")
-        with tempfile.TemporaryDirectory() as target:
-            unmapped = find_unmapped(warehouse, Path(target))
+        unmapped = find_unmapped(warehouse, mappings_target_dir())
     except MappingsError as error:
         print(error, file=sys.stderr)
         return 1

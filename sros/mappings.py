@@ -35,7 +35,7 @@ from pathlib import Path
 import duckdb
 
 from sros import paths
-from sros.config import load_config
+from sros.config import dbt_target_dir, load_config
 from sros.paths import MAPPING_SEEDS, PROJECT_DIR, REPO_MAPPINGS_DIR
 
 TAG = "unmapped_values"
@@ -57,6 +57,15 @@ class Unmapped:
     seen_in: str
     rows_seen: int
     problem: str
+
+
+def mappings_target_dir() -> Path:
+    """The dbt target folder of `sros mappings`, kept from one call to the next beside the
+    run's (config.dbt_target_dir) so dbt parses again only what changed since the last call
+    (the filled seed rows), not the whole project: its vars differ from the run's
+    (`unmapped_value_severity`), so it cannot share the run's parse."""
+    run_target = dbt_target_dir()
+    return run_target.with_name(f"{run_target.name}-mappings")
 
 
 def find_unmapped(warehouse: Path, target_path: Path) -> list[Unmapped]:
