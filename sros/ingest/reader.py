@@ -518,7 +518,7 @@ def _quote(identifier: str) -> str:
 
 def _record_numbers(n_records: int, rejected: set[int]) -> np.ndarray:
     """Record numbers of the rows DuckDB returned: all of 1..n except the rejected ones, in
-    file order (the reader runs single-threaded, so order is preserved)."""
+    file order (a file with a rejected record was parsed on one thread: `_read_csv_text`)."""
     numbers = np.arange(1, n_records + 1, dtype=np.int64)
     if rejected:
         numbers = numbers[~np.isin(numbers, np.fromiter(rejected, dtype=np.int64))]
