@@ -666,12 +666,18 @@ def _table_reader(contract: TableContract, root: Path, warehouse: _WarehouseColu
                 yield from report(refused_report(file, contract.name, reason))
                 continue
             reads.append((file, result))
-        # A full export's marked-deleted keys are not in its (one) file: unique too.
+        # A full export's marked-deleted keys are not in its (one) file: unique too. Only a
+        # table with files to load asks the warehouse whether it holds rows (a query on its
+        # own connection: 3.5 s of a 12.4 s run that found no new file in any of 45 tables).
         results = [result for _, result in reads]
-        table_hints = _table_hints(
-            contract,
-            deduplicated=not key_in_several(results, contract.primary_key),
-            first_load=not warehouse.holds_rows(contract.name),
+        table_hints = (
+            _table_hints(
+                contract,
+                deduplicated=not key_in_several(results, contract.primary_key),
+                first_load=not warehouse.holds_rows(contract.name),
+            )
+            if reads
+            else {}
         )
         has_rows = False  # whether this run hands the table any row
         history_batches: list[pa.Table] = []  # the rows for the history, in file order
