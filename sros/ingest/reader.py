@@ -782,11 +782,11 @@ def _read_csv_text(
         + ", ".join(f"{sql_string(text_field)}: 'VARCHAR'" for text_field in fields.values())
         + "}"
     )
-    # Parsed on every thread first: the table's rowid still follows the file's record order
-    # (DuckDB keeps insertion order: preserve_insertion_order, on by default), and a 7.7M-row
-    # touch file parses in 5.3-5.9 s instead of 10.9-13.4 s. A file with a malformed record is
-    # parsed again on one thread, whose reports name the record's column where the parallel
-    # reader's may not (a file cut inside a quoted field), so a bad file is reported as before.
+    # Parsed on every thread first, in half the time (README, Benchmark): the parallel CSV
+    # reader's rowid is the record order (every record of a 1M-lead landing zone numbered as
+    # on one thread), unlike the later tables built from these rows, which the copy sorts. A
+    # file with a malformed record is parsed again on one thread, whose reports name the
+    # record's column where the parallel reader's may not (a file cut inside a quoted field).
     _parse_csv_text(connection, view, columns, parallel=True)
     if connection.execute("select count(*) from reject_errors").fetchone()[0]:
         connection.execute("delete from reject_errors")
