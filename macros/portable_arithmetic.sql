@@ -12,7 +12,25 @@
 {%- endmacro %}
 
 {% macro to_money(expression) -%}
+    {{ return(adapter.dispatch('to_money', 'sros')(expression)) }}
+{%- endmacro %}
+
+{% macro default__to_money(expression) -%}
     cast(cast({{ expression }} as decimal(38, 9)) as decimal(18, 2))
+{%- endmacro %}
+
+{% macro duckdb__to_money(expression) -%}
+    {#- The same cents as default__to_money. DuckDB holds a decimal(38, 9) in 128 bits, whose
+        rounding to decimal(18, 2) took 10 s per 4.8M values on one thread (the two money
+        columns of fct_pipeline_snapshots_daily at 1M leads: 13.8 of its 18.4 s). A value
+        below 1e9 (almost every amount) goes through decimal(18, 9), 64 bits, instead: the
+        same double-to-decimal cast and the same half-away-from-zero rounding, 0.6 s
+        (tests/test_money.py compares the two paths). -#}
+    case
+        when abs({{ expression }}) < 999999999
+            then cast(cast({{ expression }} as decimal(18, 9)) as decimal(18, 2))
+        else cast(cast({{ expression }} as decimal(38, 9)) as decimal(18, 2))
+    end
 {%- endmacro %}
 
 {% macro exact_credit(expression) -%}

@@ -1,0 +1,56 @@
+"""Money on DuckDB: `to_money` takes a 64-bit path for values below 1e9 (duckdb__to_money in
+macros/portable_arithmetic.sql) and must give the same cents as the 128-bit cast every engine
+uses (default__to_money), halves and binary near-halves included."""
+
+from pathlib import Path
+
+import duckdb
+
+# Values where the two paths could part: exact and binary near-halves of a cent at several
+# magnitudes (8803.335 is 0.125 * 70426.68, just below the half in binary), negatives, the
+# edges of the 64-bit path (below 999,999,999 and above), and random amounts and shares.
+VALUES = """
+    select x from (
+        select 8803.335 as x
+        union all select 0.125 * 70426.68
+        union all select -0.125 * 70426.68
+        union all select -0.005
+        union all select 0.0049999999
+        union all select 99999999.995
+        union all select 999999998.995
+        union all select 999999999.005
+        union all select 1e15 + 0.25
+        union all select cast(null as double)
+        union all select round(random() * 1e6, 3) + 0.005 from range(200000)
+        union all select -(round(random() * 1e6, 3) + 0.005) from range(200000)
+        union all select round(random() * 1e8, 2) + 0.005 from range(200000)
+        union all select round(random() * 1e4, 6) + 0.0000005 from range(200000)
+        union all select round(random() * 1e6, 2) * random() from range(200000)
+        union all select random() * 2e9 from range(100000)
+        union all select random() * 1e15 from range(20000)
+    )
+"""
+
+
+def test_to_money_on_duckdb_gives_the_cents_of_the_128_bit_cast(run_dbt, tmp_path: Path) -> None:
+    completed = run_dbt(
+        "compile",
+        "--target",
+        "memory",
+        "--quiet",
+        "--inline",
+        "select {{ to_money('x') }} as fast, {{ default__to_money('x') }} as reference from v",
+        home=tmp_path,
+    )
+    assert completed.returncode == 0, completed.stdout[-3000:] + completed.stderr[-2000:]
+    compiled = completed.stdout.strip()
+    assert "decimal(18, 9)" in compiled, compiled  # the DuckDB path is the one compiled
+    with duckdb.connect() as connection:
+        connection.execute(f"create table v as {VALUES}")
+        rows, differing, examples = connection.execute(
+            f"select count(*), count(*) filter (where fast is distinct from reference), "
+            f"list(struct_pack(fast, reference)) filter (where fast is distinct from reference)"
+            f" from ({compiled})"
+        ).fetchone()
+    assert rows == 1_120_010
+    assert differing == 0, examples[:10]
