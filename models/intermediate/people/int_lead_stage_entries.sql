@@ -22,33 +22,29 @@ int_funnel_stages_classified as (
 
 ordered_changes as (
 
+    -- the person's changes in time order, ties by stage order (status_change_id is unique,
+    -- so the order is total): change_number numbers it, and every later window orders by
+    -- it. Windows sharing a partition and an order share one sort.
     select
         int_lead_status_changes_unioned.*,
         int_funnel_stages_classified.stage_order,
         int_funnel_stages_classified.stage_group,
         coalesce(int_funnel_stages_classified.is_lead_funnel_stage, false)
             as is_lead_funnel_stage,
-        row_number() over (
-            partition by int_lead_status_changes_unioned.person_id
-            order by
-                int_lead_status_changes_unioned.changed_at,
-                int_funnel_stages_classified.stage_order,
-                int_lead_status_changes_unioned.status_change_id
-        ) as change_number
+        row_number() over person_changes as change_number,
+        lag(int_lead_status_changes_unioned.stage_key) over person_changes
+            as previous_change_stage_key
     from int_lead_status_changes_unioned
     -- left join: an unmapped value (null stage_key) stays and fails the stage_key tests
     left join int_funnel_stages_classified
         on int_lead_status_changes_unioned.stage_key = int_funnel_stages_classified.stage_key
-
-),
-
-flagged_changes as (
-
-    select
-        *,
-        lag(stage_key) over (partition by person_id order by change_number)
-            as previous_change_stage_key
-    from ordered_changes
+    window person_changes as (
+        partition by int_lead_status_changes_unioned.person_id
+        order by
+            int_lead_status_changes_unioned.changed_at,
+            int_funnel_stages_classified.stage_order,
+            int_lead_status_changes_unioned.status_change_id
+    )
 
 ),
 
@@ -56,7 +52,7 @@ stage_entries as (
 
     -- a change is an entry unless the person is already in that stage
     select *
-    from flagged_changes
+    from ordered_changes
     where
         previous_change_stage_key is null
         or stage_key is null
@@ -64,33 +60,26 @@ stage_entries as (
 
 ),
 
-sequenced as (
-
-    select
-        *,
-        row_number() over (partition by person_id order by change_number) as entry_sequence
-    from stage_entries
-
-),
-
 with_neighbours as (
 
+    -- entry_sequence numbers the entries in change order; the neighbours and the previous
+    -- lead-funnel entry are found in the same order (change_number), in one sort
     select
         *,
-        lag(stage_key) over (partition by person_id order by entry_sequence)
-            as previous_stage_key,
-        lead(stage_key) over (partition by person_id order by entry_sequence)
-            as next_stage_key,
-        lead(changed_at) over (partition by person_id order by entry_sequence) as exited_at,
-        max(case when is_lead_funnel_stage then entry_sequence end) over (
+        row_number() over person_entries as entry_sequence,
+        lag(stage_key) over person_entries as previous_stage_key,
+        lead(stage_key) over person_entries as next_stage_key,
+        lead(changed_at) over person_entries as exited_at,
+        max(case when is_lead_funnel_stage then change_number end) over (
             partition by person_id
-            order by entry_sequence
+            order by change_number
             rows between unbounded preceding and 1 preceding
-        ) as previous_funnel_entry_sequence,
+        ) as previous_funnel_change_number,
         row_number() over (
-            partition by person_id, stage_key order by entry_sequence
+            partition by person_id, stage_key order by change_number
         ) as stage_entry_number
-    from sequenced
+    from stage_entries
+    window person_entries as (partition by person_id order by change_number)
 
 ),
 
@@ -104,7 +93,7 @@ with_previous_funnel_stage as (
     left join with_neighbours as previous_funnel
         on
             with_neighbours.person_id = previous_funnel.person_id
-            and with_neighbours.previous_funnel_entry_sequence = previous_funnel.entry_sequence
+            and with_neighbours.previous_funnel_change_number = previous_funnel.change_number
 
 ),
 
