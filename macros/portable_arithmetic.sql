@@ -40,3 +40,21 @@
         Spark's 38 digits. -#}
     cast({{ expression }} as decimal(19, 12))
 {%- endmacro %}
+
+{% macro credited_money(credit, amount) -%}
+    {{ return(adapter.dispatch('credited_money', 'sros')(credit, amount)) }}
+{%- endmacro %}
+
+{% macro default__credited_money(credit, amount) -%}
+    {#- A credited share of money to the cent: the exact credit times the decimal(18, 2)
+        amount, exactly, then rounded half away from zero. -#}
+    cast({{ exact_credit(credit) }} * {{ amount }} as decimal(18, 2))
+{%- endmacro %}
+
+{% macro duckdb__credited_money(credit, amount) -%}
+    {#- The same cents as default__credited_money. The product is a 128-bit decimal(37, 14);
+        DuckDB's cast of it to decimal(18, 2) took 7.8 s per 3M values on one thread, its
+        round() to 2 places, the same half-away-from-zero rounding, 2.7 s
+        (tests/test_money.py compares the two). -#}
+    cast(round({{ exact_credit(credit) }} * {{ amount }}, 2) as decimal(18, 2))
+{%- endmacro %}

@@ -419,9 +419,7 @@ final as (
         amount_corporate,
         -- the credit as an exact decimal first, as kpi_attribution_monthly sums it: the same
         -- cents on every engine (a double times money rounds differently on DuckDB and Spark)
-        cast(
-            {{ exact_credit('credit') }} * amount_corporate as decimal(18, 2)
-        ) as attributed_amount_corporate,
+        {{ credited_money('credit', 'amount_corporate') }} as attributed_amount_corporate,
         as_of_date
     from unioned_as_of
 
