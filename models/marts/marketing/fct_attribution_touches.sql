@@ -235,7 +235,7 @@ raw_weights as (
                 when position_weight > 0 then position_weight
                 else other_touches_weight / other_touches_count
             end as decimal(38, 18)
-        ) as raw_weight
+        ) as exact_raw_weight
     from other_touches
 
 ),
@@ -246,7 +246,8 @@ credited_paths as (
         source_system,
         opportunity_id,
         attribution_model,
-        sum(raw_weight) as path_weight,
+        -- the exact sum, as a double once per path (a 128-bit decimal to double costs)
+        cast(sum(exact_raw_weight) as double) as path_weight,
         count(*) as path_touches_count
     from raw_weights
     group by 1, 2, 3
@@ -260,6 +261,7 @@ normalised as (
     -- proportion
     select
         raw_weights.*,
+        cast(raw_weights.exact_raw_weight as double) as raw_weight,
         credited_paths.path_weight
     from raw_weights
     inner join credited_paths
@@ -276,7 +278,7 @@ touch_credits as (
         *,
         case
             when path_weight > 0
-                then cast(raw_weight as double) / cast(path_weight as double)
+                then raw_weight / path_weight
             else 0
         end as credit,
         false as is_unattributed
