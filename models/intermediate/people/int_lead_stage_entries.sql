@@ -70,6 +70,7 @@ with_neighbours as (
         lag(stage_key) over person_entries as previous_stage_key,
         lead(stage_key) over person_entries as next_stage_key,
         lead(changed_at) over person_entries as exited_at,
+        -- the window written out: Spark cannot add a frame to a named window
         max(case when is_lead_funnel_stage then change_number end) over (
             partition by person_id
             order by change_number
