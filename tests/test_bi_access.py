@@ -73,3 +73,24 @@ def test_published_tables_and_columns_carry_the_dbt_descriptions(
     assert len({t for s, t, _ in found["published"]["tables"] if s == "marts"}) == marts
     described = [c for c in found["published"]["columns"] if c[0] == "marts"]
     assert len(described) >= 0.95 * columns
+
+
+def test_the_build_writes_without_dictionary_compression_and_publication_with_it(
+    built_company: Callable, tmp_path: Path
+) -> None:
+    """profiles.yml has the build skip DuckDB's `dictionary` compression (faster writes);
+    the published copy is written with DuckDB's own choice, a dictionary for text of few
+    values, so BI tools read a smaller file."""
+    working = built_company(leads=2000, seed=42).warehouse
+    published = tmp_path / "published.duckdb"
+    publish(working, published)
+    methods = (
+        "select distinct compression from pragma_storage_info('marts.fct_marketing_touchpoints') "
+        "where column_name = 'channel' and segment_type = 'VARCHAR'"
+    )
+    found = {}
+    for name, path in (("working", working), ("published", published)):
+        with duckdb.connect(str(path), read_only=True) as connection:
+            found[name] = {method for (method,) in connection.execute(methods).fetchall()}
+    assert found["working"] and "Dictionary" not in found["working"]
+    assert found["published"] == {"Dictionary"}
