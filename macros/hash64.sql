@@ -19,3 +19,13 @@
 {% macro spark__hash64(expression) -%}
     xxhash64({{ expression }})
 {%- endmacro %}
+
+{% macro row_hash(columns) -%}
+    {#- hash64 of a row's columns, each with its is-null flag: Spark's xxhash64 skips a
+        null, so without the flags (null, 'x') and ('x', null) would hash alike. -#}
+    {%- set arguments = [] -%}
+    {%- for column in columns -%}
+        {%- do arguments.extend([column, column ~ ' is null']) -%}
+    {%- endfor -%}
+    {{ sros.hash64(arguments | join(', ')) }}
+{%- endmacro %}

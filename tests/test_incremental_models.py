@@ -202,7 +202,9 @@ class SalesActivities(Scenario):
 class MarketingTouches(Scenario):
     """Raw touches change after the build, at days far older than any lookback: one is
     deleted (marked by a newer full export), one moved a day, one delivered again in another
-    file with a corrected utm_term."""
+    file with a corrected utm_term, and one corrected in place: its landing file rewritten
+    under the same name (ingestion loads a rewritten file again) with another utm_term, the
+    rest of the row as it was."""
 
     def change(self, con: duckdb.DuckDBPyConnection) -> None:
         old = con.sql(
@@ -220,6 +222,20 @@ class MarketingTouches(Scenario):
         ).fetchall()
         self.deleted, self.moved, self.delivered_again = (row[0] for row in old)
         self.moved_to = old[1][1] + timedelta(days=1)
+        # on a day no other change rebuilds: only the comparison of its rows can find it
+        (self.corrected,) = con.execute(
+            """
+            with touches as (select * from staging.stg_marketing__touchpoints)
+            select min(touchpoint_id) from touches
+            where
+                occurred_date < (select max(occurred_date) - 60 from touches)
+                and occurred_date <> cast(? as date)
+                and occurred_date not in (
+                    select occurred_date from touches where touchpoint_id in (?, ?, ?)
+                )
+            """,
+            [self.moved_to, self.deleted, self.moved, self.delivered_again],
+        ).fetchone()
         con.execute(
             "update raw_marketing.touchpoint set _sros_deleted_at = now() where touchpoint_id = ?",
             [self.deleted],
@@ -234,12 +250,18 @@ class MarketingTouches(Scenario):
             " _sros_source_file = 'marketing/touchpoint/redelivered.csv' where touchpoint_id = ?",
             [self.delivered_again],
         )
+        con.execute(
+            "update raw_marketing.touchpoint set utm_term = 'corrected in place'"
+            " where touchpoint_id = ?",
+            [self.corrected],
+        )
 
     def check(self, rows: list[dict]) -> None:
         by_id = {row["touchpoint_id"]: row for row in rows}
         assert self.deleted not in by_id
         assert by_id[self.moved]["occurred_at"] == self.moved_to
         assert by_id[self.delivered_again]["_sros_source_file"].endswith("redelivered.csv")
+        assert by_id[self.corrected]["utm_term"] == "corrected in place"
 
 
 class PersonTouches(Scenario):
@@ -247,7 +269,9 @@ class PersonTouches(Scenario):
     email of a known person: the incremental run must give those touches to the person,
     although nothing about the touches themselves changed. Likewise an old touch that names
     no campaign and carries a utm_campaign no campaign carried when it was built: a
-    Salesforce campaign takes that utm_campaign after the build, and the touch is its."""
+    Salesforce campaign takes that utm_campaign after the build, and the touch is its. And
+    an old touch corrected in place (its landing file rewritten under the same name, loaded
+    again) with another utm_source: nothing but that column changed."""
 
     UTM = "utm-taken-up-later"
 
@@ -300,6 +324,25 @@ class PersonTouches(Scenario):
             " select ? as anonymous_id, ? as email, now() as identified_at",
             [self.cookie, self.email],
         )
+        # on a day no other change rebuilds: only the comparison of its rows can find it
+        (self.corrected,) = con.execute(
+            """
+            with touches as (select * from intermediate.int_person_touchpoints)
+            select min(touchpoint_id) from touches
+            where
+                occurred_date < (select max(occurred_date) - 60 from touches)
+                and occurred_date not in (
+                    select occurred_date from touches
+                    where anonymous_id = ? or touchpoint_id = ? or utm_campaign = ?
+                )
+            """,
+            [self.cookie, self.utm_touch, self.UTM],
+        ).fetchone()
+        con.execute(
+            "update raw_marketing.touchpoint set utm_source = 'corrected in place'"
+            " where touchpoint_id = ?",
+            [self.corrected],
+        )
 
     def check(self, rows: list[dict]) -> None:
         by_id = {row["touchpoint_id"]: row for row in rows}
@@ -307,6 +350,7 @@ class PersonTouches(Scenario):
         assert by_id[self.touch]["is_identified_by_cookie"]
         assert by_id[self.utm_touch]["is_campaign_by_utm"]
         assert by_id[self.utm_touch]["campaign_id"] == self.campaign
+        assert by_id[self.corrected]["utm_source"] == "corrected in place"
 
 
 class TouchFact(Scenario):

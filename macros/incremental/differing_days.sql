@@ -1,4 +1,4 @@
-{% macro differing_days(current_rows, date_column) %}
+{% macro differing_days(current_rows, date_column, columns=none) %}
     {#- SQL query: the dates (column changed_date) an incremental run rebuilds whole, those
         whose rows now (current_rows: the model's final rows, every date) differ from the
         rows of the table ({{ this }}) in any column: a row new, gone, moved or changed.
@@ -6,15 +6,16 @@
         each row (the table's columns, read from the database), compared with one join on
         the date: two aggregations and no row-by-row join, which at 7.7M rows costs a
         fraction of writing them again. The columns must hold a unique key, so no two rows
-        of a date are equal (equal rows would cancel out). Cross-database (hash64). -#}
-    {%- set columns = [] -%}
-    {%- for column in adapter.get_columns_in_relation(this) -%}
-        {%- set quoted = adapter.quote(column.name) -%}
-        {#- with each value its is-null flag: Spark's xxhash64 skips a null, so without
-            it (null, 'x') and ('x', null) would hash alike -#}
-        {%- do columns.extend([quoted, quoted ~ ' is null']) -%}
-    {%- endfor %}
-    {%- set row_hash = sros.hash64(columns | join(', ')) %}
+        of a date are equal (equal rows would cancel out). columns, when given, are the
+        ones compared instead of every column (both sides must have them): a row hash
+        computed upstream (macro row_hash) stands for the row. Cross-database (hash64). -#}
+    {%- if columns is none -%}
+        {%- set columns = [] -%}
+        {%- for column in adapter.get_columns_in_relation(this) -%}
+            {%- do columns.append(adapter.quote(column.name)) -%}
+        {%- endfor -%}
+    {%- endif -%}
+    {%- set row_hash = sros.row_hash(columns) %}
     select coalesce(current_days.day, loaded_days.day) as changed_date
     from
     {%- for side, rows in [('current_days', current_rows), ('loaded_days', this)] %}

@@ -16,8 +16,10 @@
 -- utm_campaign (int_campaign_utms).
 --
 -- Incremental by day (materialization and strategy per engine in dbt_project.yml): a run
--- rebuilds whole the days holding a touch that is new, gone, moved or delivered again in
--- stg_marketing__touchpoints (macro changed_days), and the days holding a touch whose
+-- rebuilds whole the days whose touches in stg_marketing__touchpoints differ from the ones
+-- it was built from (new, gone, moved, delivered again or changed in place: per day, the
+-- count and the bit_xor of the staged touches' _sros_row_hash, macro differing_days), and
+-- the days holding a touch whose
 -- resolution has changed since it was built: its cookie identified, its email now another
 -- person's or no one's, its touch type or channel mapped differently in the seeds, its
 -- utm_campaign now another campaign's. A full refresh rebuilds every day. A day whose every
@@ -81,7 +83,7 @@ identity_emails as (
 {% if is_incremental() %}
 changed as (
 
-    {{ changed_days('touchpoints', this, 'touchpoint_id', 'occurred_at', '_sros_source_file') }}
+    {{ differing_days('touchpoints', 'occurred_date', ['_sros_row_hash']) }}
 
 ),
 
@@ -174,7 +176,7 @@ touchpoints_with_email as (
         rebuilt.utm_campaign,
         rebuilt.email is null as is_identified_by_cookie,
         touch_emails.touch_email_hash,
-        rebuilt._sros_source_file,
+        rebuilt._sros_row_hash,
         identity_emails.email_hash as identity_email_hash
     -- The touch's own email wins; the identity (unique per anonymous_id) fills in the rest.
     -- The join is on the cookie alone: an `email is null` condition in the ON clause would
@@ -216,7 +218,7 @@ final as (
         -- what an incremental run compares to find touches resolved differently now
         touchpoints_with_email.anonymous_id,
         touchpoints_with_email.touch_email_hash,
-        touchpoints_with_email._sros_source_file,
+        touchpoints_with_email._sros_row_hash,
         touchpoints_with_email.occurred_date
     from touchpoints_with_email
     left join person_emails

@@ -10,10 +10,21 @@
 }}
 
 -- Incremental by day (materialization and strategy per engine in dbt_project.yml): a run
--- rebuilds whole the days holding a touch that is new, gone (deleted), moved to another day
--- or delivered again in a landing file since the table was built (macro changed_days); a
--- full refresh rebuilds every day. A day whose every touch is gone has no new rows to
--- replace it: the post-hook removes it (macro remove_emptied_days).
+-- rebuilds whole the days whose touches differ from the table's: a touch new, gone
+-- (deleted), moved to another day, delivered again in another landing file or changed in
+-- place (its file rewritten under the same name). Each row carries _sros_row_hash, a hash
+-- of the touch as delivered, and the days are compared by their count of touches and the
+-- bit_xor of those hashes (macro differing_days), so int_person_touchpoints can compare its
+-- rows with these the same way. A full refresh rebuilds every day. A day whose every touch
+-- is gone has no new rows to replace it: the post-hook removes it (macro
+-- remove_emptied_days).
+
+-- What a touch is as delivered: its columns in the landing file, and the file.
+{%- set delivered_columns = [
+    'touchpoint_id', 'anonymous_id', 'campaign_id', 'email', 'touch_type', 'channel',
+    'business_unit', 'page_url', 'utm_source', 'utm_medium', 'utm_campaign', 'utm_content',
+    'utm_term', 'occurred_at', '_sros_source_file',
+] %}
 
 with
 
@@ -31,9 +42,21 @@ kept as (
 ),
 
 {% if is_incremental() %}
+delivered as (
+
+    -- every live touch's date and row hash (read from the source again, not from kept:
+    -- a CTE read twice is materialised whole)
+    select
+        cast(occurred_at as date) as occurred_date,
+        {{ row_hash(delivered_columns) }} as _sros_row_hash
+    from {{ source('marketing', 'touchpoint') }}
+    where _sros_deleted_at is null
+
+),
+
 changed as (
 
-    {{ changed_days('kept', this, 'touchpoint_id', 'occurred_at', '_sros_source_file') }}
+    {{ differing_days('delivered', 'occurred_date', ['_sros_row_hash']) }}
 
 ),
 
@@ -84,9 +107,11 @@ renamed as (
         occurred_at,
         cast(occurred_at as date) as occurred_date,
 
-        -- the landing file the row came from (incremental runs rebuild its day when the
-        -- touch is delivered again)
-        _sros_source_file
+        -- the landing file the row came from, and the touch as delivered (what
+        -- incremental runs compare): a name in the FROM clause's columns is the source's
+        -- value, not an alias above (email as it arrived)
+        _sros_source_file,
+        {{ row_hash(delivered_columns) }} as _sros_row_hash
 
     from rebuilt
 
