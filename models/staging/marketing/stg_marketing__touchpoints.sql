@@ -25,6 +25,9 @@
     'business_unit', 'page_url', 'utm_source', 'utm_medium', 'utm_campaign', 'utm_content',
     'utm_term', 'occurred_at', '_sros_source_file',
 ] %}
+-- The touches staging keeps: those not deleted (the post-hook and the yml's row-count test
+-- give remove_emptied_days and row_count_matches_input the same condition).
+{%- set is_kept = '_sros_deleted_at is null' %}
 
 with
 
@@ -37,7 +40,7 @@ source as (
 kept as (
 
     select * from source
-    where _sros_deleted_at is null
+    where {{ is_kept }}
 
 ),
 
@@ -50,7 +53,7 @@ delivered as (
         cast(occurred_at as date) as occurred_date,
         {{ row_hash(delivered_columns) }} as _sros_row_hash
     from {{ source('marketing', 'touchpoint') }}
-    where _sros_deleted_at is null
+    where {{ is_kept }}
 
 ),
 
