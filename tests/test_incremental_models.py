@@ -26,7 +26,7 @@ each model:
    are still missing: it rebuilt the new days plus its lookback, not the history.
 
 A model rebuilt by changed days (stg_marketing__touchpoints, int_person_touchpoints,
-fct_sales_activities, fct_marketing_touchpoints) finds
+fct_sales_activities, fct_marketing_touchpoints, int_lead_stage_entries) finds
 every row that is new, gone, moved or delivered again, at any age, rather than rebuilding a
 lookback; its yml says so (`rebuilds_every_changed_day: true` beside date_column), and step 5
 then expects every row of the full refresh, the deleted oldest ones included.
@@ -396,11 +396,78 @@ class TouchFact(Scenario):
         assert {row["account_id"] for row in touches} == {self.account}
 
 
+class LeadStages(Scenario):
+    """Two persons who first entered a stage far earlier than any lookback, on days no other
+    change rebuilds, change after the build: one Salesforce Status change of the first is
+    corrected in the CRM (Nurturing to Recycled: the person gains a recycled entry, and
+    their later entries new neighbours), and the lead of the second is deleted (every entry
+    of theirs must go, though nothing new arrived on their day)."""
+
+    def change(self, con: duckdb.DuckDBPyConnection) -> None:
+        old_days = """
+            with entries as (select * from intermediate.int_lead_stage_entries)
+            select crm_record_id, first_entered_date from entries
+            where
+                first_entered_date < (select max(first_entered_date) - 60 from entries)
+                and first_entered_date > (select min(first_entered_date) from entries)
+                and source_system = 'salesforce'
+        """
+        self.corrected, corrected_day, self.person = con.sql(
+            f"""
+            with salesforce_leads as ({old_days})
+            select history.id, salesforce_leads.first_entered_date, identities.person_id
+            from raw_salesforce.lead_history as history
+            inner join salesforce_leads on history.lead_id = salesforce_leads.crm_record_id
+            inner join intermediate.int_person_identities as identities
+                on
+                    identities.crm_record_id = history.lead_id
+                    and identities.source_system = 'salesforce'
+            where history.field = 'Status' and history.new_value = 'Nurturing'
+            order by history.id limit 1
+            """
+        ).fetchone()
+        # a person of one CRM record, so deleting the lead removes the person
+        self.deleted, self.deleted_person = con.execute(
+            f"""
+            with salesforce_leads as ({old_days}),
+
+            single_records as (
+                select person_id, min(crm_record_id) as crm_record_id
+                from intermediate.int_person_identities
+                group by person_id having count(*) = 1
+            )
+
+            select single_records.crm_record_id, single_records.person_id
+            from salesforce_leads
+            inner join single_records using (crm_record_id)
+            where salesforce_leads.first_entered_date <> ?
+            order by 1 limit 1
+            """,
+            [corrected_day],
+        ).fetchone()
+        con.execute(
+            "update raw_salesforce.lead_history set new_value = 'Recycled' where id = ?",
+            [self.corrected],
+        )
+        con.execute("update raw_salesforce.lead set is_deleted = true where id = ?", [self.deleted])
+
+    def check(self, rows: list[dict]) -> None:
+        corrected = [
+            row
+            for row in rows
+            if row["status_change_id"] == f"salesforce.lead_history:{self.corrected}"
+        ]
+        assert [row["stage_key"] for row in corrected] == ["recycled"]
+        assert corrected[0]["person_id"] == self.person
+        assert not [row for row in rows if row["person_id"] == self.deleted_person]
+
+
 SCENARIOS: dict[str, Scenario] = {
     "fct_sales_activities": SalesActivities(),
     "stg_marketing__touchpoints": MarketingTouches(),
     "int_person_touchpoints": PersonTouches(),
     "fct_marketing_touchpoints": TouchFact(),
+    "int_lead_stage_entries": LeadStages(),
 }
 
 
@@ -412,6 +479,7 @@ def test_every_incremental_model_says_how_to_cut_it(workspace: Workspace) -> Non
         "stg_marketing__touchpoints",
         "int_person_touchpoints",
         "fct_marketing_touchpoints",
+        "int_lead_stage_entries",
     } <= {m["name"] for m in models}
     missing = [m["original_file_path"] for m in models if not _date_column(m)]
     assert not missing, (

@@ -15,17 +15,32 @@
             {%- do columns.append(adapter.quote(column.name)) -%}
         {%- endfor -%}
     {%- endif -%}
-    {%- set row_hash = sros.row_hash(columns) %}
+    {{ sros.days_differing(
+        sros.day_hashes(current_rows, date_column, columns),
+        sros.day_hashes(this, date_column, columns),
+    ) }}
+{%- endmacro %}
+
+{% macro day_hashes(rows, date_column, columns) %}
+    {#- SQL query: per date of rows (column day), the row count (rows_count) and the bit_xor
+        of each row's hash of columns (rows_hash, macro row_hash). Two sets of rows with the
+        same count and hash on a date hold, but for a 2^-64 chance, the same rows. -#}
+    select
+        {{ date_column }} as day,
+        count(*) as rows_count,
+        bit_xor({{ sros.row_hash(columns) }}) as rows_hash
+    from {{ rows }}
+    group by {{ date_column }}
+{%- endmacro %}
+
+{% macro days_differing(current_days, loaded_days) %}
+    {#- SQL query: the dates (column changed_date) whose count or hash differ between two
+        queries of day_hashes (the rows now, the table's), or that only one of them has. -#}
     select coalesce(current_days.day, loaded_days.day) as changed_date
     from
-    {%- for side, rows in [('current_days', current_rows), ('loaded_days', this)] %}
+    {%- for side, days in [('current_days', current_days), ('loaded_days', loaded_days)] %}
         {{ 'full outer join' if not loop.first }} (
-            select
-                {{ date_column }} as day,
-                count(*) as rows_count,
-                bit_xor({{ row_hash }}) as rows_hash
-            from {{ rows }}
-            group by {{ date_column }}
+            {{ days }}
         ) as {{ side }}
     {%- endfor %}
         on current_days.day = loaded_days.day

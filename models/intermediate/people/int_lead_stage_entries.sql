@@ -1,3 +1,14 @@
+{{
+    config(
+        post_hook="{{ remove_emptied_days(
+            'first_entered_date',
+            '(select person_id, min(changed_at) as first_entered_at from '
+            ~ ref('int_lead_status_changes_unioned') ~ ' group by person_id) as persons',
+            'first_entered_at',
+        ) }}",
+    )
+}}
+
 -- The lead lifecycle: one row per person, stage and entry into it (published as
 -- fct_lead_lifecycle; the handoff models read it here, as they must not read a mart).
 -- Built from every recorded value of a funnel field (int_lead_status_changes_unioned), in
@@ -5,6 +16,21 @@
 -- they are in is not a new entry. A stage reached without passing the lead-funnel stages
 -- before it is flagged on the row reached after the skip (skipped stages listed, never
 -- invented as rows); a move to an earlier lead-funnel stage is flagged as a regression.
+--
+-- Incremental by the day each person first entered a stage (first_entered_date;
+-- materialization and strategy per engine in dbt_project.yml): a person's entries depend on
+-- all their changes, and new changes come mostly to recent leads. Each row keeps its day's
+-- count and hash of the changes it was built from (_sros_input_rows, _sros_input_hash:
+-- every column of each change and the stage definitions, macro day_hashes), and a run
+-- rebuilds whole the days whose changes differ now (a new or corrected change, a record now
+-- another person's, a changed stage seed) and nothing else. A day whose every person is gone
+-- has nothing to replace it: the post-hook removes it (macro remove_emptied_days).
+
+{%- set hashed_columns = [
+    'status_change_id', 'person_id', 'source_system', 'crm_object', 'crm_record_id',
+    'crm_field', 'crm_value', 'previous_crm_value', 'stage_key', 'change_kind', 'changed_at',
+    'changed_by_user_id', 'source_table', 'source_row_id', 'stage_definitions_hash',
+] %}
 
 with
 
@@ -20,30 +46,89 @@ int_funnel_stages_classified as (
 
 ),
 
+stage_definitions as (
+
+    -- one row: a hash of the whole stage classification, which every entry depends on (a
+    -- skip lists the lead-funnel stages between two others)
+    select
+        bit_xor({{ row_hash(['stage_key', 'stage_order', 'stage_group', 'is_lead_funnel_stage']) }})
+            as stage_definitions_hash
+    from int_funnel_stages_classified
+
+),
+
+dated_changes as (
+
+    -- every change (every column of int_lead_status_changes_unioned: hashed_columns above),
+    -- with the day its person first entered a stage, the day its entries are rebuilt on
+    select
+        int_lead_status_changes_unioned.*,
+        stage_definitions.stage_definitions_hash,
+        cast(min(int_lead_status_changes_unioned.changed_at) over (
+            partition by int_lead_status_changes_unioned.person_id
+        ) as date) as first_entered_date
+    from int_lead_status_changes_unioned
+    cross join stage_definitions
+
+),
+
+input_days as (
+
+    {{ day_hashes('dated_changes', 'first_entered_date', hashed_columns) }}
+
+),
+
+{% if is_incremental() %}
+days_to_rebuild as (
+
+    {{ days_differing(
+        'select * from input_days',
+        'select distinct first_entered_date as day, _sros_input_rows as rows_count,'
+        ~ ' _sros_input_hash as rows_hash from ' ~ this,
+    ) }}
+
+),
+
+changes_to_sequence as (
+
+    select dated_changes.*
+    from dated_changes
+    inner join days_to_rebuild
+        on dated_changes.first_entered_date = days_to_rebuild.changed_date
+
+),
+{% else %}
+changes_to_sequence as (
+
+    select * from dated_changes
+
+),
+{% endif %}
+
 ordered_changes as (
 
     -- the person's changes in time order, ties by stage order (status_change_id is unique,
     -- so the order is total): change_number numbers it, and every later window orders by
     -- it. Windows sharing a partition and an order share one sort.
     select
-        int_lead_status_changes_unioned.*,
+        changes_to_sequence.*,
         int_funnel_stages_classified.stage_order,
         int_funnel_stages_classified.stage_group,
         coalesce(int_funnel_stages_classified.is_lead_funnel_stage, false)
             as is_lead_funnel_stage,
         row_number() over person_changes as change_number,
-        lag(int_lead_status_changes_unioned.stage_key) over person_changes
+        lag(changes_to_sequence.stage_key) over person_changes
             as previous_change_stage_key
-    from int_lead_status_changes_unioned
+    from changes_to_sequence
     -- left join: an unmapped value (null stage_key) stays and fails the stage_key tests
     left join int_funnel_stages_classified
-        on int_lead_status_changes_unioned.stage_key = int_funnel_stages_classified.stage_key
+        on changes_to_sequence.stage_key = int_funnel_stages_classified.stage_key
     window person_changes as (
-        partition by int_lead_status_changes_unioned.person_id
+        partition by changes_to_sequence.person_id
         order by
-            int_lead_status_changes_unioned.changed_at,
+            changes_to_sequence.changed_at,
             int_funnel_stages_classified.stage_order,
-            int_lead_status_changes_unioned.status_change_id
+            changes_to_sequence.status_change_id
     )
 
 ),
@@ -161,10 +246,15 @@ final as (
         with_previous_funnel_stage.changed_by_user_id,
         with_previous_funnel_stage.status_change_id,
         with_previous_funnel_stage.source_table,
-        with_previous_funnel_stage.source_row_id
+        with_previous_funnel_stage.source_row_id,
+        with_previous_funnel_stage.first_entered_date,
+        input_days.rows_count as _sros_input_rows,
+        input_days.rows_hash as _sros_input_hash
     from with_previous_funnel_stage
     left join skipped_stages
         on with_previous_funnel_stage.status_change_id = skipped_stages.status_change_id
+    inner join input_days
+        on with_previous_funnel_stage.first_entered_date = input_days.day
 
 )
 
