@@ -534,6 +534,27 @@ def test_an_incremental_table_of_an_older_sros_is_named_with_the_command_that_re
         assert outdated_incremental_tables(workspace.manifest, duckdb_table_columns(con)) == []
 
 
+def test_int_lead_stage_entries_hashes_every_column_of_its_input(workspace: Workspace) -> None:
+    """int_lead_stage_entries finds the days to rebuild by a hash of its input's rows, whose
+    columns it lists by name (hashed_columns): a column added to
+    int_lead_status_changes_unioned and not to that list would change without rebuilding
+    anything. Every column of the built input must be in the model's hash (macro row_hash
+    writes `<column> is null` beside each in the per-day hash)."""
+    shutil.copy(workspace.source, workspace.warehouse)
+    _dbt(workspace, "compile", "--select", "int_lead_stage_entries")
+    compiled = next(workspace.target.glob("compiled/**/int_lead_stage_entries.sql")).read_text()
+    # the per-day hash of the input (macro day_hashes), up to its group by
+    input_hash = compiled.split("input_days as (", 1)[1].split("group by", 1)[0]
+    with duckdb.connect(str(workspace.warehouse), read_only=True) as con:
+        columns = duckdb_table_columns(con)("intermediate", "int_lead_status_changes_unioned")
+    assert columns
+    unhashed = sorted(column for column in columns if f"{column} is null" not in input_hash)
+    assert not unhashed, (
+        f"int_lead_stage_entries does not hash {unhashed} of int_lead_status_changes_unioned: "
+        "add them to hashed_columns in the model"
+    )
+
+
 def _rows(con: duckdb.DuckDBPyConnection, relation: str) -> tuple[list[str], list[tuple]]:
     result = con.sql(f"select * from {relation} order by all")
     return result.columns, result.fetchall()
