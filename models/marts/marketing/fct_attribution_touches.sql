@@ -3,20 +3,20 @@
 -- Multi-touch attribution: one row per opportunity x touch of its path x attribution model
 -- (attribution_models seed), plus one explicit unattributed row (credit 1) for an
 -- opportunity and model whose path carries no credit, so credits sum to 1 per opportunity
--- and model and attributed pipeline to total pipeline. Equi-joins only: the window bounds
--- are filters after the hash joins on opportunity and person.
+-- and model and attributed pipeline to total pipeline. The credits are computed in
+-- int_attribution_credits; here the opportunity's and the touch's columns join on.
 
 with
+
+attribution_credits as (
+
+    select * from {{ ref('int_attribution_credits') }}
+
+),
 
 opportunities as (
 
     select * from {{ ref('fct_opportunities') }}
-
-),
-
-attribution_models as (
-
-    select * from {{ ref('attribution_models') }}
 
 ),
 
@@ -28,15 +28,8 @@ opportunity_persons as (
 
 person_touchpoints as (
 
-    -- the touches of fct_marketing_touchpoints, read from where that fact reads them, so the
-    -- two heavy models build side by side
     select * from {{ ref('int_person_touchpoints') }}
-
-),
-
-lead_creation_touches as (
-
-    select * from {{ ref('int_lead_creation_touches') }}
+    where is_attribution_touch
 
 ),
 
@@ -46,339 +39,53 @@ as_of as (
 
 ),
 
-opportunity_models as (
+credits_described as (
 
-    -- the model versions in force on the day the opportunity was created
     select
-        opportunities.source_system,
-        opportunities.opportunity_id,
+        attribution_credits.source_system,
+        attribution_credits.opportunity_id,
+        attribution_credits.attribution_model,
+        attribution_credits.weighting,
+        attribution_credits.touchpoint_id,
+        person_touchpoints.person_id,
+        opportunity_persons.is_originating_person,
+        person_touchpoints.occurred_at,
+        person_touchpoints.touch_type,
+        person_touchpoints.channel,
+        person_touchpoints.channel_team,
+        person_touchpoints.campaign_id,
+        attribution_credits.is_unattributed,
+        attribution_credits.path_touch_number,
+        attribution_credits.path_touches_count,
+        attribution_credits.is_first_touch,
+        attribution_credits.is_lead_creation_touch,
+        attribution_credits.is_opportunity_creation_touch,
+        attribution_credits.is_closed_won_touch,
+        attribution_credits.touch_age_days,
+        attribution_credits.raw_weight,
+        attribution_credits.credit,
         opportunities.account_id,
         opportunities.created_at,
         opportunities.created_date,
         opportunities.closed_date,
         opportunities.status,
         opportunities.is_won,
-        opportunities.amount_corporate,
-        attribution_models.attribution_model,
-        attribution_models.weighting,
-        attribution_models.lookback_days,
-        attribution_models.half_life_days,
-        attribution_models.counts_touches_until_won and opportunities.is_won
-            as counts_touches_until_won,
-        attribution_models.first_touch_weight,
-        attribution_models.lead_creation_weight,
-        attribution_models.opportunity_creation_weight,
-        attribution_models.closed_won_weight,
-        attribution_models.other_touches_weight,
-        {{ dbt.dateadd(
-            'day', '-1 * attribution_models.lookback_days', 'opportunities.created_date'
-        ) }} as path_start_date
-    from opportunities
-    cross join attribution_models
-    where
-        opportunities.created_date >= attribution_models.valid_from
-        and opportunities.created_date < attribution_models.valid_to
-
-),
-
-opportunity_touches as (
-
-    -- every attribution touch of the opportunity's persons
-    select
-        opportunity_persons.source_system,
-        opportunity_persons.opportunity_id,
-        opportunity_persons.is_originating_person,
-        person_touchpoints.touchpoint_id,
-        person_touchpoints.person_id,
-        person_touchpoints.occurred_at,
-        person_touchpoints.occurred_date,
-        person_touchpoints.touch_type,
-        person_touchpoints.channel,
-        person_touchpoints.channel_team,
-        person_touchpoints.campaign_id,
-        lead_creation_touches.touchpoint_id is not null
-        and opportunity_persons.is_originating_person as is_lead_creation_touch
-    from opportunity_persons
-    inner join person_touchpoints
-        on opportunity_persons.person_id = person_touchpoints.person_id
-    left join lead_creation_touches
-        on person_touchpoints.touchpoint_id = lead_creation_touches.touchpoint_id
-    where person_touchpoints.is_attribution_touch
-
-),
-
-paths as (
-
-    -- a model's path: touches from the lookback start to the opportunity's creation, and
-    -- for a model counting touches until won, on to the close date of a won opportunity
-    select
-        opportunity_models.*,
-        opportunity_touches.touchpoint_id,
-        opportunity_touches.person_id,
-        opportunity_touches.is_originating_person,
-        opportunity_touches.occurred_at,
-        opportunity_touches.touch_type,
-        opportunity_touches.channel,
-        opportunity_touches.channel_team,
-        opportunity_touches.campaign_id,
-        opportunity_touches.is_lead_creation_touch,
-        opportunity_touches.occurred_at <= opportunity_models.created_at as is_before_creation,
-        {{ dbt.datediff(
-            'opportunity_touches.occurred_date', 'opportunity_models.created_date', 'day'
-        ) }} as touch_age_days
-    from opportunity_models
-    inner join opportunity_touches
-        on
-            opportunity_models.source_system = opportunity_touches.source_system
-            and opportunity_models.opportunity_id = opportunity_touches.opportunity_id
-    where
-        opportunity_touches.occurred_date >= opportunity_models.path_start_date
-        and (
-            opportunity_touches.occurred_at <= opportunity_models.created_at
-            or (
-                opportunity_models.counts_touches_until_won
-                and opportunity_touches.occurred_date <= opportunity_models.closed_date
-            )
-        )
-
-),
-
-path_positions as (
-
-    -- one ordered window: the path in time order (occurred_at, then touchpoint_id, unique
-    -- per path). The touches before creation are a prefix of that order, so the latest of
-    -- them is the one numbered as many as they are, and the last touch the one numbered
-    -- path_touches_count.
-    select
-        *,
-        row_number() over (
-            partition by source_system, opportunity_id, attribution_model
-            order by occurred_at, touchpoint_id
-        ) as path_touch_number,
-        count(*) over (
-            partition by source_system, opportunity_id, attribution_model
-        ) as path_touches_count,
-        sum(case when is_before_creation then 1 else 0 end) over (
-            partition by source_system, opportunity_id, attribution_model
-        ) as touches_before_creation_count
-    from paths
-
-),
-
-position_flags as (
-
-    select
-        *,
-        path_touch_number = 1 as is_first_touch,
-        is_before_creation and path_touch_number = touches_before_creation_count
-            as is_opportunity_creation_touch,
-        counts_touches_until_won and path_touch_number = path_touches_count
-            as is_closed_won_touch
-    from path_positions
-
-),
-
-position_weights as (
-
-    -- a touch holding several positions gets the sum of their weights
-    select
-        *,
-        (case when is_first_touch then first_touch_weight else 0 end)
-        + (case when is_lead_creation_touch then lead_creation_weight else 0 end)
-        + (
-            case when is_opportunity_creation_touch then opportunity_creation_weight else 0 end
-        )
-        + (case when is_closed_won_touch then closed_won_weight else 0 end)
-            as position_weight
-    from position_flags
-
-),
-
-path_other_touches as (
-
-    -- per path, the touches holding no position (an aggregate joined back: a second window
-    -- over the same partition cost more at 1M leads)
-    select
-        source_system,
-        opportunity_id,
-        attribution_model,
-        sum(case when position_weight > 0 then 0 else 1 end) as other_touches_count
-    from position_weights
-    group by 1, 2, 3
-
-),
-
-other_touches as (
-
-    select
-        position_weights.*,
-        path_other_touches.other_touches_count
-    from position_weights
-    inner join path_other_touches
-        on
-            position_weights.source_system = path_other_touches.source_system
-            and position_weights.opportunity_id = path_other_touches.opportunity_id
-            and position_weights.attribution_model = path_other_touches.attribution_model
-
-),
-
-raw_weights as (
-
-    select
-        *,
-        -- decimal, so the sum per path below is exact and the same on every run and
-        -- engine (a sum of doubles depends on the order the rows arrive in)
-        cast(
-            case
-                when weighting = 'time_decay'
-                    then power(2, -1.0 * touch_age_days / half_life_days)
-                when position_weight > 0 then position_weight
-                else other_touches_weight / other_touches_count
-            end as decimal(38, 18)
-        ) as exact_raw_weight
-    from other_touches
-
-),
-
-credited_paths as (
-
-    select
-        source_system,
-        opportunity_id,
-        attribution_model,
-        -- the exact sum, as a double once per path (a 128-bit decimal to double costs)
-        cast(sum(exact_raw_weight) as double) as path_weight,
-        count(*) as path_touches_count
-    from raw_weights
-    group by 1, 2, 3
-
-),
-
-normalised as (
-
-    -- weights scale to 1 per opportunity and model: where positions coincide or a position
-    -- or the other touches are missing, the remaining weights share the whole credit in
-    -- proportion
-    select
-        raw_weights.*,
-        cast(raw_weights.exact_raw_weight as double) as raw_weight,
-        credited_paths.path_weight
-    from raw_weights
-    inner join credited_paths
-        on
-            raw_weights.source_system = credited_paths.source_system
-            and raw_weights.opportunity_id = credited_paths.opportunity_id
-            and raw_weights.attribution_model = credited_paths.attribution_model
-
-),
-
-touch_credits as (
-
-    select
-        *,
-        case
-            when path_weight > 0
-                then raw_weight / path_weight
-            else 0
-        end as credit,
-        false as is_unattributed
-    from normalised
-
-),
-
-unattributed as (
-
-    -- no touch in the path, or none holding any of the model's weight
-    select
-        opportunity_models.*,
-        coalesce(credited_paths.path_touches_count, 0) as path_touches_count,
-        true as is_unattributed
-    from opportunity_models
-    left join credited_paths
-        on
-            opportunity_models.source_system = credited_paths.source_system
-            and opportunity_models.opportunity_id = credited_paths.opportunity_id
-            and opportunity_models.attribution_model = credited_paths.attribution_model
-    where coalesce(credited_paths.path_weight, 0) = 0
-
-),
-
-unioned as (
-
-    select
-        source_system,
-        opportunity_id,
-        attribution_model,
-        weighting,
-        touchpoint_id,
-        person_id,
-        is_originating_person,
-        occurred_at,
-        touch_type,
-        channel,
-        channel_team,
-        campaign_id,
-        is_unattributed,
-        path_touch_number,
-        path_touches_count,
-        is_first_touch,
-        is_lead_creation_touch,
-        is_opportunity_creation_touch,
-        is_closed_won_touch,
-        touch_age_days,
-        raw_weight,
-        credit,
-        account_id,
-        created_at,
-        created_date,
-        closed_date,
-        status,
-        is_won,
-        amount_corporate
-    from touch_credits
-
-    union all
-
-    select
-        source_system,
-        opportunity_id,
-        attribution_model,
-        weighting,
-        cast(null as {{ dbt.type_string() }}) as touchpoint_id,
-        cast(null as {{ dbt.type_string() }}) as person_id,
-        cast(null as boolean) as is_originating_person,
-        cast(null as timestamp) as occurred_at,
-        cast(null as {{ dbt.type_string() }}) as touch_type,
-        cast(null as {{ dbt.type_string() }}) as channel,
-        cast(null as {{ dbt.type_string() }}) as channel_team,
-        cast(null as {{ dbt.type_string() }}) as campaign_id,
-        is_unattributed,
-        cast(null as bigint) as path_touch_number,
-        path_touches_count,
-        false as is_first_touch,
-        false as is_lead_creation_touch,
-        false as is_opportunity_creation_touch,
-        false as is_closed_won_touch,
-        cast(null as bigint) as touch_age_days,
-        cast(null as double) as raw_weight,
-        1.0 as credit,
-        account_id,
-        created_at,
-        created_date,
-        closed_date,
-        status,
-        is_won,
-        amount_corporate
-    from unattributed
-
-),
-
-unioned_as_of as (
-
-    select
-        unioned.*,
+        attribution_credits.amount_corporate,
+        attribution_credits.attributed_amount_corporate,
         as_of.as_of_date
-    from unioned
+    from attribution_credits
+    inner join opportunities
+        on
+            attribution_credits.source_system = opportunities.source_system
+            and attribution_credits.opportunity_id = opportunities.opportunity_id
+    -- the unattributed rows have no touch
+    left join person_touchpoints
+        on attribution_credits.touchpoint_id = person_touchpoints.touchpoint_id
+    left join opportunity_persons
+        on
+            attribution_credits.source_system = opportunity_persons.source_system
+            and attribution_credits.opportunity_id = opportunity_persons.opportunity_id
+            and person_touchpoints.person_id = opportunity_persons.person_id
     cross join as_of
 
 ),
@@ -403,15 +110,15 @@ final as (
         channel_team,
         campaign_id,
         is_unattributed,
-        cast(path_touch_number as integer) as path_touch_number,
-        cast(path_touches_count as integer) as path_touches_count,
+        path_touch_number,
+        path_touches_count,
         is_first_touch,
         is_lead_creation_touch,
         is_opportunity_creation_touch,
         is_closed_won_touch,
-        cast(touch_age_days as integer) as touch_age_days,
-        cast(raw_weight as double) as raw_weight,
-        cast(credit as double) as credit,
+        touch_age_days,
+        raw_weight,
+        credit,
         account_id,
         created_at as opportunity_created_at,
         created_date as opportunity_created_date,
@@ -419,11 +126,9 @@ final as (
         status as opportunity_status,
         is_won,
         amount_corporate,
-        -- the credit as an exact decimal first, as kpi_attribution_monthly sums it: the same
-        -- cents on every engine (a double times money rounds differently on DuckDB and Spark)
-        {{ credited_money('credit', 'amount_corporate') }} as attributed_amount_corporate,
+        attributed_amount_corporate,
         as_of_date
-    from unioned_as_of
+    from credits_described
 
 )
 
