@@ -85,24 +85,30 @@ def _raw_rows() -> int:
 
 
 def _stage_dbt(_: int, target: str = "target") -> int:
+    """`dbt build` as the job runs it (orchestration/defs/dbt.py): unit tests belong to CI; the
+    seeds unchanged since the build the warehouse records are left out, with the tests of
+    nothing else, and a successful build records itself (sros/seed_state.py)."""
     from sros import paths
+    from sros.seed_state import record_build, unchanged_seeds_arguments
 
+    working, target_path = paths.warehouse_path(), paths.home_dir() / target
     subprocess.run(
         [
             str(VENV_BIN / "dbt"),
             "build",
-            # as the job builds (orchestration/defs/dbt.py): unit tests belong to CI
             "--exclude-resource-type",
             "unit_test",
+            *unchanged_seeds_arguments(working),
             "--profiles-dir",
             ".",
             "--quiet",
             "--target-path",
-            str(paths.home_dir() / target),
+            str(target_path),
         ],
         cwd=PROJECT_DIR,
         check=True,
     )
+    record_build(working, target_path)
     return _raw_rows()
 
 

@@ -151,8 +151,26 @@ def test_demo_job_end_to_end_matches_ground_truth_and_is_idempotent(
         **first_staging,
         staged_opportunities: first_staging[staged_opportunities] + new_rows,
     }
+    # The second build left out the seeds, none changed (sros/seed_state.py), and the tests
+    # that read only seeds, and recorded itself for the next one; the seeds are published.
+    first_build, second_build = sorted((tmp_path / "dbt_builds").iterdir())[-2:]
+    first_results, second_results = (
+        {result["unique_id"] for result in json.loads(run_results.read_text())["results"]}
+        for run_results in (first_build / "run_results.json", second_build / "run_results.json")
+    )
+    seeds = {unique_id for unique_id in first_results if unique_id.startswith("seed.")}
+    assert len(seeds) > 20
+    assert not seeds & second_results
+    assert len(second_results) < len(first_results) - 200  # the seeds' tests left out too
+    with duckdb.connect(str(warehouse), read_only=True) as connection:
+        assert connection.execute(
+            "select distinct build_target from _sros_state.seed_tables"
+        ).fetchall() == [(str(second_build.resolve()),)]
     published = tmp_path / "published" / "warehouse.duckdb"
     with duckdb.connect(str(published), read_only=True) as connection:
+        assert connection.execute(
+            "select count(*) from information_schema.tables where table_schema = 'seeds'"
+        ).fetchone()[0] == len(seeds)
         assert connection.execute(
             "select record_id, rule_key from marts.fct_quarantined_records"
         ).fetchall() == [("006BAD000000000002", "negative_amount")]

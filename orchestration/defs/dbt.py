@@ -35,6 +35,7 @@ from sros.incremental import (
 )
 from sros.locks import LockHolder, WorkingFileLocked, lock_holder, retry_on_lock, wait_until_free
 from sros.paths import PROJECT_DIR
+from sros.seed_state import record_build, unchanged_seeds_arguments
 from sros.spark import (
     built_table_columns,
     built_table_partitions,
@@ -177,6 +178,14 @@ def sros_dbt_assets(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> I
     # dbt's unit tests check the SQL against fixed inputs, so they belong to CI (they run in
     # the test suite's builds, tests/test_dbt_unit_tests.py), not to every production run.
     arguments = ["build", "--exclude-resource-type", "unit_test", *load_config().dbt_args()]
+    # A build of every asset leaves out the seeds unchanged since the last such build, and the
+    # tests of nothing else, when the working warehouse records that build (sros/seed_state.py).
+    whole = ENGINE == "duckdb" and not context.is_subset
+    if whole:
+        skip = unchanged_seeds_arguments(working)
+        if skip:
+            context.log.info(f"seeds unchanged since the build in {skip[-1]} are not loaded again")
+        arguments += skip
     target_path = _build_target(context)
     if ENGINE == "spark":
         _hand_raw_tables_to_spark(context, target_path)
@@ -184,6 +193,11 @@ def sros_dbt_assets(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> I
     yield from invocation.stream()
     if ENGINE == "spark" and invocation.is_successful():
         _copy_spark_tables_to_working(context)
+    if whole and invocation.is_successful():
+        try:
+            record_build(working, invocation.target_path)
+        except duckdb.IOException as error:  # the next build then loads every seed
+            context.log.warning(f"the build was not recorded for the next one: {error}")
     if not invocation.is_successful():
         holder = _lock_conflict(invocation.target_path)
         if holder is not None:
