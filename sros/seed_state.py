@@ -11,7 +11,8 @@ SELECTOR of selectors.yml against that manifest (`--state`): dbt leaves out ever
 file and config are unchanged (`state:unmodified`) and the tests that read only such seeds,
 and still runs any test that is new or changed.
 
-The record holds only when the build it names is still there with the same invocation id,
+The record holds only when the build it names is still there with the same invocation id, the
+same dbt, dbt-duckdb and DuckDB load the seeds (another version may type a CSV otherwise),
 dbt compared every seed by its contents (a seed over dbt's 1 MB limit is compared by path
 only, so a changed file would pass as unchanged), and every seed table still has the rows it
 had then (a `dbt seed` run by hand, a table dropped, a backup of the warehouse restored: the
@@ -24,6 +25,7 @@ never copies (sros.publish publishes marts and seeds).
 from __future__ import annotations
 
 import json
+from importlib.metadata import version
 from pathlib import Path
 
 import duckdb
@@ -31,6 +33,12 @@ import duckdb
 SELECTOR = "unchanged_seeds_skipped"  # in selectors.yml
 SCHEMA = "_sros_state"
 TABLE = "seed_tables"  # one row per seed table of the recorded build
+# What loads a seed into a table besides its file and config.
+LOADERS = ("dbt-core", "dbt-duckdb", "duckdb")
+
+
+def _loaders() -> str:
+    return ", ".join(f"{package} {version(package)}" for package in LOADERS)
 
 
 def record_build(working: Path, target: Path) -> None:
@@ -46,6 +54,7 @@ def record_build(working: Path, target: Path) -> None:
             (
                 str(target.resolve()),
                 invocation,
+                _loaders(),
                 schema,
                 table,
                 *_fingerprint(connection, schema, table),
@@ -56,12 +65,12 @@ def record_build(working: Path, target: Path) -> None:
         connection.execute(f"create schema if not exists {SCHEMA}")
         connection.execute(
             f"create or replace table {SCHEMA}.{TABLE} (build_target varchar, invocation_id "
-            "varchar, seed_schema varchar, seed_table varchar, rows_count bigint, "
-            "rows_hash hugeint)"
+            "varchar, loaded_by varchar, seed_schema varchar, seed_table varchar, "
+            "rows_count bigint, rows_hash hugeint)"
         )
         if fingerprints:
             connection.executemany(
-                f"insert into {SCHEMA}.{TABLE} values (?, ?, ?, ?, ?, ?)", fingerprints
+                f"insert into {SCHEMA}.{TABLE} values (?, ?, ?, ?, ?, ?, ?)", fingerprints
             )
         connection.execute("commit")
 
@@ -82,10 +91,10 @@ def _arguments(working: Path) -> list[str]:
         if not _has_record(connection):
             return []
         rows = connection.execute(
-            f"select build_target, invocation_id, seed_schema, seed_table, rows_count, rows_hash "
-            f"from {SCHEMA}.{TABLE}"
+            "select build_target, invocation_id, loaded_by, seed_schema, seed_table, rows_count, "
+            f"rows_hash from {SCHEMA}.{TABLE}"
         ).fetchall()
-        if not rows or len({(target, invocation) for target, invocation, *_ in rows}) != 1:
+        if not rows or len({tuple(row[:3]) for row in rows}) != 1 or rows[0][2] != _loaders():
             return []
         target, invocation = Path(rows[0][0]), rows[0][1]
         manifest = _read_manifest(target)
@@ -94,7 +103,7 @@ def _arguments(working: Path) -> list[str]:
         seeds = [node for node in manifest["nodes"].values() if node["resource_type"] == "seed"]
         if any(seed["checksum"]["name"] != "sha256" for seed in seeds):
             return []
-        recorded = {(schema, table): (count, digest) for _, _, schema, table, count, digest in rows}
+        recorded = {(schema, table): (count, digest) for *_, schema, table, count, digest in rows}
         if set(recorded) != set(_seed_relations(manifest)):
             return []
         for (schema, table), fingerprint in recorded.items():

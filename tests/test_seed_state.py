@@ -14,7 +14,7 @@ from pathlib import Path
 import duckdb
 
 from sros.paths import PROJECT_DIR
-from sros.seed_state import SELECTOR, record_build, unchanged_seeds_arguments
+from sros.seed_state import SCHEMA, SELECTOR, TABLE, record_build, unchanged_seeds_arguments
 
 
 def _manifest(target: Path, invocation: str, seeds: dict[str, str]) -> None:
@@ -78,6 +78,10 @@ def test_the_record_holds_only_while_the_build_and_every_seed_table_are_as_recor
     _manifest(target, "run-1", {**seeds, "rules": "path"})
     assert unchanged_seeds_arguments(working) == []
     _manifest(target, "run-1", seeds)
+    assert unchanged_seeds_arguments(working) == skip
+    # another dbt, dbt-duckdb or DuckDB than the one that loaded the seeds
+    assert changed(f"update {SCHEMA}.{TABLE} set loaded_by = 'dbt-core 1.10.0'") == []
+    record_build(working, target)
     assert unchanged_seeds_arguments(working) == skip
     # a new record replaces the old one
     other = tmp_path / "build-2"
