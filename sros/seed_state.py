@@ -16,9 +16,9 @@ same dbt, dbt-duckdb and DuckDB load the seeds (another version may type a CSV o
 dbt compared every seed by its contents (a seed over dbt's 1 MB limit is compared by path
 only, so a changed file would pass as unchanged), and every seed table still has the rows it
 had then (a `dbt seed` run by hand, a table dropped, a backup of the warehouse restored: the
-record lives in the warehouse it describes). Otherwise, and on a full refresh, for a subset of
-the assets, or on the Spark engine (whose tables the working warehouse only receives a copy
-of), everything is built as before. The record goes into schema SCHEMA, which publication
+record lives in the warehouse it describes). Otherwise, for a subset of the assets, or on the
+Spark engine (whose tables the working warehouse only receives a copy of), everything is built
+as before. The record goes into schema SCHEMA, which publication
 never copies (sros.publish publishes marts and seeds).
 """
 
@@ -88,7 +88,7 @@ def unchanged_seeds_arguments(working: Path) -> list[str]:
 
 def _arguments(working: Path) -> list[str]:
     with duckdb.connect(str(working), read_only=True) as connection:
-        if not _has_record(connection):
+        if not _exists(connection, SCHEMA, TABLE):
             return []
         rows = connection.execute(
             "select build_target, invocation_id, loaded_by, seed_schema, seed_table, rows_count, "
@@ -127,10 +127,6 @@ def _seed_relations(manifest: dict) -> list[tuple[str, str]]:
         for node in manifest["nodes"].values()
         if node["resource_type"] == "seed"
     )
-
-
-def _has_record(connection: duckdb.DuckDBPyConnection) -> bool:
-    return _exists(connection, SCHEMA, TABLE)
 
 
 def _exists(connection: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
