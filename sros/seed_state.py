@@ -84,6 +84,8 @@ def unchanged_seeds_arguments(working: Path) -> list[str]:
         return _arguments(working)
     except duckdb.IOException:  # the file held by a writer: build everything
         return []
+    except duckdb.BinderException:  # a record an older SROS wrote, in other columns
+        return []
 
 
 def _arguments(working: Path) -> list[str]:

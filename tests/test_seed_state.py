@@ -83,6 +83,10 @@ def test_the_record_holds_only_while_the_build_and_every_seed_table_are_as_recor
     assert changed(f"update {SCHEMA}.{TABLE} set loaded_by = 'dbt-core 1.10.0'") == []
     record_build(working, target)
     assert unchanged_seeds_arguments(working) == skip
+    # a record an older SROS wrote, in other columns, until the next build records
+    assert changed(f"alter table {SCHEMA}.{TABLE} drop column loaded_by") == []
+    record_build(working, target)
+    assert unchanged_seeds_arguments(working) == skip
     # a new record replaces the old one
     other = tmp_path / "build-2"
     _manifest(other, "run-3", seeds)
