@@ -30,9 +30,20 @@ from pathlib import Path
 
 import duckdb
 
+from sros.incremental import duckdb_table_columns
+
 SELECTOR = "unchanged_seeds_skipped"  # in selectors.yml
 SCHEMA = "_sros_state"
 TABLE = "seed_tables"  # one row per seed table of the recorded build
+COLUMNS = {
+    "build_target": "varchar",
+    "invocation_id": "varchar",
+    "loaded_by": "varchar",
+    "seed_schema": "varchar",
+    "seed_table": "varchar",
+    "rows_count": "bigint",
+    "rows_hash": "hugeint",
+}
 # What loads a seed into a table besides its file and config.
 LOADERS = ("dbt-core", "dbt-duckdb", "duckdb")
 
@@ -50,27 +61,26 @@ def record_build(working: Path, target: Path) -> None:
         return
     invocation = manifest["metadata"]["invocation_id"]
     with duckdb.connect(str(working)) as connection:
+        tables = {
+            relation: _fingerprint(connection, *relation) for relation in _seed_relations(manifest)
+        }
+        if None in tables.values():  # a seed table missing: nothing to record
+            return
         fingerprints = [
-            (
-                str(target.resolve()),
-                invocation,
-                _loaders(),
-                schema,
-                table,
-                *_fingerprint(connection, schema, table),
-            )
-            for schema, table in _seed_relations(manifest)
+            (str(target.resolve()), invocation, _loaders(), *relation, *fingerprint)
+            for relation, fingerprint in tables.items()
         ]
         connection.execute("begin transaction")
         connection.execute(f"create schema if not exists {SCHEMA}")
         connection.execute(
-            f"create or replace table {SCHEMA}.{TABLE} (build_target varchar, invocation_id "
-            "varchar, loaded_by varchar, seed_schema varchar, seed_table varchar, "
-            "rows_count bigint, rows_hash hugeint)"
+            f"create or replace table {SCHEMA}.{TABLE} ("
+            + ", ".join(f"{name} {kind}" for name, kind in COLUMNS.items())
+            + ")"
         )
         if fingerprints:
             connection.executemany(
-                f"insert into {SCHEMA}.{TABLE} values (?, ?, ?, ?, ?, ?, ?)", fingerprints
+                f"insert into {SCHEMA}.{TABLE} values ({', '.join('?' for _ in COLUMNS)})",
+                fingerprints,
             )
         connection.execute("commit")
 
@@ -84,18 +94,15 @@ def unchanged_seeds_arguments(working: Path) -> list[str]:
         return _arguments(working)
     except duckdb.IOException:  # the file held by a writer: build everything
         return []
-    except duckdb.BinderException:  # a record an older SROS wrote, in other columns
-        return []
 
 
 def _arguments(working: Path) -> list[str]:
     with duckdb.connect(str(working), read_only=True) as connection:
-        if not _exists(connection, SCHEMA, TABLE):
+        columns_of = duckdb_table_columns(connection)
+        # none yet, or one an older SROS wrote in other columns
+        if columns_of(SCHEMA, TABLE) != set(COLUMNS):
             return []
-        rows = connection.execute(
-            "select build_target, invocation_id, loaded_by, seed_schema, seed_table, rows_count, "
-            f"rows_hash from {SCHEMA}.{TABLE}"
-        ).fetchall()
+        rows = connection.execute(f"select {', '.join(COLUMNS)} from {SCHEMA}.{TABLE}").fetchall()
         if not rows or len({tuple(row[:3]) for row in rows}) != 1 or rows[0][2] != _loaders():
             return []
         target, invocation = Path(rows[0][0]), rows[0][1]
@@ -109,8 +116,6 @@ def _arguments(working: Path) -> list[str]:
         if set(recorded) != set(_seed_relations(manifest)):
             return []
         for (schema, table), fingerprint in recorded.items():
-            if not _exists(connection, schema, table):
-                return []
             if _fingerprint(connection, schema, table) != fingerprint:
                 return []
     return ["--selector", SELECTOR, "--state", str(target)]
@@ -131,29 +136,14 @@ def _seed_relations(manifest: dict) -> list[tuple[str, str]]:
     )
 
 
-def _exists(connection: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
-    return bool(
-        connection.execute(
-            "select count(*) from information_schema.tables "
-            "where table_catalog = current_database() and table_schema = ? and table_name = ?",
-            [schema, table],
-        ).fetchone()[0]
-    )
-
-
 def _fingerprint(
     connection: duckdb.DuckDBPyConnection, schema: str, table: str
-) -> tuple[int, int | None]:
-    """The table's row count and the sum of a 64-bit hash of each row (every column, in order):
-    a sum, not a bit_xor, so two equal rows do not cancel out."""
-    columns = [
-        name
-        for (name,) in connection.execute(
-            "select column_name from information_schema.columns where table_catalog = "
-            "current_database() and table_schema = ? and table_name = ? order by ordinal_position",
-            [schema, table],
-        ).fetchall()
-    ]
+) -> tuple[int, int | None] | None:
+    """The table's row count and the sum of a 64-bit hash of each row (every column, by name):
+    a sum, not a bit_xor, so two equal rows do not cancel out. None when there is no table."""
+    columns = sorted(duckdb_table_columns(connection)(schema, table))
+    if not columns:
+        return None
     row_hash = "hash(" + ", ".join(f'"{column}"' for column in columns) + ")"
     return connection.execute(
         f'select count(*), sum({row_hash}) from "{schema}"."{table}"'
