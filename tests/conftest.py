@@ -183,7 +183,7 @@ def pytest_xdist_auto_num_workers(config: pytest.Config) -> int | None:
     """`-n auto` (pyproject.toml): one worker more than the cores this process may use. A
     worker spends part of its time waiting (a JVM or dbt starting, a subprocess's output, a
     test polling a run it will kill), and the extra worker is there to fill those gaps; the
-    README's first section gives the CI runs measured with two and with three workers.
+    CI runs measured with two and with three workers are in bench/LOG.md ("CI times").
     PYTEST_XDIST_AUTO_NUM_WORKERS, when set, decides instead (pytest-xdist's own rule)."""
     if os.environ.get("PYTEST_XDIST_AUTO_NUM_WORKERS"):
         return None

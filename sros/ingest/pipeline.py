@@ -256,7 +256,7 @@ def _table_hints(contract: TableContract, *, deduplicated: bool, first_load: boo
     dlt's merge removes a load's repeated keys with one window over all the load's staged rows
     (ROW_NUMBER by key, ordered by the dedup_sort column), which DuckDB does not spill far
     enough: 15.5M touch rows (a 2M-lead company's file) fail at a 6GB limit, the ~77M of a
-    10M-lead company at 18.8GB (README, Benchmark, "10M leads"). A load that holds each key
+    10M-lead company at 18.8GB (bench/LOG.md, "10M leads"). A load that holds each key
     once (one file, whose repeated keys the reader quarantines, or several whose keys the
     reader finds apart: `key_in_several`) is declared deduplicated, and dlt inserts its rows
     as they are. The hint is set either way, False too: dlt keeps a table hint a load does not
@@ -863,7 +863,7 @@ def landing_pipeline(
     # dlt's load keeps DuckDB's default memory limit (80% of RAM), not SROS_DUCKDB_MEMORY_LIMIT:
     # a load with repeated keys is deduplicated with one window over the whole load, which
     # DuckDB cannot spill (_table_hints). Measured: 15.5M touch rows fail at 6GB and take
-    # 39.1 s at 18GB; 7.7M take 19.6 s at 6GB (README, Benchmark, "10M leads").
+    # 39.1 s at 18GB; 7.7M take 19.6 s at 6GB (bench/LOG.md, "10M leads").
     return dlt.pipeline(
         pipeline_name=f"sros_{source_name}",
         destination=dlt.destinations.duckdb(str(warehouse_path or paths.warehouse_path())),

@@ -782,7 +782,7 @@ def _read_csv_text(
         + ", ".join(f"{sql_string(text_field)}: 'VARCHAR'" for text_field in fields.values())
         + "}"
     )
-    # Parsed on every thread first, in half the time (README, Benchmark): the parallel CSV
+    # Parsed on every thread first, in half the time (bench/LOG.md): the parallel CSV
     # reader's rowid is the record order (every record of a 1M-lead landing zone numbered as
     # on one thread), unlike the later tables built from these rows, which the copy sorts. A
     # file with a malformed record is parsed again on one thread, whose reports name the
