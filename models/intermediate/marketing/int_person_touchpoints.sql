@@ -80,6 +80,19 @@ identity_emails as (
 
 ),
 
+identity_persons as (
+
+    -- each identified cookie with the person its email belongs to, if any
+    select
+        identity_emails.anonymous_id,
+        identity_emails.email_hash,
+        person_emails.person_id
+    from identity_emails
+    left join person_emails
+        on identity_emails.email_hash = person_emails.email_hash
+
+),
+
 {% if is_incremental() %}
 changed as (
 
@@ -167,6 +180,21 @@ touch_emails as (
 
 ),
 
+touch_email_persons as (
+
+    -- each email with the person it belongs to, if any: the touches then join two narrow
+    -- tables keyed by email and cookie, not a third keyed by the 64-character pseudonym
+    -- (which made DuckDB spill every touch at a tenth of its memory bound)
+    select
+        touch_emails.email,
+        touch_emails.touch_email_hash,
+        person_emails.person_id
+    from touch_emails
+    left join person_emails
+        on touch_emails.touch_email_hash = person_emails.email_hash
+
+),
+
 touchpoints_with_email as (
 
     select
@@ -181,17 +209,21 @@ touchpoints_with_email as (
         rebuilt.utm_medium,
         rebuilt.utm_campaign,
         rebuilt.email is null as is_identified_by_cookie,
-        touch_emails.touch_email_hash,
+        touch_email_persons.touch_email_hash,
         rebuilt._sros_row_hash,
-        identity_emails.email_hash as identity_email_hash
-    -- The touch's own email wins; the identity (unique per anonymous_id) fills in the rest.
+        -- the touch's own email wins; the identity (unique per anonymous_id) fills in the rest
+        case
+            when touch_email_persons.touch_email_hash is not null
+                then touch_email_persons.person_id
+            else identity_persons.person_id
+        end as person_id
     -- The join is on the cookie alone: an `email is null` condition in the ON clause would
     -- stop DuckDB from hashing the join and make it a nested loop (minutes at 100k leads).
     from rebuilt
-    left join touch_emails
-        on rebuilt.email = touch_emails.email
-    left join identity_emails
-        on rebuilt.anonymous_id = identity_emails.anonymous_id
+    left join touch_email_persons
+        on rebuilt.email = touch_email_persons.email
+    left join identity_persons
+        on rebuilt.anonymous_id = identity_persons.anonymous_id
 
 ),
 
@@ -199,7 +231,7 @@ final as (
 
     select
         touchpoints_with_email.touchpoint_id,
-        person_emails.person_id,
+        touchpoints_with_email.person_id,
         touchpoints_with_email.occurred_at,
         touchpoints_with_email.touch_type,
         touch_types.intent_level,
@@ -216,10 +248,10 @@ final as (
         touchpoints_with_email.utm_campaign,
         touchpoints_with_email.channel,
         channel_teams.channel_team,
-        person_emails.person_id is not null as is_identified,
+        touchpoints_with_email.person_id is not null as is_identified,
         (
             touchpoints_with_email.is_identified_by_cookie
-            and person_emails.person_id is not null
+            and touchpoints_with_email.person_id is not null
         ) as is_identified_by_cookie,
         -- what an incremental run compares to find touches resolved differently now
         touchpoints_with_email.anonymous_id,
@@ -227,13 +259,6 @@ final as (
         touchpoints_with_email._sros_row_hash,
         touchpoints_with_email.occurred_date
     from touchpoints_with_email
-    left join person_emails
-        on
-            coalesce(
-                touchpoints_with_email.touch_email_hash,
-                touchpoints_with_email.identity_email_hash
-            )
-            = person_emails.email_hash
     left join touch_types
         on touchpoints_with_email.touch_type = touch_types.touch_type
     left join channel_teams
