@@ -85,7 +85,6 @@ identity_persons as (
     -- each identified cookie with the person its email belongs to, if any
     select
         identity_emails.anonymous_id,
-        identity_emails.email_hash,
         person_emails.person_id
     from identity_emails
     left join person_emails
