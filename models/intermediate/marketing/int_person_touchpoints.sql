@@ -106,12 +106,10 @@ resolved_again as (
     -- touches already built whose person, seed mapping or channel team would differ now
     select loaded.occurred_date
     from {{ this }} as loaded
-    left join identity_emails
-        on loaded.anonymous_id = identity_emails.anonymous_id
     left join person_emails
-        on
-            coalesce(loaded.touch_email_hash, identity_emails.email_hash)
-            = person_emails.email_hash
+        on loaded.touch_email_hash = person_emails.email_hash
+    left join identity_persons
+        on loaded.anonymous_id = identity_persons.anonymous_id
     left join touch_types
         on loaded.touch_type = touch_types.touch_type
     left join channel_teams
@@ -121,7 +119,13 @@ resolved_again as (
         on loaded.utm_campaign = campaign_utms.utm_campaign
     {%- endif %}
     where
-        loaded.person_id is distinct from person_emails.person_id
+        -- the person as touchpoints_with_email resolves it below
+        loaded.person_id is distinct from (
+            case
+                when loaded.touch_email_hash is not null then person_emails.person_id
+                else identity_persons.person_id
+            end
+        )
         or loaded.intent_level is distinct from touch_types.intent_level
         or loaded.score_points is distinct from touch_types.score_points
         or loaded.is_attribution_touch
