@@ -147,8 +147,8 @@ stage_entries as (
 
 with_neighbours as (
 
-    -- entry_sequence numbers the entries in change order; the neighbours and the previous
-    -- lead-funnel entry are found in the same order (change_number), in one sort
+    -- entry_sequence numbers the entries in change order; the neighbours and the stage of
+    -- the previous lead-funnel entry are found in the same order (change_number), in one sort
     select
         *,
         row_number() over person_entries as entry_sequence,
@@ -156,11 +156,12 @@ with_neighbours as (
         lead(stage_key) over person_entries as next_stage_key,
         lead(changed_at) over person_entries as exited_at,
         -- the window written out: Spark cannot add a frame to a named window
-        max(case when is_lead_funnel_stage then change_number end) over (
-            partition by person_id
-            order by change_number
-            rows between unbounded preceding and 1 preceding
-        ) as previous_funnel_change_number,
+        {{ last_value_ignoring_nulls('case when is_lead_funnel_stage then stage_key end') }}
+            over (
+                partition by person_id
+                order by change_number
+                rows between unbounded preceding and 1 preceding
+            ) as previous_funnel_stage_key,
         row_number() over (
             partition by person_id, stage_key order by change_number
         ) as stage_entry_number
@@ -169,40 +170,57 @@ with_neighbours as (
 
 ),
 
+lead_funnel_stages as (
+
+    select
+        stage_key,
+        stage_order
+    from int_funnel_stages_classified
+    where is_lead_funnel_stage
+
+),
+
+previous_funnel_stage_orders as (
+
+    -- the order of the lead-funnel stage a person was in before an entry; 0: none yet
+    select 0 as stage_order
+    union
+    select stage_order from lead_funnel_stages
+
+),
+
+stage_skips as (
+
+    -- for each lead-funnel stage and each previous one, the lead-funnel stages strictly
+    -- between them (a few rows: stages by stages), which an entry from the one to the
+    -- other skipped
+    select
+        entered_stage.stage_key,
+        previous_funnel_stage_orders.stage_order as previous_funnel_stage_order,
+        count(*) as skipped_stage_count,
+        {{ ordered_listagg(
+            'skipped_stage.stage_key',
+            "','",
+            ['skipped_stage.stage_order'],
+        ) }} as skipped_stage_keys
+    from lead_funnel_stages as entered_stage
+    cross join previous_funnel_stage_orders
+    inner join lead_funnel_stages as skipped_stage
+        on
+            previous_funnel_stage_orders.stage_order < skipped_stage.stage_order
+            and entered_stage.stage_order > skipped_stage.stage_order
+    group by 1, 2
+
+),
+
 with_previous_funnel_stage as (
 
     select
         with_neighbours.*,
-        previous_funnel.stage_key as previous_funnel_stage_key,
-        previous_funnel.stage_order as previous_funnel_stage_order
+        previous_funnel_stage.stage_order as previous_funnel_stage_order
     from with_neighbours
-    left join with_neighbours as previous_funnel
-        on
-            with_neighbours.person_id = previous_funnel.person_id
-            and with_neighbours.previous_funnel_change_number = previous_funnel.change_number
-
-),
-
-skipped_stages as (
-
-    -- lead-funnel stages strictly between the previous lead-funnel stage and this one
-    select
-        with_previous_funnel_stage.status_change_id,
-        count(*) as skipped_stage_count,
-        {{ ordered_listagg(
-            'int_funnel_stages_classified.stage_key',
-            "','",
-            ['int_funnel_stages_classified.stage_order'],
-        ) }} as skipped_stage_keys
-    from with_previous_funnel_stage
-    inner join int_funnel_stages_classified
-        on
-            int_funnel_stages_classified.is_lead_funnel_stage
-            and int_funnel_stages_classified.stage_order
-            > coalesce(with_previous_funnel_stage.previous_funnel_stage_order, 0)
-            and with_previous_funnel_stage.stage_order > int_funnel_stages_classified.stage_order
-    where with_previous_funnel_stage.is_lead_funnel_stage
-    group by 1
+    left join lead_funnel_stages as previous_funnel_stage
+        on with_neighbours.previous_funnel_stage_key = previous_funnel_stage.stage_key
 
 ),
 
@@ -234,9 +252,9 @@ final as (
             < with_previous_funnel_stage.previous_funnel_stage_order,
             false
         ) as is_regression,
-        coalesce(skipped_stages.skipped_stage_count, 0) > 0 as has_skipped_stages,
-        cast(coalesce(skipped_stages.skipped_stage_count, 0) as integer) as skipped_stage_count,
-        skipped_stages.skipped_stage_keys,
+        coalesce(stage_skips.skipped_stage_count, 0) > 0 as has_skipped_stages,
+        cast(coalesce(stage_skips.skipped_stage_count, 0) as integer) as skipped_stage_count,
+        stage_skips.skipped_stage_keys,
         with_previous_funnel_stage.source_system,
         with_previous_funnel_stage.crm_object,
         with_previous_funnel_stage.crm_record_id,
@@ -251,8 +269,12 @@ final as (
         input_days.rows_count as _sros_input_rows,
         input_days.rows_hash as _sros_input_hash
     from with_previous_funnel_stage
-    left join skipped_stages
-        on with_previous_funnel_stage.status_change_id = skipped_stages.status_change_id
+    left join stage_skips
+        on
+            with_previous_funnel_stage.is_lead_funnel_stage
+            and with_previous_funnel_stage.stage_key = stage_skips.stage_key
+            and coalesce(with_previous_funnel_stage.previous_funnel_stage_order, 0)
+            = stage_skips.previous_funnel_stage_order
     inner join input_days
         on with_previous_funnel_stage.first_entered_date = input_days.day
 
