@@ -112,47 +112,72 @@ def _stage_dbt(_: int, target: str = "target") -> int:
     return _raw_rows()
 
 
-# The tables a new day's files bring (the append-heavy activity of a day) and the timestamp
-# column whose last day in the generated files is copied one day later as the new day.
+# The tables a new day's files bring. The append-heavy activity of a day: for each, the
+# timestamp column whose last day in the generated files is copied one day later, under new
+# ids, as the new day's rows.
 NEW_DAY_TABLES = {
     ("marketing", "touchpoint"): "occurred_at",
     ("salesforce", "task"): "created_date",
     ("salesforce", "event"): "created_date",
 }
+# The CRM's records a day changes: for each, the last-modified column whose last day in the
+# generated files is modified and synced again one day later (the same ids, their other
+# columns as they were). The sync moves the warehouse's as-of date (the day of the latest CRM
+# sync, int_as_of_date) to the new day, so the day's activity above is inside it, as in a
+# real daily sync; without them the new activity would lie after the as-of date, which every
+# mart but the touch fact leaves out.
+RESYNCED_TABLES = {
+    ("salesforce", "lead"): "last_modified_date",
+    ("salesforce", "contact"): "last_modified_date",
+    ("salesforce", "account"): "last_modified_date",
+    ("salesforce", "opportunity"): "last_modified_date",
+    ("hubspot", "contact"): "property_lastmodifieddate",
+}
+SYNC_COLUMN = "_fivetran_synced"
 
 
 def _stage_new_day(_: int) -> int:
-    """One new day of landing files on top of the history just built: for each table of
-    NEW_DAY_TABLES, the rows of the generated files' last day again, one day later (every
-    timestamp and date column, the sync time included, moves a day) and under new ids (the
-    key's fourth character becomes D, keeping its length), in a new file beside the export.
-    The demo generator writes a company's whole history at once; this gives a day of the
-    same volume as its busiest recent one. Not part of the timed run."""
+    """One new day of landing files on top of the history just built, each in a new file
+    beside the export: for each table of NEW_DAY_TABLES, the rows of the generated files'
+    last day again, one day later (every timestamp and date column, the sync time included,
+    moves a day) and under new ids (the key's fourth character becomes D, keeping its length);
+    for each table of RESYNCED_TABLES, the records last modified on the last day, modified
+    and synced one day later. The demo generator writes a company's whole history at once;
+    this gives a day of the same volume as its busiest recent one. Not part of the timed run."""
     import duckdb
 
     from sros import paths
     from sros.contracts import load_contracts
 
     contracts = load_contracts()
+
+    def shifted(quoted: str, data_type: str) -> str:
+        if data_type == "timestamp":
+            return (
+                f"strftime(cast(replace({quoted}, 'Z', '') as timestamp) + interval 1 day,"
+                " '%Y-%m-%dT%H:%M:%SZ')"
+            )
+        return f"strftime(cast({quoted} as date) + 1, '%Y-%m-%d')"
+
+    days = [(table, column, False) for table, column in NEW_DAY_TABLES.items()]
+    days += [(table, column, True) for table, column in RESYNCED_TABLES.items()]
     rows = 0
     with duckdb.connect() as connection:
         connection.execute("set TimeZone = 'UTC'")
-        for (source, name), day_column in NEW_DAY_TABLES.items():
+        for (source, name), day_column, resynced in days:
             contract = contracts[(source, name)]
             folder = paths.landing_dir() / contract.landing
             files = [str(path) for path in sorted(folder.glob("export_*.csv"))]
             columns = []
             for column in contract.columns:
                 quoted = f'"{column.name}"'
-                if column.name in contract.primary_key:
+                if resynced:
+                    moved = column.name in (day_column, SYNC_COLUMN)
+                    value = shifted(quoted, column.data_type) if moved else quoted
+                elif column.name in contract.primary_key:
                     value = f"left({quoted}, 3) || 'D' || substr({quoted}, 5)"
-                elif column.data_type == "timestamp":
-                    value = (
-                        f"strftime(cast(replace({quoted}, 'Z', '') as timestamp)"
-                        f" + interval 1 day, '%Y-%m-%dT%H:%M:%SZ')"
-                    )
-                elif column.data_type == "date":
-                    value = f"strftime(cast({quoted} as date) + 1, '%Y-%m-%d')"
+                elif column.data_type in ("timestamp", "date"):
+                    value = shifted(quoted, column.data_type)
                 else:
                     value = quoted
                 columns.append(f"{value} as {quoted}")
