@@ -45,7 +45,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
@@ -134,6 +134,8 @@ RESYNCED_TABLES = {
     ("hubspot", "contact"): "property_lastmodifieddate",
 }
 SYNC_COLUMN = "_fivetran_synced"
+# The file, in the bench's home, where the new day keeps the as-of date it starts from.
+NEW_DAY_AS_OF = "bench_new_day_as_of.txt"
 
 
 def _stage_new_day(_: int) -> int:
@@ -143,7 +145,9 @@ def _stage_new_day(_: int) -> int:
     moves a day) and under new ids (the key's fourth character becomes D, keeping its length);
     for each table of RESYNCED_TABLES, the records last modified on the last day, modified
     and synced one day later. The demo generator writes a company's whole history at once;
-    this gives a day of the same volume as its busiest recent one. Not part of the timed run."""
+    this gives a day of the same volume as its busiest recent one. Not part of the timed run.
+    The as-of date of the publication before the day is kept (NEW_DAY_AS_OF) for the day's
+    publication to check that the day moved it."""
     import duckdb
 
     from sros import paths
@@ -159,6 +163,7 @@ def _stage_new_day(_: int) -> int:
             )
         return f"strftime(cast({quoted} as date) + 1, '%Y-%m-%d')"
 
+    (paths.home_dir() / NEW_DAY_AS_OF).write_text(str(_published_as_of()))
     days = [(table, column, False) for table, column in NEW_DAY_TABLES.items()]
     days += [(table, column, True) for table, column in RESYNCED_TABLES.items()]
     rows = 0
@@ -228,6 +233,33 @@ def _stage_publish(_: int) -> int:
     return sum(publish(paths.warehouse_path(), paths.published_path()).values())
 
 
+def _published_as_of() -> date:
+    """The as-of date the published file records (meta.publication, sros/publish.py)."""
+    import duckdb
+
+    from sros import paths
+    from sros.publish import PUBLICATION_TABLE
+
+    with duckdb.connect(str(paths.published_path()), read_only=True) as connection:
+        return connection.execute(f"select as_of_date from meta.{PUBLICATION_TABLE}").fetchone()[0]
+
+
+def _stage_day_publish(leads: int) -> int:
+    """Publication after the new day, which must have moved the as-of date by the day: a day
+    that does not reaches no mart but the touch fact, and the daily run it times is not one."""
+    from sros import paths
+
+    rows = _stage_publish(leads)
+    before = date.fromisoformat((paths.home_dir() / NEW_DAY_AS_OF).read_text())
+    after = _published_as_of()
+    if after != before + timedelta(days=1):
+        raise SystemExit(
+            f"the new day moved the as-of date from {before} to {after}, not by one day: "
+            "see RESYNCED_TABLES in bench/bench.py"
+        )
+    return rows
+
+
 def _stage_floor(_: int) -> int:
     """The floor of a build on DuckDB: every raw table read once, every column, into a table
     (nothing joined, nothing tested). No dbt build can take less: each raw row is read and a
@@ -281,7 +313,7 @@ STAGES = {
     "day ingest": _stage_ingest,
     "day dbt build": _stage_day_dbt,
     "day expectations": lambda leads: _stage_expectations(leads, target="target-day"),
-    "day publish": _stage_publish,
+    "day publish": _stage_day_publish,
     "spark build": _stage_spark,
 }
 
