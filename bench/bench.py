@@ -234,14 +234,15 @@ def _stage_publish(_: int) -> int:
 
 
 def _published_as_of() -> date:
-    """The as-of date the published file records (meta.publication, sros/publish.py)."""
+    """The as-of date the published file records (meta.publication), as the exports read it."""
     import duckdb
 
     from sros import paths
-    from sros.publish import PUBLICATION_TABLE
+    from sros.exports import published_as_of_date
 
-    with duckdb.connect(str(paths.published_path()), read_only=True) as connection:
-        return connection.execute(f"select as_of_date from meta.{PUBLICATION_TABLE}").fetchone()[0]
+    published = paths.published_path()
+    with duckdb.connect(str(published), read_only=True) as connection:
+        return published_as_of_date(connection, published)
 
 
 def _stage_day_publish(leads: int) -> int:

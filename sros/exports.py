@@ -158,7 +158,7 @@ def export_finance_tables(
     if not tables:
         raise ExportError(f"exposure {exposure!r} names no table to export")
     with duckdb.connect(str(published), read_only=True, config={"threads": 1}) as connection:
-        as_of = _published_as_of_date(connection, published)
+        as_of = published_as_of_date(connection, published)
         for table in tables:
             _check_table(connection, table, as_of, published)
         if not exports_dir.exists():
@@ -189,7 +189,9 @@ def _paragraphs(text: str) -> str:
     )
 
 
-def _published_as_of_date(connection: duckdb.DuckDBPyConnection, published: Path) -> date:
+def published_as_of_date(connection: duckdb.DuckDBPyConnection, published: Path) -> date:
+    """The build's as-of date that publication recorded in `published` (open on `connection`);
+    ExportError naming the file when it records none."""
     columns = {
         name
         for (name,) in connection.execute(
