@@ -134,6 +134,12 @@ def test_ground_truth_row_counts_equal_file_line_counts(clean: Path, dirty: Path
 
 def test_manifest_lists_every_file_with_its_hash(clean: Path) -> None:
     manifest = json.loads((clean / "_manifest.json").read_text())
+    written = {
+        path.relative_to(clean).as_posix()
+        for path in clean.rglob("*")
+        if path.is_file() and path.name != "_manifest.json"
+    }
+    assert set(manifest["files"]) == written
     for relative, entry in manifest["files"].items():
         digest = hashlib.sha256((clean / relative).read_bytes()).hexdigest()
         assert entry["sha256"] == digest
@@ -243,6 +249,14 @@ def test_dirty_switches_inject_what_ground_truth_reports(dirty: Path) -> None:
     report = truth["dirty"]
     leads = _table(dirty, "salesforce", "lead")
     ids = [row["id"] for row in leads]
+    # every switch is on: each reports what it injected (an empty list would check nothing)
+    assert report["duplicates"]["salesforce.lead"]["exact"]
+    assert report["soft_deletes"]["salesforce.lead"]
+    assert {merge["table"] for merge in report["merged_contacts"]} == {
+        "hubspot.contact",
+        "salesforce.lead",
+    }
+    assert report["malformed_rows"]
     for lead_id in report["duplicates"]["salesforce.lead"]["exact"]:
         assert ids.count(lead_id) == 2
     deleted = {row["id"] for row in leads if row["is_deleted"] == "true"}

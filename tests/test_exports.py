@@ -239,16 +239,15 @@ def test_export_of_the_demo_marts_matches_them(built_company, tmp_path: Path) ->
                 csv_rows = list(csv.reader(handle))
             assert csv_rows[0] == names and len(csv_rows) == len(expected) + 1
 
-        # typed cells on a real mart: money, dates, booleans
-        if "fct_opportunities" in result.rows:
-            sheet = workbook["fct_opportunities"]
-            header = [cell.value for cell in sheet[1]]
-            row = sheet[2]
-            amount = row[header.index("amount_corporate")]
-            assert amount.data_type == "n" and amount.number_format == "#,##0.00"
-            created = row[header.index("created_date")]
-            assert isinstance(created.value, datetime) and created.number_format == "yyyy-mm-dd"
-            assert isinstance(row[header.index("is_won")].value, bool)
+        # typed cells on an exported mart: money, dates, booleans
+        sheet = workbook["kpi_cac_payback_cohorts"]
+        header = [cell.value for cell in sheet[1]]
+        row = sheet[2]
+        cost = row[header.index("acquisition_cost")]
+        assert cost.data_type == "n" and cost.number_format == "#,##0.00"
+        cohort = row[header.index("cohort_month")]
+        assert isinstance(cohort.value, datetime) and cohort.number_format == "yyyy-mm-dd"
+        assert isinstance(row[header.index("is_paid_back")].value, bool)
 
     before = {path.name: path.read_bytes() for path in result.files}
     again = export_finance_tables(published, tmp_path / "exports", tables)

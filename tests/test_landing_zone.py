@@ -41,12 +41,10 @@ from sros.ingest.pipeline import (
     root_refusal,
     source_folders,
 )
-from sros.ingest.reader import read_landing_file
 from sros.paths import PROJECT_DIR
 
 CORPUS = Path(__file__).parent / "data" / "bad_input" / "landing_zone"
 SALESFORCE = contracts_for("salesforce")
-LEAD = load_contracts()[("salesforce", "lead")]
 
 
 def _write(path: Path, text: str, modified: float | None = None) -> Path:
@@ -212,19 +210,6 @@ EXPECTED = {
 }
 
 
-def _reader_cannot_read(corpus_file: str) -> str | None:
-    """Why `read_landing_file` cannot read this corpus file's format yet, or None. .csv.gz
-    and .parquet need the reader of branch t13-reader."""
-    try:
-        read_landing_file(CORPUS / corpus_file, LEAD, display_name=corpus_file)
-    except Exception as error:  # any failure means: not supported yet
-        return (
-            f"needs the reader branch (t13-reader): read_landing_file cannot read "
-            f"{file_format(corpus_file)} files yet ({type(error).__name__})"
-        )
-    return None
-
-
 @pytest.fixture(scope="module")
 def corpus_loaded(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, list[dict]]:
     """The corpus landing zone ingested (every source and the landing root), twice."""
@@ -250,8 +235,6 @@ def test_every_file_gets_one_report_row(
 ) -> None:
     _, warehouse, reports = corpus_loaded
     schema, table, status, read, loaded, quarantined, refused, reason = EXPECTED[corpus_file]
-    if status == "loaded" and (why := _reader_cannot_read(corpus_file)):
-        pytest.skip(why)
     rows = _query(
         warehouse,
         f"select table_name, status, rows_read, rows_loaded, rows_quarantined, rows_refused, "
@@ -324,10 +307,8 @@ def test_the_refused_files_checks_warn_naming_each_file_and_reason(
     for result in results.values():
         assert result.severity == dg.AssetCheckSeverity.WARN
     salesforce = results["salesforce"].metadata
-    # json, xlsx, nested, unknown table folder, source root; and, until the reader branch
-    # lands, the .csv.gz and .parquet files it cannot read yet (refused as unreadable).
-    unread = [f for f, e in EXPECTED.items() if e[2] == "loaded" and _reader_cannot_read(f)]
-    assert salesforce["files_refused"].value == 5 + len(unread)
+    # json, xlsx, nested, unknown table folder, source root (.csv.gz and .parquet load)
+    assert salesforce["files_refused"].value == 5
     table = salesforce["files"].value
     assert "| salesforce/leads_typo/export_0001.csv | leads_typo | 1 | unknown table folder" in (
         table

@@ -133,6 +133,23 @@ def test_the_mrr_bridge_balances_and_segments_add_up(company: tuple) -> None:
     ).fetchone()
     # the demo company has every movement
     assert expansion > 0 and contraction > 0 and churn > 0
+    # every account is in one segment (the unknown one included), so per month the segment
+    # rows add up to the company row, movement by movement
+    additive = [
+        "starting_mrr", "fx_adjustment_mrr", "new_mrr", "reactivation_mrr", "expansion_mrr",
+        "contraction_mrr", "churned_mrr", "ending_mrr", "customers_at_start",
+        "customers_at_end", "cohort_customers", "cohort_starting_mrr", "cohort_retained_mrr",
+    ]  # fmt: skip
+    sums = ", ".join(f"sum({column})" for column in additive)
+    by_breakdown = {
+        breakdown: {row[0]: row[1:] for row in con.execute(
+            f"select month_start, {sums} from marts.kpi_revenue_retention"
+            " where breakdown = ? group by month_start", [breakdown]
+        ).fetchall()}
+        for breakdown in ("company", "segment")
+    }  # fmt: skip
+    assert len(by_breakdown["company"]) >= 12
+    assert by_breakdown["segment"] == by_breakdown["company"]
 
 
 @pytest.fixture(scope="module")

@@ -4,7 +4,7 @@
 -- kpi_pipeline_created add up to the opportunities created up to the as-of date (count,
 -- amount, marketing-sourced count and amount), and the periods of kpi_win_rates to the
 -- opportunities won and closed up to it (count and amount). Returns each period type and
--- measure that does not add up.
+-- measure that does not add up, and a mart without any period.
 
 with
 
@@ -98,15 +98,28 @@ win_rate_totals as (
 
 ),
 
+created_periods as (
+
+    select count(*) as period_count from created_totals
+
+),
+
+win_rate_periods as (
+
+    select count(*) as period_count from win_rate_totals
+
+),
+
 gaps as (
 
+    -- a sum over no value (null) counts as zero, so it does not add up to a total that is not
     select
         'kpi_pipeline_created' as mart,
         created_totals.period_type,
-        created_totals.created_count != expected.created_count
-        or created_totals.created_amount != expected.created_amount
-        or created_totals.sourced_count != expected.sourced_count
-        or created_totals.sourced_amount != expected.sourced_amount as is_gap
+        coalesce(created_totals.created_count, 0) != expected.created_count
+        or coalesce(created_totals.created_amount, 0) != expected.created_amount
+        or coalesce(created_totals.sourced_count, 0) != expected.sourced_count
+        or coalesce(created_totals.sourced_amount, 0) != expected.sourced_amount as is_gap
     from created_totals
     cross join expected
 
@@ -115,11 +128,31 @@ gaps as (
     select
         'kpi_win_rates' as mart,
         win_rate_totals.period_type,
-        win_rate_totals.won_count != expected.won_count
-        or win_rate_totals.closed_count != expected.closed_count
-        or win_rate_totals.closed_amount != expected.closed_amount as is_gap
+        coalesce(win_rate_totals.won_count, 0) != expected.won_count
+        or coalesce(win_rate_totals.closed_count, 0) != expected.closed_count
+        or coalesce(win_rate_totals.closed_amount, 0) != expected.closed_amount as is_gap
     from win_rate_totals
     cross join expected
+
+    union all
+
+    -- a mart without any period while there is something to add up: nothing above would
+    -- compare it
+    select
+        'kpi_pipeline_created' as mart,
+        'any' as period_type,
+        expected.created_count > 0 and created_periods.period_count = 0 as is_gap
+    from expected
+    cross join created_periods
+
+    union all
+
+    select
+        'kpi_win_rates' as mart,
+        'any' as period_type,
+        expected.closed_count > 0 and win_rate_periods.period_count = 0 as is_gap
+    from expected
+    cross join win_rate_periods
 
 ),
 
