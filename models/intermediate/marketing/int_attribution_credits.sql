@@ -13,7 +13,8 @@ with
 
 opportunities as (
 
-    select * from {{ ref('fct_opportunities') }}
+    -- the opportunity's stage and converted amount as fct_opportunities publishes them
+    select * from {{ ref('int_opportunities_converted') }}
 
 ),
 

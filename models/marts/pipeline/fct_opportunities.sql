@@ -1,6 +1,6 @@
--- Amounts convert at the dated rate in force on the close date for closed opportunities and
--- on the as-of date for open ones (open pipeline is valued at the rate of the day it is
--- reported). A lost opportunity carries its last open amount.
+-- The stage, the reported amount and its conversion to the corporate currency come from
+-- int_opportunities_converted (at the dated rate of the close date once closed, of the as-of
+-- date while open; a lost opportunity carries its last open amount).
 -- Sourced and influenced follow the marketing_credit_rules version in force on the day the
 -- opportunity was created: sourced = its lead source's team is the rule's marketing team;
 -- influenced = a touch of its persons (int_opportunity_persons) of an attribution touch type
@@ -16,27 +16,15 @@ as_of as (
 
 ),
 
-opportunities as (
+converted as (
 
-    select * from {{ ref('int_opportunities_accepted') }}
-
-),
-
-opportunity_stages as (
-
-    select * from {{ ref('int_opportunity_stages') }}
+    select * from {{ ref('int_opportunities_converted') }}
 
 ),
 
 opportunity_versions as (
 
     select * from {{ ref('int_opportunity_versions') }}
-
-),
-
-conversion_rates as (
-
-    select * from {{ ref('int_currency_conversion_rates') }}
 
 ),
 
@@ -84,28 +72,6 @@ person_touchpoints as (
 ),
 {% endif %}
 
-last_open_versions as (
-
-    select
-        source_system,
-        opportunity_id,
-        amount as last_open_amount
-    from (
-        select
-            source_system,
-            opportunity_id,
-            amount,
-            row_number() over (
-                partition by source_system, opportunity_id
-                order by version_number desc
-            ) as recency
-        from opportunity_versions
-        where is_open
-    ) as open_versions
-    where recency = 1
-
-),
-
 history_inferred as (
 
     -- opportunities the CRM gave no history for (int_opportunity_versions)
@@ -114,54 +80,6 @@ history_inferred as (
         opportunity_id
     from opportunity_versions
     where is_history_inferred
-
-),
-
-opportunities_staged as (
-
-    select
-        opportunities.*,
-        opportunity_stages.stage_key,
-        opportunity_stages.stage_order,
-        coalesce(opportunity_stages.is_closed, false) as is_closed,
-        coalesce(opportunity_stages.is_won, false) as is_won,
-        cast(opportunities.created_at as date) as created_date,
-        case
-            when opportunity_stages.is_closed and not opportunity_stages.is_won
-                then coalesce(last_open_versions.last_open_amount, opportunities.amount)
-            else opportunities.amount
-        end as reported_amount,
-        case
-            when opportunity_stages.is_closed then opportunities.close_date
-            else as_of.as_of_date
-        end as conversion_date
-    from opportunities
-    cross join as_of
-    left join opportunity_stages
-        on
-            opportunities.source_system = opportunity_stages.source_system
-            and opportunities.crm_stage_value = opportunity_stages.crm_stage_value
-    left join last_open_versions
-        on
-            opportunities.source_system = last_open_versions.source_system
-            and opportunities.opportunity_id = last_open_versions.opportunity_id
-
-),
-
-converted as (
-
-    select
-        opportunities_staged.*,
-        conversion_rates.conversion_rate,
-        {{ to_money(
-            divide('opportunities_staged.reported_amount', 'conversion_rates.conversion_rate')
-        ) }} as amount_corporate
-    from opportunities_staged
-    left join conversion_rates
-        on
-            opportunities_staged.currency_code = conversion_rates.currency_code
-            and opportunities_staged.conversion_date >= conversion_rates.valid_from
-            and opportunities_staged.conversion_date < conversion_rates.valid_to
 
 ),
 
@@ -292,7 +210,7 @@ final as (
         converted.created_at,
         converted.created_date,
         converted.close_date,
-        case when converted.is_closed then converted.close_date end as closed_date,
+        converted.closed_date,
         case
             when converted.is_closed
                 then {{ dbt.datediff('converted.created_date', 'converted.close_date', 'day') }}
