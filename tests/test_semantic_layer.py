@@ -76,6 +76,10 @@ MART_QUERIES = {
 @pytest.mark.slow
 def test_mf_query_equals_the_marts(built_company, tmp_path: Path) -> None:
     company = built_company(2000, 42)
+    # mf opens the warehouse through dbt's profile, which takes DuckDB's write lock: a copy,
+    # so the shared warehouse stays free for the other workers' read-only connections (the
+    # Spark parity test's comparison failed on that lock once, in CI on 2026-12-05)
+    warehouse = company.copy_to(tmp_path)
     project = tmp_path / "project"
     (project / "target").mkdir(parents=True)
     (project / "dbt_project.yml").symlink_to(PROJECT_DIR / "dbt_project.yml")
@@ -100,8 +104,8 @@ def test_mf_query_equals_the_marts(built_company, tmp_path: Path) -> None:
         cwd=project,
         env={
             **os.environ,
-            "SROS_HOME": str(company.warehouse.parent),
-            "SROS_WAREHOUSE_PATH": str(company.warehouse),
+            "SROS_HOME": str(tmp_path),
+            "SROS_WAREHOUSE_PATH": str(warehouse),
             "DBT_PROFILES_DIR": str(PROJECT_DIR),
             "DBT_PROJECT_DIR": str(project),
         },
@@ -115,7 +119,7 @@ def test_mf_query_equals_the_marts(built_company, tmp_path: Path) -> None:
         rows = list(csv.DictReader(handle))
     assert rows and list(rows[0]) == ["metric_time__month", *METRICS]
 
-    with duckdb.connect(str(company.warehouse), read_only=True) as connection:
+    with duckdb.connect(str(warehouse), read_only=True) as connection:
         for metric, query in MART_QUERIES.items():
             expected = {
                 month.date() if isinstance(month, datetime) else month: float(value)
