@@ -199,6 +199,8 @@ def test_funnel_cohorts_give_the_truth_funnel(company: tuple, period_type: str) 
     assert (mql, sal) == (f["mql"], f["sal"])
     assert rows[("mql", "sql")][1] == f["sql"]
     assert rows[("sal", "sql")][:2] == (f["sal"], f["sql"])
+    # won through a Salesforce opportunity's close as well as HubSpot's customer stage
+    assert rows[("sql", "closed_won")][:2] == (f["sql"], f["won"])
     assert abs(sal / mql - f["conversion"]["mql_to_sal"]) <= ROUNDING
     for size, reached, ended, open_ in rows.values():
         assert reached + ended + open_ == size
@@ -230,12 +232,13 @@ def test_funnel_period_entries_give_the_truth_funnel(company: tuple, period_type
             """
         ).fetchall()
     )
-    assert (firsts["lead"], firsts["mql"], firsts["sal"], firsts["sql"]) == (
-        f["lead"],
-        f["mql"],
-        f["sal"],
-        f["sql"],
-    )
+    assert (
+        firsts["lead"],
+        firsts["mql"],
+        firsts["sal"],
+        firsts["sql"],
+        firsts["closed_won"],
+    ) == (f["lead"], f["mql"], f["sal"], f["sql"], f["won"])
     (handoffs,) = _one(
         con,
         f"""

@@ -2,7 +2,8 @@
 
 -- Each breakdown of kpi_cac_monthly (channel, segment) allocates exactly the company's
 -- expense of the month, kind by kind (to the cent per row allocated), and counts each new
--- customer once. kpi_cac_payback_monthly's prior-month expense follows the same totals.
+-- customer once; and each breakdown of kpi_cac_payback_monthly allocates exactly the company's
+-- prior-month expense in every month with new customers (to the cent per row allocated).
 -- Returns one row per month and breakdown that does not.
 
 with
@@ -10,6 +11,12 @@ with
 cac as (
 
     select * from {{ ref('kpi_cac_monthly') }}
+
+),
+
+payback as (
+
+    select * from {{ ref('kpi_cac_payback_monthly') }}
 
 ),
 
@@ -85,6 +92,57 @@ final as (
         or abs(compared.advertising_expense - compared.company_advertising_expense)
         > 0.01 * compared.allocated_rows
 
+),
+
+payback_allocated as (
+
+    select
+        payback.month_start,
+        payback.breakdown,
+        count(*) as allocated_rows,
+        sum(payback.prior_month_expense) as prior_month_expense,
+        max(company_payback.prior_month_expense) as company_prior_month_expense
+    from payback
+    inner join payback as company_payback
+        on
+            payback.month_start = company_payback.month_start
+            and company_payback.breakdown = 'company'
+            and company_payback.new_customers > 0
+    where payback.breakdown != 'company'
+    group by 1, 2
+
+),
+
+payback_final as (
+
+    select
+        month_start,
+        breakdown,
+        {{ dbt.concat([
+            "'CAC payback allocation by '",
+            "breakdown",
+            "' in '",
+            dbt.safe_cast("month_start", dbt.type_string()),
+            "' does not sum to the company: prior-month expense '",
+            dbt.safe_cast("prior_month_expense", dbt.type_string()),
+            "' vs '",
+            dbt.safe_cast("company_prior_month_expense", dbt.type_string()),
+        ]) }} as problem
+    from payback_allocated
+    where abs(prior_month_expense - company_prior_month_expense) > 0.01 * allocated_rows
+
 )
 
-select * from final
+select
+    month_start,
+    breakdown,
+    problem
+from final
+
+union all
+
+select
+    month_start,
+    breakdown,
+    problem
+from payback_final

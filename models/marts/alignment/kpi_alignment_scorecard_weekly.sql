@@ -2,10 +2,12 @@
 -- company and per channel, each beside its prior week and its trailing average (ratio of
 -- sums over the weekly_review_rules window, 4 weeks by default; medians over the window's
 -- handoffs). 1) marketing-sourced pipeline as a share of pipeline created; 2) lead-to-
--- opportunity conversion: opportunities created from leads / leads created, in the week;
--- 3) sales response to inbound MQLs: median and p90 business minutes to first touch, share
--- within the SLA target; 4) SLA compliance of each side: handoffs without a sales breach
--- (response or disposition) and without a marketing (lead-quality) breach.
+-- opportunity conversion: new-business opportunities created from leads / leads created, in
+-- the week; 3) sales response to MQLs: median and p90 business minutes to first touch, share
+-- within the SLA target, over every handoff the sla_terms seed covers (inbound and outbound
+-- alike: the outbound channel's rows show its share); 4) SLA compliance of each side:
+-- handoffs without a sales breach (response or disposition) and without a marketing
+-- (lead-quality) breach.
 
 with
 
@@ -83,7 +85,10 @@ opportunities as (
         fct_opportunities.source_channel as channel,
         fct_opportunities.amount_corporate,
         fct_opportunities.is_marketing_sourced,
-        fct_opportunities.originating_person_id is not null as is_from_lead
+        -- a lead's conversion: a new-business opportunity with an originating person (a
+        -- HubSpot renewal has its contact as originating person, and is no lead's conversion)
+        fct_opportunities.originating_person_id is not null
+        and fct_opportunities.opportunity_type = 'new_business' as is_from_lead
     from fct_opportunities
     cross join as_of
     where fct_opportunities.created_date <= as_of.as_of_date
@@ -396,7 +401,7 @@ final as (
         cast(windowed.opportunity_count_trailing as double)
         / nullif(windowed.lead_count_trailing, 0) as lead_to_opportunity_rate_trailing,
 
-        -- 3. sales response to inbound MQLs
+        -- 3. sales response to MQLs
         cast(windowed.handoff_count as integer) as handoff_count,
         cast(windowed.response_sla_met_count as integer) as response_sla_met_count,
         cast(windowed.response_sla_met_count as double)

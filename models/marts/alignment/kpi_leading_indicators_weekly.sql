@@ -144,7 +144,11 @@ segment_win_rates as (
         on
             window_weeks.counted_week_start = kpi_win_rates.period_start
             and kpi_win_rates.period_type = 'week'
-    where window_weeks.rule_key = 'leading_win_rate_divergence'
+    where
+        window_weeks.rule_key = 'leading_win_rate_divergence'
+        -- win rate is a new-business measure: renewals, won far more often, would make a
+        -- spread between segments that only says which one renews more
+        and kpi_win_rates.opportunity_type = 'new_business'
     group by 1, 2
 
 ),

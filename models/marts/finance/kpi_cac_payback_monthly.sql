@@ -1,6 +1,11 @@
 -- CAC payback in months, period form, per month for the company, by channel and by segment:
--- last month's fully loaded expense (as kpi_cac_monthly allocates it) over this month's new
--- MRR times the gross margin in force.
+-- last month's fully loaded expense over this month's new MRR times the gross margin in
+-- force. The period form takes last month's expense to have acquired this month's new
+-- customers, so a channel's or segment's part of it follows this month's customers: the
+-- company's expense allocated by the row's share of this month's allocation basis
+-- (kpi_cac_monthly.allocation_basis, from cac_allocation_rules: new customers by default, or
+-- new MRR). Last month's own allocation would follow last month's customers, and give a
+-- channel that acquired no one last month no expense and a payback of 0 months.
 
 with
 
@@ -27,35 +32,74 @@ cac_numbered as (
 
 company_months as (
 
-    select month_number
+    select
+        month_number,
+        fully_loaded_expense
     from cac_numbered
     where breakdown = 'company'
+
+),
+
+with_basis as (
+
+    select
+        *,
+        case
+            when breakdown = 'company' then 1.0
+            when allocation_basis = 'new_mrr' then cast(new_mrr_corporate as double)
+            else cast(new_customers as double)
+        end as basis_value
+    from cac_numbered
+
+),
+
+basis_totals as (
+
+    select
+        month_number,
+        breakdown,
+        sum(basis_value) as total_basis
+    from with_basis
+    group by 1, 2
+
+),
+
+shares as (
+
+    -- as kpi_cac_monthly shares a month's cost: a month without any basis leaves it on the
+    -- row whose channel (segment) is null
+    select
+        with_basis.*,
+        case
+            when basis_totals.total_basis > 0
+                then {{ divide('with_basis.basis_value', 'basis_totals.total_basis') }}
+            when with_basis.channel is null and with_basis.segment is null then 1.0
+            else 0.0
+        end as basis_share
+    from with_basis
+    inner join basis_totals
+        on
+            with_basis.month_number = basis_totals.month_number
+            and with_basis.breakdown = basis_totals.breakdown
 
 ),
 
 with_prior as (
 
     select
-        cac_numbered.month_start,
-        cac_numbered.breakdown,
-        cac_numbered.channel,
-        cac_numbered.segment,
-        cac_numbered.new_customers,
-        cac_numbered.new_mrr_corporate,
-        cac_numbered.as_of_date,
-        company_months.month_number is not null as has_prior_month,
-        coalesce(previous_month.fully_loaded_expense, 0) as prior_month_expense
-    from cac_numbered
-    left join company_months
-        on cac_numbered.month_number - 1 = company_months.month_number
-    left join cac_numbered as previous_month
-        on
-            cac_numbered.breakdown = previous_month.breakdown
-            and cac_numbered.month_number - 1 = previous_month.month_number
-            and coalesce(cac_numbered.channel, '') = coalesce(previous_month.channel, '')
-            and (cac_numbered.channel is null) = (previous_month.channel is null)
-            and coalesce(cac_numbered.segment, '') = coalesce(previous_month.segment, '')
-            and (cac_numbered.segment is null) = (previous_month.segment is null)
+        shares.month_start,
+        shares.breakdown,
+        shares.channel,
+        shares.segment,
+        shares.new_customers,
+        shares.new_mrr_corporate,
+        shares.as_of_date,
+        previous_month.month_number is not null as has_prior_month,
+        coalesce(previous_month.fully_loaded_expense * shares.basis_share, 0)
+            as prior_month_expense
+    from shares
+    left join company_months as previous_month
+        on shares.month_number - 1 = previous_month.month_number
 
 ),
 

@@ -1,27 +1,21 @@
 -- Funnel conversion by cohort: the people who first entered a stage in a week or month, how
 -- many reached each later stage of the main path (lead -> won), how fast, and how many are
 -- still open. Reaching a later stage counts as reaching every stage skipped on the way.
--- Stage entries are the lead lifecycle's, plus the close of each opportunity a person
--- originated (fct_opportunities: the closed stage on the close date), since the lifecycle
--- records won only where the CRM writes it on the person (HubSpot's customer stage).
+-- Stage entries are int_funnel_stage_entries': the lead lifecycle's, plus the close of each
+-- new-business opportunity a person originated, since the lifecycle records won only where
+-- the CRM writes it on the person (HubSpot's customer stage).
 
 with
 
-fct_lead_lifecycle as (
+stage_entries as (
 
-    select * from {{ ref('fct_lead_lifecycle') }}
+    select * from {{ ref('int_funnel_stage_entries') }}
 
 ),
 
 fct_lead_handoffs as (
 
     select * from {{ ref('fct_lead_handoffs') }}
-
-),
-
-fct_opportunities as (
-
-    select * from {{ ref('fct_opportunities') }}
 
 ),
 
@@ -87,36 +81,13 @@ stage_pairs as (
 
 ),
 
-stage_entries as (
-
-    select
-        person_id,
-        stage_key,
-        entered_at
-    from fct_lead_lifecycle
-
-    union all
-
-    -- the close of each opportunity a person originated, on its close date
-    select
-        originating_person_id as person_id,
-        stage_key,
-        cast(closed_date as {{ dbt.type_timestamp() }}) as entered_at
-    from fct_opportunities
-    where is_closed and originating_person_id is not null
-
-),
-
 entries as (
 
     select
         stage_entries.person_id,
         stage_entries.stage_key,
         stage_entries.entered_at,
-        row_number() over (
-            partition by stage_entries.person_id, stage_entries.stage_key
-            order by stage_entries.entered_at
-        ) = 1 as is_first_entry,
+        stage_entries.is_first_entry,
         main_path_stages.stage_order as main_path_stage_order,
         coalesce(dim_funnel_stages.is_terminal, false) as is_terminal,
         coalesce(

@@ -1,12 +1,14 @@
 -- Funnel conversion by period: stage entries counted on their own dates per week and month,
 -- and the ratio of a main-path stage's first entries to those of the main-path stage before
--- it in the same period (not a cohort: the two counts are different people).
+-- it in the same period (not a cohort: the two counts are different people). Stage entries
+-- are int_funnel_stage_entries', as kpi_funnel_conversion_cohorts counts them: the lead
+-- lifecycle's, plus the close of each new-business opportunity a person originated.
 
 with
 
-fct_lead_lifecycle as (
+stage_entries as (
 
-    select * from {{ ref('fct_lead_lifecycle') }}
+    select * from {{ ref('int_funnel_stage_entries') }}
 
 ),
 
@@ -82,20 +84,20 @@ person_dimensions as (
 entries as (
 
     select
-        fct_lead_lifecycle.stage_key,
-        fct_lead_lifecycle.entered_at,
-        fct_lead_lifecycle.is_first_entry,
+        stage_entries.stage_key,
+        stage_entries.entered_at,
+        stage_entries.is_first_entry,
         person_dimensions.source_system,
         person_dimensions.lead_source,
         person_dimensions.channel,
         person_dimensions.segment
-    from fct_lead_lifecycle
+    from stage_entries
     cross join as_of
     left join person_dimensions
-        on fct_lead_lifecycle.person_id = person_dimensions.person_id
+        on stage_entries.person_id = person_dimensions.person_id
     where
-        fct_lead_lifecycle.stage_key is not null
-        and fct_lead_lifecycle.entered_at
+        stage_entries.stage_key is not null
+        and stage_entries.entered_at
         < {{ dbt.dateadd('day', 1, 'cast(as_of.as_of_date as ' ~ dbt.type_timestamp() ~ ')') }}
 
 ),

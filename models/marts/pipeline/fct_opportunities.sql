@@ -2,11 +2,12 @@
 -- int_opportunities_converted (at the dated rate of the close date once closed, of the as-of
 -- date while open; a lost opportunity carries its last open amount).
 -- Sourced and influenced follow the marketing_credit_rules version in force on the day the
--- opportunity was created: sourced = its lead source's team is the rule's marketing team;
--- influenced = a touch of its persons (int_opportunity_persons) of an attribution touch type
--- on a channel of that team fell within the rule's lookback before its creation, or while it
--- was open (up to its close date, or the as-of date while open). Computed from intermediate
--- models, so fct_opportunities never reads a mart that reads it.
+-- opportunity was created: sourced = its lead source's team is the rule's marketing team, or
+-- its first qualifying touch's is (the earliest touch of its persons, int_opportunity_persons,
+-- of an attribution touch type within the rule's lookback before its creation);
+-- influenced = such a touch on a channel of that team fell within the rule's lookback before
+-- its creation, or while it was open (up to its close date, or the as-of date while open).
+-- Computed from intermediate models, so fct_opportunities never reads a mart that reads it.
 
 with
 
@@ -102,13 +103,14 @@ opportunity_credit_rules as (
 opportunity_person_windows as (
 
     -- each person of the opportunity with the days and the team whose touches influence
-    -- it; grouped, so the touch join below is one hash join on (person, team): joined to
-    -- the rules separately, DuckDB paired every touch with every opportunity on the team
+    -- it; grouped, so the touch join below is one hash join on the person: joined to the
+    -- rules separately, DuckDB paired every touch with every opportunity on the team
     select
         opportunity_persons.source_system,
         opportunity_persons.opportunity_id,
         opportunity_persons.person_id,
         opportunity_credit_rules.marketing_team,
+        converted.created_at,
         {{ dbt.dateadd(
             'day',
             '-1 * opportunity_credit_rules.influence_lookback_days',
@@ -128,28 +130,60 @@ opportunity_person_windows as (
         on
             converted.source_system = opportunity_persons.source_system
             and converted.opportunity_id = opportunity_persons.opportunity_id
-    group by 1, 2, 3, 4, 5, 6
+    group by 1, 2, 3, 4, 5, 6, 7
 
 ),
 
-influenced_opportunities as (
+window_touches as (
 
+    -- the attribution touches of the opportunity's persons inside its window, every team's
     select
         opportunity_person_windows.source_system,
         opportunity_person_windows.opportunity_id,
-        count(*) as influencing_touches_count
+        opportunity_person_windows.marketing_team,
+        opportunity_person_windows.created_at,
+        person_touchpoints.touchpoint_id,
+        person_touchpoints.occurred_at,
+        person_touchpoints.channel,
+        person_touchpoints.channel_team
     from opportunity_person_windows
     inner join person_touchpoints
-        on
-            opportunity_person_windows.person_id = person_touchpoints.person_id
-            and opportunity_person_windows.marketing_team = person_touchpoints.channel_team
+        on opportunity_person_windows.person_id = person_touchpoints.person_id
     where
         person_touchpoints.is_attribution_touch
         and cast(person_touchpoints.occurred_at as date)
         >= opportunity_person_windows.window_start_date
         and cast(person_touchpoints.occurred_at as date)
         <= opportunity_person_windows.window_end_date
+
+),
+
+influenced_opportunities as (
+
+    select
+        source_system,
+        opportunity_id,
+        count(*) as influencing_touches_count
+    from window_touches
+    where channel_team = marketing_team
     group by 1, 2
+
+),
+
+first_qualifying_touches as (
+
+    -- the earliest of those touches at or before the opportunity's creation
+    select
+        source_system,
+        opportunity_id,
+        channel,
+        channel_team,
+        row_number() over (
+            partition by source_system, opportunity_id
+            order by occurred_at, touchpoint_id
+        ) as touch_rank
+    from window_touches
+    where occurred_at <= created_at
 
 ),
 {% endif %}
@@ -199,12 +233,21 @@ final as (
         converted.lead_source,
         lead_source_channels.channel as source_channel,
         lead_source_channels.team as source_team,
+        {% if var('marketing_enabled', true) -%}
+        first_qualifying_touches.channel as first_touch_channel,
+        coalesce(
+            lead_source_channels.team = opportunity_credit_rules.marketing_team, false
+        )
+        or coalesce(
+            first_qualifying_touches.channel_team = opportunity_credit_rules.marketing_team,
+            false
+        ) as is_marketing_sourced,
+        influenced_opportunities.opportunity_id is not null as is_marketing_influenced,
+        {%- else -%}
+        cast(null as {{ dbt.type_string() }}) as first_touch_channel,
         coalesce(
             lead_source_channels.team = opportunity_credit_rules.marketing_team, false
         ) as is_marketing_sourced,
-        {% if var('marketing_enabled', true) -%}
-        influenced_opportunities.opportunity_id is not null as is_marketing_influenced,
-        {%- else -%}
         false as is_marketing_influenced,
         {%- endif %}
         converted.created_at,
@@ -270,6 +313,11 @@ final as (
         on
             converted.source_system = influenced_opportunities.source_system
             and converted.opportunity_id = influenced_opportunities.opportunity_id
+    left join first_qualifying_touches
+        on
+            converted.source_system = first_qualifying_touches.source_system
+            and converted.opportunity_id = first_qualifying_touches.opportunity_id
+            and first_qualifying_touches.touch_rank = 1
     {%- endif %}
 
 )
