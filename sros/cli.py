@@ -446,6 +446,17 @@ def _engine_problem() -> str | None:
     return None
 
 
+def _environment_problem() -> str | None:
+    """A malformed SROS_* setting the run reads (memory, threads, lock wait), in one line."""
+    from sros.config import ConfigError, check_environment
+
+    try:
+        check_environment()
+    except ConfigError as error:
+        return _one_line(error)
+    return None
+
+
 def _setup_problem(command: str) -> str | None:
     """An unreadable sros.yml, or (for a run) a missing or unsafe pseudonym key, in one line."""
     from sros.config import ConfigError, load_config, pseudonym_key
@@ -482,13 +493,20 @@ def _one_line(error: Exception) -> str:
 
 
 def _landing_problem() -> str | None:
-    """Nothing `sros run` could load: no landing file a table reads, and no warehouse yet. With
-    a warehouse, an empty landing zone is fine (nothing new to load; the run rebuilds)."""
+    """Nothing `sros run` could load: no landing file a table reads that holds a row, and no
+    warehouse yet. With a warehouse, an empty landing zone is fine (nothing new to load; the
+    run rebuilds), but not a SROS_LANDING_DIR that does not exist: a typo there would
+    rebuild and publish yesterday's data as if nothing had arrived."""
     from sros.contracts import load_contracts
 
-    if paths.warehouse_path().exists():
-        return None
     landing = paths.landing_dir()
+    if paths.warehouse_path().exists():
+        if os.environ.get("SROS_LANDING_DIR") and not landing.is_dir():
+            return (
+                f"SROS_LANDING_DIR is {landing}, which is not a folder: check it for a typo "
+                "(with nothing new to load, unset it)"
+            )
+        return None
     landings = sorted(contract.landing for contract in load_contracts().values())
     example = "salesforce/opportunity" if "salesforce/opportunity" in landings else landings[0]
     what_to_do = (
@@ -502,14 +520,23 @@ def _landing_problem() -> str | None:
 
     known = source_folders()
     refused = []
+    empty = []
     for file in list_files(landing, landing):
         reason = root_refusal(file.relative, known)
         if reason is None and "/" in file.relative:  # in a source's folder
             reason = refusal(file.relative, contracts_for(known[file.relative.split("/")[0]]))
             if reason is None:
-                return None  # a file a table reads
+                if _holds_a_row(file.path):
+                    return None  # a file a table reads, with something to load
+                empty.append(file.relative)
+                continue
         if reason is not None:
             refused.append((file.relative, reason[1]))
+    if empty:
+        return (
+            f"no landing file with a row in {landing} and no warehouse yet: {len(empty)} "
+            f"file(s) hold no data row (empty, or a header only), e.g. {empty[0]}: {what_to_do}"
+        )
     if not refused:
         return f"no landing file in {landing} and no warehouse yet: {what_to_do}"
     relative, reason = refused[0]
@@ -517,6 +544,25 @@ def _landing_problem() -> str | None:
         f"no landing file a table reads in {landing} and no warehouse yet: {len(refused)} "
         f"file(s) would be refused, e.g. {relative}: {reason}"
     )
+
+
+def _holds_a_row(path: Path) -> bool:
+    """False for an empty file and for a CSV (plain or gzip) of a header line only. Parquet:
+    any file that is not empty (its rows are counted when it is read)."""
+    import gzip
+
+    if path.stat().st_size == 0:
+        return False
+    name = path.name.lower()
+    if not name.endswith((".csv", ".csv.gz")):
+        return True
+    opener = gzip.open if name.endswith(".gz") else open
+    try:
+        with opener(path, "rb") as handle:
+            lines = (line for line in handle if line.strip())
+            return next(lines, None) is not None and next(lines, None) is not None
+    except (OSError, EOFError):  # a broken gzip: the run reports it, file by file
+        return True
 
 
 def _demo_leads(text: str) -> int:
@@ -631,6 +677,8 @@ def main(argv: list[str] | None = None) -> int:
     problem = _home_problem(args.command) if args.command != "report" else None
     if problem is None and args.command in ("run", "demo", "validate"):
         problem = _engine_problem()
+    if problem is None and args.command in ("run", "demo", "validate", "mappings", "dbt"):
+        problem = _environment_problem()
     if problem is None and args.command in ("run", "mappings", "dbt", "dbt-vars"):
         problem = _setup_problem(args.command)
     if problem:

@@ -57,12 +57,56 @@ KEY_BYTES = 32  # HMAC-SHA256 key: 256 bits
 DUCKDB_MEMORY_LIMIT_DEFAULT = "6GB"
 
 
-def duckdb_memory_limit() -> str:
-    return os.environ.get("SROS_DUCKDB_MEMORY_LIMIT", DUCKDB_MEMORY_LIMIT_DEFAULT)
-
-
 class ConfigError(ValueError):
     """The configuration file is unreadable or names something that does not exist."""
+
+
+def duckdb_memory_limit() -> str:
+    """SROS_DUCKDB_MEMORY_LIMIT (default 6GB), checked: a value DuckDB cannot read raises
+    ConfigError, so it fails the step that reads it instead of every file that step reads."""
+    return _checked_memory_limit(
+        os.environ.get("SROS_DUCKDB_MEMORY_LIMIT", DUCKDB_MEMORY_LIMIT_DEFAULT)
+    )
+
+
+@cache
+def _checked_memory_limit(value: str) -> str:
+    import duckdb
+
+    try:
+        duckdb.connect(config={"memory_limit": value}).close()
+    except duckdb.Error as error:
+        reason = str(error).splitlines()[0]
+        raise ConfigError(
+            f"SROS_DUCKDB_MEMORY_LIMIT={value!r} is not a memory size DuckDB reads ({reason}); "
+            "write e.g. 6GB or 500MB"
+        ) from None
+    return value
+
+
+# The SROS_* variables a run reads that must be a whole number of at least 1 (profiles.yml).
+WHOLE_NUMBER_VARIABLES = (
+    "SROS_DUCKDB_THREADS",
+    "SROS_DBT_THREADS",
+    "SROS_SPARK_SHUFFLE_PARTITIONS",
+)
+
+
+def check_environment() -> None:
+    """Raise ConfigError, in one line naming the variable, for a malformed SROS_* setting a
+    run reads (DuckDB's memory and threads, dbt's threads, the lock wait): caught before the
+    run starts, not by dbt or DuckDB minutes into it."""
+    from sros.locks import lock_timeout
+
+    duckdb_memory_limit()
+    for name in WHOLE_NUMBER_VARIABLES:
+        raw = os.environ.get(name)
+        if raw is not None and not (raw.strip().isdigit() and int(raw) >= 1):
+            raise ConfigError(f"{name}={raw!r} is not a whole number of at least 1 (e.g. {name}=2)")
+    try:
+        lock_timeout()
+    except ValueError as error:
+        raise ConfigError(str(error)) from None
 
 
 SETTINGS = (
@@ -184,7 +228,12 @@ def load_config(path: Path | None = None) -> Config:
             )
         if name in dbt_vars:
             raise ConfigError(f"{path}: vars.{name} is also set by its own setting; keep one")
-        dbt_vars[name] = value.isoformat() if isinstance(value, date) else value
+        dbt_vars[name] = _checked_var(name, value, path)
+    start, end = dbt_vars.get("calendar_start_date"), dbt_vars.get("calendar_end_date")
+    if start and end and str(start) >= str(end):
+        raise ConfigError(
+            f"{path}: calendar_start_date {start} is not before calendar_end_date {end}"
+        )
     return Config(
         path=path,
         sources=sources,
@@ -236,6 +285,66 @@ def _mapping(document: dict, name: str, path: Path) -> dict:
 def _known_source(name: str, where: str, path: Path) -> None:
     if name not in source_names():
         raise ConfigError(f"{path}: {where}: no source system {name!r}; they are {source_names()}")
+
+
+# What a dbt var set under `vars:` must be, beyond the type of its default in dbt_project.yml:
+# (test, what to write). A wrong value would otherwise fail the build minutes in, or worse,
+# be read as something else (Jinja's `float` reads "2%" as 0).
+VAR_RULES = {
+    "corporate_currency": (
+        lambda code: re.fullmatch(r"[A-Z]{3}", code) is not None,
+        "an ISO 4217 code such as EUR",
+    ),
+    "unmapped_value_severity": (lambda value: value in ("warn", "error"), "warn or error"),
+    "quarantine_max_share": (
+        lambda value: 0 <= value <= 1,
+        "a share from 0 to 1 (0.02 = 2%)",
+    ),
+    "pipeline_snapshot_lookback_days": (lambda value: value >= 0, "a number of days, 0 or more"),
+    "pipeline_waterfall_period_types": (
+        lambda value: (
+            bool(value) and all(period in ("week", "month", "quarter", "year") for period in value)
+        ),
+        "a list of week, month, quarter or year",
+    ),
+}
+
+
+TYPE_WORDS = {
+    str: "text",
+    int: "a whole number",
+    float: "a number",
+    bool: "true or false",
+    list: "a list",
+}
+
+
+@cache
+def _project_var_defaults() -> dict[str, object]:
+    return yaml.safe_load((paths.PROJECT_DIR / "dbt_project.yml").read_text())["vars"]
+
+
+def _checked_var(name: str, value: object, path: Path) -> object:
+    """A dbt var's value from the file, checked against its default's type and VAR_RULES."""
+    if name.endswith("_date"):
+        return _iso_date(value, f"vars.{name}", path)
+    default = _project_var_defaults().get(name)
+    if name.endswith(("_database", "_schema")) or default is None:
+        expected: tuple[type, ...] = (str,)
+    elif isinstance(default, bool):
+        expected = (bool,)
+    elif isinstance(default, int | float):
+        expected = (int, float) if isinstance(default, float) else (int,)
+    else:
+        expected = (type(default),)
+    right_type = isinstance(value, expected) and not (
+        isinstance(value, bool) and bool not in expected
+    )
+    rule, what = VAR_RULES.get(name, (lambda _: True, TYPE_WORDS[expected[0]]))
+    if not right_type or not rule(value):
+        default_text = f" (default {default!r})" if default is not None else ""
+        raise ConfigError(f"{path}: vars.{name} is {value!r}; write {what}{default_text}")
+    return value
 
 
 def _iso_date(value: object, name: str, path: Path) -> str:

@@ -118,6 +118,67 @@ def test_run_with_only_misplaced_files_names_one_and_why(installed: Path) -> Non
     assert line.endswith("did you mean salesforce/?")
 
 
+def test_run_with_only_files_without_a_row_says_so(installed: Path) -> None:
+    """An empty file and a header-only one give a run nothing to load: one line, at once."""
+    folder = installed / "landing" / "salesforce" / "lead"
+    folder.mkdir(parents=True)
+    (folder / "export_0001.csv").write_text("")
+    (folder / "export_0002.csv").write_text("Id,Email,CreatedDate\n\n")
+    line = _refused_at_once(_sros(installed, "run"))
+    assert line.startswith(
+        f"no landing file with a row in {installed / 'landing'} and no warehouse yet: 2 file(s) "
+        "hold no data row (empty, or a header only), e.g. salesforce/lead/export_0001.csv"
+    )
+
+
+def test_a_mistyped_landing_dir_is_refused_even_with_a_warehouse(installed: Path) -> None:
+    """With a warehouse, a landing folder that does not exist is a typo, not a quiet day: the
+    run would otherwise rebuild and publish yesterday's data as if nothing had arrived."""
+    (installed / "warehouse.duckdb").write_bytes(b"")
+    mistyped = installed / "landnig"
+    line = _refused_at_once(_sros(installed, "run", SROS_LANDING_DIR=str(mistyped)))
+    assert line == (
+        f"SROS_LANDING_DIR is {mistyped}, which is not a folder: check it for a typo "
+        "(with nothing new to load, unset it)"
+    )
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "says"),
+    [
+        ("SROS_DUCKDB_MEMORY_LIMIT", "6 gigs", "is not a memory size DuckDB reads"),
+        ("SROS_DUCKDB_THREADS", "two", "is not a whole number of at least 1"),
+        ("SROS_DBT_THREADS", "0", "is not a whole number of at least 1"),
+        ("SROS_LOCK_TIMEOUT", "30s", "is not a number of seconds"),
+    ],
+)
+def test_a_malformed_setting_in_the_environment_stops_a_run_at_once(
+    installed: Path, variable: str, value: str, says: str
+) -> None:
+    """Before any file is read: a bad memory limit used to reject every landing file as
+    unreadable, and the files then counted as handled once the setting was fixed."""
+    folder = installed / "landing" / "salesforce" / "lead"
+    folder.mkdir(parents=True)
+    (folder / "export.csv").write_text("Id,Email\n00Q1,a@example.com\n")
+    line = _refused_at_once(_sros(installed, "run", **{variable: value}))
+    assert line.startswith(f"{variable}={value!r} {says}")
+
+
+def test_the_reader_raises_for_a_bad_memory_limit_and_rejects_no_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sros.config import ConfigError
+    from sros.contracts import load_contracts
+    from sros.ingest.reader import read_landing_file
+
+    landing = tmp_path / "export.csv"
+    landing.write_text("Id\n1\n")
+    monkeypatch.setenv("SROS_DUCKDB_MEMORY_LIMIT", "lots")
+    contract = next(iter(load_contracts().values()))
+    with pytest.raises(ConfigError, match="SROS_DUCKDB_MEMORY_LIMIT='lots'"):
+        read_landing_file(landing, contract)
+
+
 def test_an_empty_landing_zone_with_a_warehouse_is_not_misuse(
     installed: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -81,6 +81,21 @@ def test_every_var_the_template_names_is_a_var_of_the_dbt_project() -> None:
         ("corporate_currency: EUR\nvars: {corporate_currency: EUR}", "keep one"),
         ("systems: [hubspot]", "systems must be a mapping"),
         ("- a list", "expected a mapping of settings"),
+        # a dbt var's value: its default's type, and the rule of VAR_RULES
+        ('vars: {quarantine_max_share: "2%"}', "vars.quarantine_max_share is '2%'; write a share"),
+        ("vars: {quarantine_max_share: -1}", "vars.quarantine_max_share is -1; write a share"),
+        ("vars: {unmapped_value_severity: warning}", "write warn or error (default 'error')"),
+        ("vars: {pipeline_snapshot_lookback_days: -7}", "write a number of days, 0 or more"),
+        ("vars: {pipeline_snapshot_lookback_days: 2.5}", "write a number of days"),
+        ("vars: {pipeline_waterfall_period_types: [weeks]}", "write a list of week, month"),
+        ("vars: {pipeline_waterfall_period_types: month}", "write a list of week, month"),
+        ("vars: {marketing_enabled: 'no'}", "vars.marketing_enabled is 'no'; write true or false"),
+        ('vars: {calendar_floor_date: "1990-13-01"}', "vars.calendar_floor_date '1990-13-01'"),
+        ("vars: {salesforce_schema: 5}", "vars.salesforce_schema is 5; write text"),
+        (
+            "calendar_start_date: 2030-01-01\nvars: {calendar_end_date: 2020-01-01}",
+            "calendar_start_date 2030-01-01 is not before calendar_end_date 2020-01-01",
+        ),
     ],
 )
 def test_each_mistake_is_one_line_naming_the_file_and_setting(
@@ -121,3 +136,20 @@ def test_a_broken_setting_stops_sros_dbt_in_one_line(tmp_path: Path) -> None:
     completed = _sros(tmp_path, "dbt", "build")
     assert completed.returncode == 2
     assert completed.stderr.strip().count("\n") == 0 and "ISO 4217" in completed.stderr
+
+
+def test_dbt_vars_of_the_right_kind_pass_as_written(tmp_path: Path) -> None:
+    config = _config(
+        tmp_path,
+        "vars: {quarantine_max_share: 0, unmapped_value_severity: warn, "
+        "pipeline_snapshot_lookback_days: 0, pipeline_waterfall_period_types: [quarter], "
+        "calendar_end_date: 2040-01-01, salesforce_schema: crm}",
+    )
+    assert config.dbt_vars == {
+        "quarantine_max_share": 0,
+        "unmapped_value_severity": "warn",
+        "pipeline_snapshot_lookback_days": 0,
+        "pipeline_waterfall_period_types": ["quarter"],
+        "calendar_end_date": "2040-01-01",
+        "salesforce_schema": "crm",
+    }

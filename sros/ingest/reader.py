@@ -535,7 +535,11 @@ def read_landing_file(
     """Read, type and validate one landing file: `.csv`, `.csv.gz` (in `encoding`, the
     source's configured encoding) or `.parquet`. `display_name` is how the file is named in
     errors, the quarantine and the report (default: its path). Raises nothing for what the
-    file contains: a file that cannot be read is quarantined whole (status `rejected`)."""
+    file contains: a file that cannot be read is quarantined whole (status `rejected`). A
+    setting the reader cannot work with (SROS_DUCKDB_MEMORY_LIMIT) raises ConfigError here,
+    before the file is touched: it is no fault of the file, which a run with the setting
+    fixed then reads."""
+    duckdb_memory_limit()
     name = display_name or str(path)
     report = _new_report(name, datetime.fromtimestamp(path.stat().st_mtime, tz=UTC), contract)
     try:
