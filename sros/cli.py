@@ -274,9 +274,52 @@ def _report(*, summary: bool = False) -> int:
             )
         if lines:
             print(header, *lines, sep="\n")
+        for line in _quarantine_examples(connection, existing, sorted(schemas_with_reports)):
+            print(line)
         for source_file, reason in refused:
             print(f"refused: {source_file}: {reason}")
     return 0
+
+
+QUARANTINE_EXAMPLES = 5  # quarantined rows `sros run` and `sros report` print
+
+
+def _quarantine_examples(connection, existing: set, schemas: list[str]) -> list[str]:
+    """The first quarantined rows, one per file, column and reason (file, record, column,
+    value, reason, and how many more alike), and where all of them are: a count alone does
+    not say what to fix."""
+    from sros.ingest.pipeline import QUARANTINE_TABLE
+
+    tables = [
+        f"{schema}.{QUARANTINE_TABLE}"
+        for schema in schemas
+        if (f"{schema}.{QUARANTINE_TABLE}",) in existing
+    ]
+    if not tables:
+        return []
+    rows = connection.execute(
+        "select quarantine_table, source_file, min(row_number), column_name, "
+        "arg_min(value, row_number), reason, count(*) from ("
+        + " union all ".join(
+            f"select '{table}' as quarantine_table, source_file, row_number, column_name, "
+            f"value, reason from {table}"
+            for table in tables
+        )
+        + ") group by quarantine_table, source_file, column_name, reason order by 2, 3"
+    ).fetchall()
+    if not rows:
+        return []
+    where = sorted({row[0] for row in rows})
+    lines = [
+        "quarantined, e.g. (record = its number in the file, the header not counted; every "
+        f"quarantined record, with its original text, is in {', '.join(where)}):"
+    ]
+    for _, source_file, record, column, value, reason, alike in rows[:QUARANTINE_EXAMPLES]:
+        shown = "" if value is None else f" = {value[:60]!r}" + ("..." if len(value) > 60 else "")
+        field = f", {column}{shown}" if column else ""
+        more = f" (and {alike - 1:,} more like it)" if alike > 1 else ""
+        lines.append(f"  {source_file} record {record}{field}: {reason}{more}")
+    return lines
 
 
 def _validate() -> int:

@@ -29,6 +29,7 @@ import json
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -153,10 +154,60 @@ def _is_filled(row: dict[str, str]) -> bool:
     return all((value or "").strip() for name, value in row.items() if name not in OPTIONAL_COLUMNS)
 
 
+def _column_rules(seed: str) -> dict[str, tuple[Callable[[str], bool], str]]:
+    """What each column of a mapping seed accepts, read from its tests and types in
+    seeds/_seeds.yml (the one place they are written): column -> (test, what to write), for
+    accepted_values, a relationships test to another seed, and boolean or integer types."""
+    import yaml
+
+    document = yaml.safe_load((PROJECT_DIR / "seeds" / "_seeds.yml").read_text())
+    [entry] = [item for item in document["seeds"] if item["name"] == seed]
+    rules: dict[str, tuple[Callable[[str], bool], str]] = {}
+    for column, kind in (entry.get("config", {}).get("column_types") or {}).items():
+        if kind == "boolean":
+            rules[column] = (lambda text: text in ("true", "false"), "write true or false")
+        elif kind == "integer":
+            rules[column] = (lambda text: text.lstrip("-").isdigit(), "write a whole number")
+    for column in entry.get("columns", []):
+        for test in column.get("data_tests") or []:
+            if not isinstance(test, dict):  # not_null, unique: no value to check
+                continue
+            arguments = next(iter(test.values())).get("arguments", {})
+            if "accepted_values" in test:
+                values = {str(value) for value in arguments["values"]}
+                rules[column["name"]] = (values.__contains__, f"write one of {sorted(values)}")
+            elif "relationships" in test:
+                other = arguments["to"].split("'")[1]  # ref('funnel_stages')
+                _, other_rows = _read(PROJECT_DIR / "seeds" / f"{other}.csv")
+                values = {row[arguments["field"]] for row in other_rows}
+                rules[column["name"]] = (
+                    values.__contains__,
+                    f"write a {arguments['field']} of seeds/{other}.csv: {sorted(values)}",
+                )
+    return rules
+
+
+def filled_row_problems(path: Path, rows: list[dict[str, str]]) -> list[str]:
+    """One line per value of a filled row that its seed would refuse at the next build (a
+    stage that does not exist, a type outside the accepted ones, `yes` for a boolean),
+    naming the file, the line and what to write."""
+    rules = _column_rules(path.stem)
+    return [
+        f"{path} line {number}: {column} {(value or '').strip()!r}; {rules[column][1]}"
+        for number, row in enumerate(rows, start=2)  # line 1 is the header
+        if _is_filled(row)
+        for column, value in row.items()
+        if column in rules and not rules[column][0]((value or "").strip())
+    ]
+
+
 def apply_filled_rows(fill_in_dir: Path, mappings_dir: Path) -> dict[str, int]:
     """Append the filled rows of each `<fill_in_dir>/<seed>.csv` to `<mappings_dir>/<seed>.csv`
-    and keep only the unfilled ones in the fill-in file. Returns rows moved per seed."""
+    and keep only the unfilled ones in the fill-in file. Returns rows moved per seed. A
+    filled value its seed would refuse moves nothing at all: MappingsError, one line per
+    value, before any file changes."""
     moved = {}
+    pending = []
     for path in sorted(fill_in_dir.glob("*.csv")) if fill_in_dir.exists() else []:
         seed_path = mappings_dir / path.name
         if path.stem not in MAPPING_SEEDS or not seed_path.exists():
@@ -168,6 +219,14 @@ def apply_filled_rows(fill_in_dir: Path, mappings_dir: Path) -> dict[str, int]:
                 f"{path}: its columns {header} are not those of {seed_path} {seed_header}; "
                 "keep the header `sros mappings` wrote"
             )
+        pending.append((path, header, rows, seed_path, seed_header, seed_rows))
+    problems = [line for path, _, rows, *_ in pending for line in filled_row_problems(path, rows)]
+    if problems:
+        raise MappingsError(
+            "\n".join(problems) + "\nnothing was moved: correct these, then run `sros mappings` "
+            "again"
+        )
+    for path, header, rows, seed_path, seed_header, seed_rows in pending:
         filled = [row for row in rows if _is_filled(row)]
         if filled:
             _write(seed_path, seed_header, seed_rows + filled)

@@ -365,3 +365,43 @@ def test_run_log_logger_writes_every_event_to_its_file(tmp_path: Path) -> None:
     for expected in ("RUN_START", "demo_company - STEP_SUCCESS", "generated", "RUN_SUCCESS"):
         assert expected in text, expected
     assert " - DEBUG - " in text
+
+
+def test_quarantined_records_are_shown_one_per_file_column_and_reason() -> None:
+    """`sros run` and `sros report` show what to fix, not only how many rows were kept out."""
+    import duckdb
+
+    from sros.cli import _quarantine_examples
+
+    connection = duckdb.connect()
+    for schema in ("raw_salesforce", "raw_hubspot"):
+        connection.execute(f"create schema {schema}")
+        connection.execute(
+            f"create table {schema}._sros_quarantine (source_file varchar, row_number bigint, "
+            "column_name varchar, value varchar, reason varchar)"
+        )
+    connection.execute(
+        "insert into raw_salesforce._sros_quarantine values "
+        "('salesforce/lead/export_0001.csv', 14, 'created_date', '2024-02-30T10:00:00Z', "
+        "'not a valid timestamp'), "
+        "('salesforce/lead/export_0001.csv', 20, 'created_date', '2024-13-01', "
+        "'not a valid timestamp'), "
+        "('salesforce/opportunity/export_0001.csv', 25, 'amount', '12.345,00', "
+        "'not a valid decimal(18,2)')"
+    )
+    existing = set(
+        connection.execute(
+            "select table_schema || '.' || table_name from information_schema.tables"
+        ).fetchall()
+    )
+    lines = _quarantine_examples(connection, existing, ["raw_hubspot", "raw_salesforce"])
+    assert lines == [
+        "quarantined, e.g. (record = its number in the file, the header not counted; every "
+        "quarantined record, with its original text, is in raw_salesforce._sros_quarantine):",
+        "  salesforce/lead/export_0001.csv record 14, created_date = '2024-02-30T10:00:00Z': "
+        "not a valid timestamp (and 1 more like it)",
+        "  salesforce/opportunity/export_0001.csv record 25, amount = '12.345,00': "
+        "not a valid decimal(18,2)",
+    ]
+    connection.execute("delete from raw_salesforce._sros_quarantine")
+    assert _quarantine_examples(connection, existing, ["raw_hubspot", "raw_salesforce"]) == []

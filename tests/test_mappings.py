@@ -169,3 +169,39 @@ def test_filled_rows_move_into_the_installation_copy_and_typed_values_are_kept(
     (to_fill / "opportunity_types.csv").write_text("crm_value,opportunity_type\nX,renewal\n")
     with pytest.raises(MappingsError, match="keep the header"):
         apply_filled_rows(to_fill, seeds)
+
+
+def test_a_filled_value_its_seed_would_refuse_moves_nothing(tmp_path) -> None:
+    """A stage that does not exist or a type outside the accepted ones used to go into the
+    seeds, and fail the next build by a test's name only, after the whole build."""
+    seeds, to_fill = tmp_path / "mappings", tmp_path / "mappings_to_fill"
+    installation_copy(seeds)
+    before = {path.name: path.read_text() for path in seeds.glob("*.csv")}
+    to_fill.mkdir()
+    (to_fill / "opportunity_types.csv").write_text(
+        "source_system,crm_value,opportunity_type\nsalesforce,Upsell,upsell\n"
+    )
+    (to_fill / "crm_stage_mappings.csv").write_text(
+        "source_system,crm_object,crm_field,crm_value,stage_key\n"
+        "salesforce,opportunity,stage_name,Verbal Commit,commit\n"
+        "salesforce,opportunity,stage_name,Proposal Sent,proposal\n"
+    )
+    with pytest.raises(MappingsError) as raised:
+        apply_filled_rows(to_fill, seeds)
+    assert str(raised.value).splitlines() == [
+        f"{to_fill / 'crm_stage_mappings.csv'} line 2: stage_key 'commit'; write a stage_key of "
+        "seeds/funnel_stages.csv: ['closed_lost', 'closed_won', 'discovery', 'disqualified', "
+        "'lead', 'mql', 'negotiation', 'proposal', 'recycled', 'sal', 'solution', 'sql']",
+        f"{to_fill / 'opportunity_types.csv'} line 2: opportunity_type 'upsell'; write one of "
+        "['expansion', 'new_business', 'renewal']",
+        "nothing was moved: correct these, then run `sros mappings` again",
+    ]
+    assert {path.name: path.read_text() for path in seeds.glob("*.csv")} == before
+    (to_fill / "opportunity_types.csv").write_text(
+        "source_system,crm_value,opportunity_type\nsalesforce,Upsell,expansion\n"
+    )
+    (to_fill / "crm_stage_mappings.csv").write_text(
+        "source_system,crm_object,crm_field,crm_value,stage_key\n"
+        "salesforce,opportunity,stage_name,Verbal Commit,negotiation\n"
+    )
+    assert apply_filled_rows(to_fill, seeds) == {"crm_stage_mappings": 1, "opportunity_types": 1}
