@@ -46,6 +46,22 @@ def test_reader_types_values_and_moves_timestamps_to_utc(tmp_path: Path) -> None
     assert result.report["status"] == "loaded"
 
 
+def test_a_misspelled_header_loads_and_warns(tmp_path: Path) -> None:
+    """`lead_sorce` for `lead_source` is a new column and lead_source loads empty: nothing is
+    lost, but every model reading lead_source would be wrong in silence without a warning."""
+    header = HEADER + ",lead_sorce,region_custom"
+    path = _write(
+        tmp_path / "o.csv",
+        f"{header}\n006A,001A,10,USD,2025-03-31,2025-01-10T09:30:00Z,Discovery,Web,EMEA\n",
+    )
+    result = read_landing_file(path, OPPORTUNITY, display_name="o.csv")
+    assert result.report["status"] == "loaded"
+    assert result.report["warnings"] == (
+        "o.csv: header 'lead_sorce' is not a contract column and looks like 'lead_source', "
+        "which the file lacks: lead_source loads empty; correct the header if it is a typo"
+    )  # region_custom is like no contract column: a new column, no warning
+
+
 def test_reader_quarantines_each_problem_with_row_column_value_and_reason(tmp_path: Path) -> None:
     path = _write(
         tmp_path / "o.csv",

@@ -132,6 +132,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import difflib
 import gzip
 import io
 import re
@@ -691,6 +692,7 @@ def _read_and_validate(
     new = [column for column in header if column not in contract.column_names]
     report["missing_columns"] = ",".join(missing)
     report["new_columns"] = ",".join(_new_column_label(column) for column in new)
+    report["warnings"] = _misspelled_header_warnings(new, missing, report["source_file"])
     fields = {column: _text_field(position) for position, column in enumerate(header)}
 
     scratch = tempfile.TemporaryDirectory(prefix="sros-read-")
@@ -1136,7 +1138,14 @@ def _type_and_validate(
     quarantine = _describe_bad_rows(
         connection, contract, fields, keys, failures, empty_required, report
     )
-    report["warnings"] = _unit_warnings(connection, contract, fields, report["source_file"])
+    report["warnings"] = "; ".join(
+        warning
+        for warning in (
+            report["warnings"],
+            _unit_warnings(connection, contract, fields, report["source_file"]),
+        )
+        if warning
+    )
     columns = [*map(_quote, fields.values()), ROW_NUMBER_COLUMN]
     # The sort is needed: `checked`, created on several threads, does not keep the file's
     # order (tests/test_ingestion.py::test_a_large_file_goes_on_in_file_order).
@@ -1203,6 +1212,22 @@ def _flag_shared_keys(
         from key_groups where {on_key}
         """
     )
+
+
+def _misspelled_header_warnings(new: list[str], missing: list[str], source_file: str) -> str:
+    """A new column whose name is a near miss of a contract column the file lacks (`industy`
+    for `industry`): it loads as a column of its own and the contract's stays empty, so the
+    load report warns (`no_load_warnings`). `; `-separated, "" when none."""
+    warnings = []
+    for column in new:
+        close = difflib.get_close_matches(column.lower(), missing, n=1, cutoff=0.8)
+        if close:
+            warnings.append(
+                f"{source_file}: header {column!r} is not a contract column and looks like "
+                f"{close[0]!r}, which the file lacks: {close[0]} loads empty; correct the "
+                "header if it is a typo"
+            )
+    return "; ".join(warnings)
 
 
 def _unit_warnings(
