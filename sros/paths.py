@@ -47,8 +47,14 @@ def mappings_seed_path() -> str:
 
 def dbt_environment() -> dict[str, str]:
     """The environment a dbt command of this installation runs in: SROS_MAPPINGS_DIR set to
-    the mapping seeds in use."""
-    return {**os.environ, "SROS_MAPPINGS_DIR": mappings_seed_path()}
+    the mapping seeds in use (the seed path, relative), and SROS_MAPPINGS_FILE_DIR to their
+    folder's absolute path, which an unmapped value's failure names (macro
+    mapping_seed_file)."""
+    return {
+        **os.environ,
+        "SROS_MAPPINGS_DIR": mappings_seed_path(),
+        "SROS_MAPPINGS_FILE_DIR": str(mappings_dir()),
+    }
 
 
 def landing_dir() -> Path:

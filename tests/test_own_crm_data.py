@@ -27,7 +27,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from sros.paths import PROJECT_DIR
+from sros.paths import PROJECT_DIR, REPO_MAPPINGS_DIR
 
 pytestmark = pytest.mark.slow  # builds whole warehouses (conftest.py runs these first)
 
@@ -203,6 +203,8 @@ def own_company_run(
     first = _sros(home, "run")
     assert first.returncode == 1, _said(first)[-3000:]
     assert "Verbal Commit" in _said(first), _said(first)[-3000:]
+    # the file to add it to, as a path that works from anywhere
+    assert f"add it to {REPO_MAPPINGS_DIR / 'crm_stage_mappings.csv'}" in _said(first)
     # the failed build published nothing and wrote no finance export
     assert not (home / "published").exists() and not (home / "exports").exists()
 

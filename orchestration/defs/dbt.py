@@ -175,6 +175,7 @@ def sros_dbt_assets(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> I
     wait_until_free(working, notify=context.log.warning)
     _refuse_outdated_incremental_tables(working, context)
     os.environ["SROS_MAPPINGS_DIR"] = paths.mappings_seed_path()  # a seed path of dbt_project
+    os.environ["SROS_MAPPINGS_FILE_DIR"] = str(paths.mappings_dir())  # named by a failure
     # dbt's unit tests check the SQL against fixed inputs, so they belong to CI (they run in
     # the test suite's builds, tests/test_dbt_unit_tests.py), not to every production run.
     arguments = ["build", "--exclude-resource-type", "unit_test", *load_config().dbt_args()]
