@@ -608,11 +608,18 @@ def _holds_a_row(path: Path) -> bool:
         return True
 
 
+def _whole_number(text: str) -> int:
+    try:
+        return int(text.replace(",", "").replace("_", ""))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of leads") from None
+
+
 def _demo_leads(text: str) -> int:
     """--leads of `sros demo`: an integer of at least MIN_DEMO_LEADS (see its comment)."""
     from sros.demo_company.config import MIN_DEMO_LEADS
 
-    leads = int(text)
+    leads = _whole_number(text)
     if leads < MIN_DEMO_LEADS:
         raise argparse.ArgumentTypeError(
             f"{leads} is too small: the demo company needs at least {MIN_DEMO_LEADS:,} leads "
@@ -625,7 +632,7 @@ def _generator_leads(text: str) -> int:
     """--leads of `sros generate`: an integer of at least the generator's MIN_LEADS."""
     from sros.demo_company.config import MIN_LEADS
 
-    leads = int(text)
+    leads = _whole_number(text)
     if leads < MIN_LEADS:
         raise argparse.ArgumentTypeError(
             f"{leads} is too small: the generator makes companies of at least {MIN_LEADS} leads"

@@ -226,6 +226,15 @@ def test_demo_too_small_to_build_is_an_argument_error(tmp_path: Path, leads: str
     )
 
 
+@pytest.mark.parametrize("command", ["demo", "generate"])
+def test_leads_that_are_not_a_number_are_an_argument_error(tmp_path: Path, command: str) -> None:
+    completed = _sros(tmp_path, command, "--leads", "ten thousand")
+    assert completed.returncode == 2
+    assert completed.stderr.splitlines()[-1] == (
+        f"sros {command}: error: argument --leads: 'ten thousand' is not a whole number of leads"
+    )
+
+
 @pytest.mark.parametrize(
     ("command", "says"),
     [
