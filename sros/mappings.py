@@ -178,7 +178,8 @@ def _column_rules(seed: str) -> dict[str, tuple[Callable[[str], bool], str]]:
                 rules[column["name"]] = (values.__contains__, f"write one of {sorted(values)}")
             elif "relationships" in test:
                 other = arguments["to"].split("'")[1]  # ref('funnel_stages')
-                _, other_rows = _read(PROJECT_DIR / "seeds" / f"{other}.csv")
+                folder = paths.mappings_dir() if other in MAPPING_SEEDS else PROJECT_DIR / "seeds"
+                _, other_rows = _read(folder / f"{other}.csv")
                 values = {row[arguments["field"]] for row in other_rows}
                 rules[column["name"]] = (
                     values.__contains__,
