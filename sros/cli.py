@@ -284,7 +284,7 @@ def _report(*, summary: bool = False) -> int:
 QUARANTINE_EXAMPLES = 5  # quarantined rows `sros run` and `sros report` print
 
 
-def _quarantine_examples(connection, existing: set, schemas: list[str]) -> list[str]:
+def _quarantine_examples(connection: Any, existing: set, schemas: list[str]) -> list[str]:
     """The first quarantined rows, one per file, column and reason (file, record, column,
     value, reason, and how many more alike), and where all of them are: a count alone does
     not say what to fix."""
