@@ -1,10 +1,10 @@
 {{ config(store_failures=true) }}
 
 -- Each breakdown of kpi_cac_monthly (channel, segment) allocates exactly the company's
--- expense of the month, kind by kind (to the cent per row allocated), and counts each new
--- customer once; and each breakdown of kpi_cac_payback_monthly allocates exactly the company's
--- prior-month expense in every month with new customers (to the cent per row allocated).
--- Returns one row per month and breakdown that does not.
+-- expense of the month, kind by kind (to the cent per row allocated), its basis shares sum
+-- to 1, and it counts each new customer once; and each breakdown of kpi_cac_payback_monthly
+-- allocates exactly the company's prior-month expense in every month with new customers (to
+-- the cent per row allocated). Returns one row per month and breakdown that does not.
 
 with
 
@@ -33,6 +33,7 @@ allocated as (
         month_start,
         breakdown,
         count(*) as allocated_rows,
+        sum(basis_share) as basis_share,
         sum(new_customers) as new_customers,
         sum(fully_loaded_expense) as fully_loaded_expense,
         sum(marketing_expense) as marketing_expense,
@@ -49,6 +50,7 @@ compared as (
         allocated.month_start,
         allocated.breakdown,
         allocated.allocated_rows,
+        allocated.basis_share,
         allocated.new_customers,
         company.new_customers as company_new_customers,
         allocated.fully_loaded_expense,
@@ -80,11 +82,14 @@ final as (
             dbt.safe_cast("new_customers", dbt.type_string()),
             "' vs '",
             dbt.safe_cast("company_new_customers", dbt.type_string()),
+            "', basis shares sum to '",
+            dbt.safe_cast("basis_share", dbt.type_string()),
         ]) }} as problem
     from compared
     where
         compared.company_new_customers is null
         or compared.new_customers != compared.company_new_customers
+        or abs(compared.basis_share - 1) > 1e-9
         or abs(compared.fully_loaded_expense - compared.company_fully_loaded_expense)
         > 0.01 * compared.allocated_rows
         or abs(compared.marketing_expense - compared.company_marketing_expense)

@@ -121,6 +121,7 @@ company as (
         cast(null as {{ dbt.type_string() }}) as channel,
         cast(null as {{ dbt.type_string() }}) as segment,
         cast(null as {{ dbt.type_string() }}) as allocation_basis,
+        1.0 as basis_share,
         count(new_customers.month_start) as new_customers,
         coalesce(sum(new_customers.new_mrr_corporate), 0) as new_mrr,
         max(month_expenses.fully_loaded_direct + month_expenses.fully_loaded_shared)
@@ -321,6 +322,7 @@ allocated as (
         shares.channel,
         shares.segment,
         shares.allocation_basis,
+        shares.shared_share as basis_share,
         shares.new_customers,
         shares.new_mrr,
         month_expenses.fully_loaded_direct * shares.direct_share
@@ -350,6 +352,7 @@ final as (
         unioned.channel,
         unioned.segment,
         unioned.allocation_basis,
+        cast(unioned.basis_share as double) as basis_share,
         cast(unioned.new_customers as bigint) as new_customers,
         cast(unioned.new_mrr as decimal(18, 2)) as new_mrr_corporate,
         {{ to_money('unioned.fully_loaded_expense') }} as fully_loaded_expense,

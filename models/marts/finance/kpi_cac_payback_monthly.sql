@@ -3,9 +3,10 @@
 -- force. The period form takes last month's expense to have acquired this month's new
 -- customers, so a channel's or segment's part of it follows this month's customers: the
 -- company's expense allocated by the row's share of this month's allocation basis
--- (kpi_cac_monthly.allocation_basis, from cac_allocation_rules: new customers by default, or
--- new MRR). Last month's own allocation would follow last month's customers, and give a
--- channel that acquired no one last month no expense and a payback of 0 months.
+-- (kpi_cac_monthly.basis_share: of the month's new customers by default, or of their new
+-- MRR, as cac_allocation_rules says). Last month's own allocation would follow last month's
+-- customers, and give a channel that acquired no one last month no expense and a payback of
+-- 0 months.
 
 with
 
@@ -40,66 +41,22 @@ company_months as (
 
 ),
 
-with_basis as (
-
-    select
-        *,
-        case
-            when breakdown = 'company' then 1.0
-            when allocation_basis = 'new_mrr' then cast(new_mrr_corporate as double)
-            else cast(new_customers as double)
-        end as basis_value
-    from cac_numbered
-
-),
-
-basis_totals as (
-
-    select
-        month_number,
-        breakdown,
-        sum(basis_value) as total_basis
-    from with_basis
-    group by 1, 2
-
-),
-
-shares as (
-
-    -- as kpi_cac_monthly shares a month's cost: a month without any basis leaves it on the
-    -- row whose channel (segment) is null
-    select
-        with_basis.*,
-        case
-            when basis_totals.total_basis > 0
-                then {{ divide('with_basis.basis_value', 'basis_totals.total_basis') }}
-            when with_basis.channel is null and with_basis.segment is null then 1.0
-            else 0.0
-        end as basis_share
-    from with_basis
-    inner join basis_totals
-        on
-            with_basis.month_number = basis_totals.month_number
-            and with_basis.breakdown = basis_totals.breakdown
-
-),
-
 with_prior as (
 
     select
-        shares.month_start,
-        shares.breakdown,
-        shares.channel,
-        shares.segment,
-        shares.new_customers,
-        shares.new_mrr_corporate,
-        shares.as_of_date,
+        cac_numbered.month_start,
+        cac_numbered.breakdown,
+        cac_numbered.channel,
+        cac_numbered.segment,
+        cac_numbered.new_customers,
+        cac_numbered.new_mrr_corporate,
+        cac_numbered.as_of_date,
         previous_month.month_number is not null as has_prior_month,
-        coalesce(previous_month.fully_loaded_expense * shares.basis_share, 0)
+        coalesce(previous_month.fully_loaded_expense * cac_numbered.basis_share, 0)
             as prior_month_expense
-    from shares
+    from cac_numbered
     left join company_months as previous_month
-        on shares.month_number - 1 = previous_month.month_number
+        on cac_numbered.month_number - 1 = previous_month.month_number
 
 ),
 
