@@ -1379,3 +1379,45 @@ def test_a_key_spelled_in_another_case_in_a_later_file_fails_the_build(
                 "salesforce/opportunity/export_0002.csv",
             )
         ]
+
+
+def test_a_failed_generic_test_names_the_values_it_found(
+    built_company: Callable, run_dbt: Callable, tmp_path: Path
+) -> None:
+    """A generic test that fails or warns prints its failing values in the build's log
+    (macros/log_test_failures.sql), under the tested column's name: the category no seed row
+    has, the lead id delivered twice, the engagement type nobody accepted. A not_null failure
+    has no value to show: its name and count are the whole message."""
+    warehouse = built_company().copy_to(tmp_path)
+    expenses, leads = "staging.stg_finance__gtm_expenses_monthly", "staging.stg_salesforce__leads"
+    with duckdb.connect(str(warehouse)) as connection:
+        connection.execute(
+            f"update {expenses} set expense_category = 'Travel & fun' "
+            f"where expense_id = (select min(expense_id) from {expenses})"
+        )
+        lead_id = connection.execute(f"select min(lead_id) from {leads}").fetchone()[0]
+        connection.execute(
+            f"insert into {leads} select * from {leads} where lead_id = ?", [lead_id]
+        )
+        connection.execute(f"update {leads} set lead_status = null where lead_id = ?", [lead_id])
+        engagements = connection.execute(
+            "select count(*) from staging.stg_hubspot__engagements"
+        ).fetchone()[0]
+        connection.execute("update staging.stg_hubspot__engagements set engagement_type = 'SMS'")
+    failing = {
+        "relationships_stg_finance__gtm_expenses_monthly_expense_category__category"
+        "__ref_expense_categories_": ["expense_category=Travel & fun"],
+        "unique_stg_salesforce__leads_lead_id": [f"lead_id={lead_id}, n_records=2"],
+        "accepted_values_stg_hubspot__engagements_engagement_type"
+        "__call__email__meeting__note__task": [f"engagement_type=SMS, n_records={engagements}"],
+        "not_null_stg_salesforce__leads_lead_status": [],
+    }
+    completed = run_dbt("test", "--select", *failing, home=tmp_path, warehouse=warehouse)
+    assert completed.returncode == 1, completed.stdout[-3000:]
+    assert "FAIL 2 not_null_stg_salesforce__leads_lead_status" in completed.stdout
+    logged: dict[str, list[str]] = {name: [] for name in failing}
+    for line in completed.stdout.splitlines():
+        name, _, text = line.split("  ", 1)[-1].partition(": ")
+        if name in logged and text:
+            logged[name].append(text)
+    assert engagements > 0 and logged == failing, completed.stdout[-3000:]
