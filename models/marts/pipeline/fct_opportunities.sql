@@ -235,19 +235,22 @@ final as (
         lead_source_channels.team as source_team,
         {% if var('marketing_enabled', true) -%}
         first_qualifying_touches.channel as first_touch_channel,
+        {%- else -%}
+        cast(null as {{ dbt.type_string() }}) as first_touch_channel,
+        {%- endif %}
+        -- sourced: the originating lead's source or the first qualifying touch is marketing's
         coalesce(
             lead_source_channels.team = opportunity_credit_rules.marketing_team, false
         )
+        {%- if var('marketing_enabled', true) %}
         or coalesce(
             first_qualifying_touches.channel_team = opportunity_credit_rules.marketing_team,
             false
-        ) as is_marketing_sourced,
+        )
+        {%- endif %} as is_marketing_sourced,
+        {% if var('marketing_enabled', true) -%}
         influenced_opportunities.opportunity_id is not null as is_marketing_influenced,
         {%- else -%}
-        cast(null as {{ dbt.type_string() }}) as first_touch_channel,
-        coalesce(
-            lead_source_channels.team = opportunity_credit_rules.marketing_team, false
-        ) as is_marketing_sourced,
         false as is_marketing_influenced,
         {%- endif %}
         converted.created_at,
