@@ -117,6 +117,30 @@ def test_cohort_payback_months_match_the_generator(company: tuple) -> None:
     assert any(value is not None for value in truth["cohort_payback_month"].values())
 
 
+def test_cac_payback_months_of_each_month_match_the_generator(company: tuple) -> None:
+    """The period form (kpi_cac_payback_monthly), for the company and each segment, every
+    month: last month's expense over this month's new gross-margin MRR."""
+    con, truth = company
+    rows = con.execute(
+        """
+        select month_start, coalesce(segment, 'all'), cac_payback_months
+        from marts.kpi_cac_payback_monthly
+        where breakdown = 'company' or segment is not null
+        """
+    ).fetchall()
+    marts = {f"{month.isoformat()}|{key}": payback for month, key, payback in rows}
+    expected = truth["cac_payback_months"]
+    assert sum(value is not None for value in expected.values()) >= 12
+    for key, payback in expected.items():
+        if payback is None:
+            assert marts.get(key) is None, key
+        else:
+            # money to the cent in the marts, unrounded floats in the generator
+            assert marts[key] == pytest.approx(payback, rel=1e-4), key
+    # a month the generator has no payback for has none in the mart either
+    assert all(value is None for key, value in marts.items() if key not in expected)
+
+
 def test_the_mrr_bridge_balances_and_segments_add_up(company: tuple) -> None:
     con, _ = company
     unbalanced = con.sql(

@@ -576,6 +576,17 @@ def _unit_economics_truth(world: World, subs: Subscriptions, expenses: dict) -> 
                 cohorts[f"{months[m].isoformat()}|{name}"] = payback(
                     members & (segment == s), allocated[s, m], m
                 )
+    paybacks: dict[str, float | None] = {}
+    for m in range(1, n_months):
+        for s, name in [(None, "all"), *enumerate(segments)]:
+            members = new & (first == m) & (True if s is None else segment == s)
+            part = 1.0 if s is None else share[s, m]
+            new_mrr = usd[members, m].sum()
+            paybacks[f"{months[m].isoformat()}|{name}"] = (
+                round(float(expense["fully_loaded"][m - 1] * part / (new_mrr * margin[m])), 6)
+                if new_mrr > 0
+                else None
+            )
     return {
         "definitions": {
             "new_customer": "an account counted once, in its first month of MRR > 0 after the "
@@ -592,6 +603,10 @@ def _unit_economics_truth(world: World, subs: Subscriptions, expenses: dict) -> 
             "month (1 = the cohort's first billed month) in which the cohort's cumulative MRR x "
             "gross margin (gross_margins seed of each month) reaches its acquisition cost (the "
             "cohort month's fully loaded expense allocated to it); null while it has not",
+            "cac_payback_months": "key month|segment ('all' = the company), period form: the "
+            "previous month's fully loaded expense (by segment, allocated by the segment's "
+            "share of this month's new customers) / (this month's new customers' MRR x the "
+            "month's gross margin); null for a month without new MRR",
         },
         "ending_month": months[last].isoformat(),
         "cac_period": [months[last - 11].isoformat(), months[last].isoformat()],
@@ -608,6 +623,7 @@ def _unit_economics_truth(world: World, subs: Subscriptions, expenses: dict) -> 
         "nrr": {key: _rate(v[0], v[2]) for key, v in retention.items()},
         "grr": {key: _rate(v[1], v[2]) for key, v in retention.items()},
         "cohort_payback_month": cohorts,
+        "cac_payback_months": paybacks,
     }
 
 
