@@ -141,6 +141,30 @@ def test_cac_payback_months_of_each_month_match_the_generator(company: tuple) ->
     assert all(value is None for key, value in marts.items() if key not in expected)
 
 
+def test_arpa_churn_and_ltv_of_the_last_month_match_the_generator(company: tuple) -> None:
+    con, truth = company
+    rows = con.execute(
+        """
+        select coalesce(segment, 'company'), arpa, trailing_churn_rate, ltv, churn_window_months
+        from marts.kpi_unit_economics_monthly
+        where month_start = ? and (breakdown = 'company' or segment is not null)
+        """,
+        [truth["ending_month"]],
+    ).fetchall()
+    marts = {key: values for key, *values in rows}
+    assert truth["lifetime_value"]["company"]["ltv"] is not None
+    for key, expected in truth["lifetime_value"].items():
+        arpa, churn, ltv, window = marts[key]
+        assert window == truth["churn_window_months"], key
+        # ARPA to the cent in the marts (and LTV from it), unrounded in the generator
+        assert float(arpa) == pytest.approx(expected["arpa"], abs=CENT + ROUNDING), key
+        assert churn == pytest.approx(expected["trailing_churn_rate"], abs=ROUNDING), key
+        if expected["ltv"] is None:
+            assert ltv is None, key
+        else:
+            assert float(ltv) == pytest.approx(expected["ltv"], rel=1e-4), key
+
+
 def test_the_mrr_bridge_balances_and_segments_add_up(company: tuple) -> None:
     con, _ = company
     unbalanced = con.sql(

@@ -587,6 +587,27 @@ def _unit_economics_truth(world: World, subs: Subscriptions, expenses: dict) -> 
                 if new_mrr > 0
                 else None
             )
+    churn_window = int(
+        _in_force(_dated_seed("unit_economics_windows", "churn_window_months"), months[last])
+    )
+    trailing = slice(max(1, last - churn_window), last)  # the months before the last
+    lifetime_value = {}
+    for s, name in [(None, "company"), *enumerate(segments)]:
+        mask = np.ones(world.accounts.n, bool) if s is None else segment == s
+        at_end = paying[mask, last]
+        at_start = paying[mask][:, trailing.start - 1 : trailing.stop - 1]
+        churned = at_start & ~paying[mask][:, trailing]
+        mrr, paying_count = usd[mask, last][at_end].sum(), at_end.sum()
+        churned_count, start_count = churned.sum(), at_start.sum()
+        lifetime_value[name] = {
+            "arpa": _rate(mrr, paying_count),
+            "trailing_churn_rate": _rate(churned_count, start_count),
+            "ltv": (
+                round(float(mrr / paying_count * margin[last] * start_count / churned_count), 2)
+                if paying_count and churned_count
+                else None
+            ),
+        }
     return {
         "definitions": {
             "new_customer": "an account counted once, in its first month of MRR > 0 after the "
@@ -607,6 +628,10 @@ def _unit_economics_truth(world: World, subs: Subscriptions, expenses: dict) -> 
             "previous month's fully loaded expense (by segment, allocated by the segment's "
             "share of this month's new customers) / (this month's new customers' MRR x the "
             "month's gross margin); null for a month without new MRR",
+            "lifetime_value": "in ending_month, for the company and each segment: arpa = MRR "
+            "(USD) / accounts paying; trailing_churn_rate = accounts that stopped paying in "
+            "each of the churn_window_months months before ending_month / accounts paying at "
+            "the start of each, summed; ltv = arpa x gross margin / trailing_churn_rate",
         },
         "ending_month": months[last].isoformat(),
         "cac_period": [months[last - 11].isoformat(), months[last].isoformat()],
@@ -624,6 +649,8 @@ def _unit_economics_truth(world: World, subs: Subscriptions, expenses: dict) -> 
         "grr": {key: _rate(v[1], v[2]) for key, v in retention.items()},
         "cohort_payback_month": cohorts,
         "cac_payback_months": paybacks,
+        "churn_window_months": churn_window,
+        "lifetime_value": lifetime_value,
     }
 
 
