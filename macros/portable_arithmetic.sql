@@ -2,13 +2,14 @@
 
     DuckDB divides two decimals into a double; Spark into a decimal of at most 6 fractional
     digits (21.333333, where DuckDB has 21.333333333333332), and Spark reads 60.0 as a
-    decimal too. A ratio therefore goes through divide(), a double on both.
+    decimal too. A ratio therefore goes through divide(), a double on both, and null when
+    the denominator is 0 (DuckDB would give inf or nan, Spark in ANSI mode an error).
     A double becomes money through to_money(): to the cent, half away from zero, from its
     decimal value to 9 places (0.125 * 70426.68 is 8803.335 -> 8803.34 on both; a direct
     cast rounds the binary double, 8803.33499..., down on DuckDB and up on Spark). -#}
 
 {% macro divide(numerator, denominator) -%}
-    cast({{ numerator }} as double) / ({{ denominator }})
+    cast({{ numerator }} as double) / nullif({{ denominator }}, 0)
 {%- endmacro %}
 
 {% macro to_money(expression) -%}

@@ -127,7 +127,9 @@ ordered_changes as (
         partition by changes_to_sequence.person_id
         order by
             changes_to_sequence.changed_at,
-            int_funnel_stages_classified.stage_order,
+            -- an unmapped value (null stage_order) last on both engines (Spark sorts nulls
+            -- first ascending)
+            int_funnel_stages_classified.stage_order nulls last,
             changes_to_sequence.status_change_id
     )
 

@@ -141,7 +141,7 @@ final as (
         accounts_unioned.website_domain,
         accounts_unioned.industry,
         cast(accounts_unioned.employee_count as bigint) as employee_count,
-        cast(accounts_unioned.annual_revenue as decimal(18, 2)) as annual_revenue,
+        {{ to_money('accounts_unioned.annual_revenue') }} as annual_revenue,
         accounts_unioned.country_code,
         country_regions.region,
         segments.segment,

@@ -73,7 +73,7 @@ final as (
         cast(
             with_prior.new_mrr_corporate * gross_margins.gross_margin as decimal(18, 2)
         ) as new_gross_margin_mrr,
-        cast(with_prior.prior_month_expense as decimal(18, 2)) as prior_month_expense,
+        {{ to_money('with_prior.prior_month_expense') }} as prior_month_expense,
         cast(case
             when with_prior.has_prior_month and with_prior.new_mrr_corporate > 0
                 then {{ divide(

@@ -330,7 +330,7 @@ final as (
             as trailing_opportunities_from_sqls,
         cast(needs_mqls.trailing_sqls as bigint) as trailing_sqls,
         cast(needs_mqls.trailing_mqls as bigint) as trailing_mqls,
-        cast(needs_mqls.average_deal_size as decimal(18, 2)) as average_deal_size,
+        {{ to_money('needs_mqls.average_deal_size') }} as average_deal_size,
         cast(needs_mqls.win_rate as double) as win_rate,
         cast(needs_mqls.share_of_opportunities_from_sqls as double)
             as share_of_opportunities_from_sqls,

@@ -104,10 +104,8 @@ final as (
             as pipeline_created_amount,
         cast(coalesce(pipeline_created.opportunities_created, 0) as bigint)
             as opportunities_created,
-        cast(
-            plan_months.opportunities_needed * plan_months.average_deal_size
-            as decimal(18, 2)
-        ) as pipeline_needed_amount,
+        {{ to_money('plan_months.opportunities_needed * plan_months.average_deal_size') }}
+            as pipeline_needed_amount,
         plan_months.opportunities_needed,
         cast(coalesce(mqls.mqls, 0) as bigint) as mqls,
         plan_months.monthly_mql_commitment,

@@ -280,9 +280,8 @@ final as (
         converted.conversion_date,
         cast(converted.conversion_rate as double) as conversion_rate,
         converted.amount_corporate,
-        cast(
-            converted.amount_corporate * converted.probability as decimal(18, 2)
-        ) as weighted_amount_corporate,
+        {{ to_money('converted.amount_corporate * converted.probability') }}
+            as weighted_amount_corporate,
         '{{ var("corporate_currency") }}' as corporate_currency_code
     from converted
     left join accounts

@@ -139,7 +139,8 @@ closes_in_period as (
                 periods.period_start_date,
                 stage_history.source_system,
                 stage_history.opportunity_id
-            order by stage_history.entered_at desc
+            -- two closes at the same moment: the later visit is the close
+            order by stage_history.entered_at desc, stage_history.stage_visit_number desc
         ) as close_recency
     from periods
     inner join stage_history

@@ -129,7 +129,8 @@ pipeline_rows as (
         'pipeline_created' as agenda_item,
         row_number() over (
             partition by review_week_start
-            order by created_amount desc, channel asc, segment asc
+            -- nulls placed explicitly: DuckDB sorts them last ascending, Spark first
+            order by created_amount desc, channel asc nulls last, segment asc nulls last
         ) as line_number,
         channel,
         segment,
