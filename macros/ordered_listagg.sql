@@ -12,8 +12,9 @@
 
 {% macro spark__ordered_listagg(measure, delimiter_text, order_by) -%}
     {#- collect_list keeps no order: collect (order keys..., value) structs, sort them (a
-        struct sorts by its fields in turn), keep the values. -#}
-    array_join(
+        struct sorts by its fields in turn), keep the values. A group with no value gives
+        null, as DuckDB's string_agg does (array_join of no element gives ''). -#}
+    case when count({{ measure }}) > 0 then array_join(
         transform(
             array_sort(collect_list(
                 case when ({{ measure }}) is not null then struct(
@@ -26,5 +27,5 @@
             entry -> entry.v
         ),
         {{ delimiter_text }}
-    )
+    ) end
 {%- endmacro %}
