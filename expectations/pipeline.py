@@ -99,7 +99,10 @@ def opportunity_expectations(definitions: Definitions) -> list:
 
 def pipeline_reconciliation_query(definitions: Definitions) -> str:
     """One row per CRM: opportunities and amount in staging, the quarantined ones
-    (fct_quarantined_records) and the rest, which the mart must hold."""
+    (fct_quarantined_records) and the rest, which the mart must hold. The mart's side is
+    `crm_amount`, the amount as the CRM holds it: `amount` reports a lost deal at its last
+    open amount, and a CRM whose users zero a deal when it is lost would otherwise never
+    reconcile."""
     staged = {
         "salesforce": ("staging.stg_salesforce__opportunities", "opportunity_id"),
         "hubspot": ("staging.stg_hubspot__deals", "deal_id"),
@@ -136,7 +139,7 @@ staged_totals as (
 ),
 
 published as (
-    select source_system, count(*) as opportunities, sum(amount) as amount
+    select source_system, count(*) as opportunities, sum(crm_amount) as amount
     from marts.fct_opportunities
     group by 1
 )
@@ -171,7 +174,8 @@ def pipeline_reconciliation_expectations(definitions: Definitions) -> list:
             column_B="accepted_amount",
             ignore_row_if="both_values_are_missing",
             description=(
-                "Sum of pipeline in the mart = sum in staging less the quarantined (CRM currency)."
+                "Sum of pipeline in the mart (crm_amount) = sum in staging less the "
+                "quarantined (CRM currency)."
             ),
         ),
     ]

@@ -123,7 +123,7 @@ def broken(built_company: Callable, tmp_path_factory: pytest.TempPathFactory):
             "min(opportunity_id) filter (where not is_closed) from marts.fct_opportunities"
         ).fetchone()
         con.execute(
-            "update marts.fct_opportunities set amount = -amount, "
+            "update marts.fct_opportunities set amount = -amount, crm_amount = -crm_amount, "
             "closed_date = created_date - 3 where opportunity_id = ?",
             [won],
         )
@@ -207,6 +207,29 @@ def test_amounts_and_dates_of_opportunities(broken) -> None:
     # the mart's pipeline total no longer equals staging's
     reconciliation = outcomes["pipeline.pipeline_reconciliation"]
     assert _failure(reconciliation, "Sum of pipeline").rows_failing == 1
+
+
+def test_a_lost_deal_the_crm_zeroed_reconciles(built_company: Callable, tmp_path: Path) -> None:
+    """A CRM user zeroes a deal's amount when it is lost: staging and the mart's crm_amount hold
+    0, the mart's amount its last open amount (int_opportunities_converted). The pipeline
+    reconciliation compares the CRM's amounts, so the suite passes (it compared the reported
+    amount, and blocked publication)."""
+    warehouse = built_company(leads=2000, seed=42).copy_to(tmp_path)
+    with duckdb.connect(str(warehouse)) as con:
+        (lost,) = con.execute(
+            "select min(opportunity_id) from marts.fct_opportunities "
+            "where source_system = 'salesforce' and status = 'lost' and amount > 0"
+        ).fetchone()
+        con.execute(
+            "update staging.stg_salesforce__opportunities set amount = 0 where opportunity_id = ?",
+            [lost],
+        )
+        con.execute(
+            "update marts.fct_opportunities set crm_amount = 0 where opportunity_id = ?", [lost]
+        )
+    suites = [suite for suite in SUITES if suite.name == "pipeline.pipeline_reconciliation"]
+    [outcome] = validate(suites, warehouse, tmp_path / "gx")
+    assert outcome.success, outcome.summary()
 
 
 def test_a_source_that_stopped_syncing_blocks(broken) -> None:
