@@ -180,11 +180,8 @@ def handoff_expectations(definitions: Definitions) -> list:
 HANDOFF_RECONCILIATION_QUERY = """
 select
     (
-        select count(*) from marts.fct_lead_lifecycle
-        where stage_key in (
-            select stage_key from intermediate.int_funnel_stages_classified
-            where is_handoff_stage
-        )
+        -- the MQL entries that are handoffs (a move back into MQL from SAL is none)
+        select count(*) from marts.fct_lead_lifecycle where is_handoff_entry
     ) as mql_entries,
     count(*) as handoffs,
     count(*) filter (where is_accepted)
@@ -211,7 +208,9 @@ def handoff_reconciliation_expectations(definitions: Definitions) -> list:
         E.ExpectColumnPairValuesToBeEqual(
             column_A="handoffs",
             column_B="mql_entries",
-            description="Every MQL entry of the lifecycle is one handoff, and back.",
+            description=(
+                "Every handoff entry of the lifecycle (is_handoff_entry) is one handoff, and back."
+            ),
         ),
         E.ExpectColumnPairValuesToBeEqual(
             column_A="handoffs",

@@ -232,6 +232,51 @@ def test_a_lost_deal_the_crm_zeroed_reconciles(built_company: Callable, tmp_path
     assert outcome.success, outcome.summary()
 
 
+def test_a_move_back_from_sal_to_mql_is_no_handoff_and_reconciles(
+    built_company: Callable, tmp_path: Path
+) -> None:
+    """A sales rep moves an accepted lead back to MQL: the lifecycle records the entry, which
+    is not a handoff (int_lead_handoff_cycles). The handoff reconciliation counts the
+    lifecycle's handoff entries (is_handoff_entry), so the suite passes (it counted every MQL
+    entry, and blocked publication)."""
+    warehouse = built_company(leads=2000, seed=42).copy_to(tmp_path)
+    with duckdb.connect(str(warehouse)) as con:
+        (person,) = con.execute(
+            "select min(person_id) from marts.fct_lead_lifecycle "
+            "where stage_key = 'sal' and is_current_stage"
+        ).fetchone()
+        con.execute(
+            """
+            insert into marts.fct_lead_lifecycle by name
+            select * replace (
+                'regression-' || lifecycle_stage_id as lifecycle_stage_id,
+                stage_entry_number + 1 as stage_entry_number,
+                false as is_first_entry,
+                entry_sequence + 100 as entry_sequence,
+                exited_at + interval 1 day as entered_at,
+                null as exited_at,
+                'sal' as previous_stage_key,
+                true as is_regression,
+                false as is_handoff_entry,
+                'regression-' || status_change_id as status_change_id
+            )
+            from marts.fct_lead_lifecycle
+            where person_id = ? and stage_key = 'mql'
+            order by stage_entry_number desc
+            limit 1
+            """,
+            [person],
+        )
+        (regressions,) = con.execute(
+            "select count(*) from marts.fct_lead_lifecycle "
+            "where stage_key = 'mql' and not is_handoff_entry"
+        ).fetchone()
+    assert person is not None and regressions == 1
+    suites = [suite for suite in SUITES if suite.name == "funnel.handoff_reconciliation"]
+    [outcome] = validate(suites, warehouse, tmp_path / "gx")
+    assert outcome.success, outcome.summary()
+
+
 def test_a_source_that_stopped_syncing_blocks(broken) -> None:
     outcomes, _ = broken
     freshness = outcomes["sources.freshness"]
