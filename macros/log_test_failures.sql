@@ -18,7 +18,8 @@
                 ) -%}
             {%- elif result.node.compiled_code -%}
                 {%- set rows = run_query(
-                    'select distinct * from (\n' ~ result.node.compiled_code ~ '\n) as failing_rows limit 10'
+                    'select distinct * from (\n' ~ result.node.compiled_code
+                    ~ '\n) as failing_rows limit 10'
                 ) -%}
             {%- else -%}
                 {%- set rows = none -%}
