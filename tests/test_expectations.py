@@ -18,6 +18,12 @@ def _by_suite(outcomes: list[SuiteOutcome]) -> dict[str, SuiteOutcome]:
     return {outcome.suite.name: outcome for outcome in outcomes}
 
 
+def _validated(suite_name: str, warehouse: Path, folder: Path) -> SuiteOutcome:
+    """One suite's outcome on a warehouse (a tampered copy)."""
+    [outcome] = validate([suite for suite in SUITES if suite.name == suite_name], warehouse, folder)
+    return outcome
+
+
 def _failure(outcome: SuiteOutcome, fragment: str):
     [match] = [item for item in outcome.failures if fragment in item.description]
     return match
@@ -227,8 +233,7 @@ def test_a_lost_deal_the_crm_zeroed_reconciles(built_company: Callable, tmp_path
         con.execute(
             "update marts.fct_opportunities set crm_amount = 0 where opportunity_id = ?", [lost]
         )
-    suites = [suite for suite in SUITES if suite.name == "pipeline.pipeline_reconciliation"]
-    [outcome] = validate(suites, warehouse, tmp_path / "gx")
+    outcome = _validated("pipeline.pipeline_reconciliation", warehouse, tmp_path / "gx")
     assert outcome.success, outcome.summary()
 
 
@@ -272,8 +277,7 @@ def test_a_move_back_from_sal_to_mql_is_no_handoff_and_reconciles(
             "where stage_key = 'mql' and not is_handoff_entry"
         ).fetchone()
     assert person is not None and regressions == 1
-    suites = [suite for suite in SUITES if suite.name == "funnel.handoff_reconciliation"]
-    [outcome] = validate(suites, warehouse, tmp_path / "gx")
+    outcome = _validated("funnel.handoff_reconciliation", warehouse, tmp_path / "gx")
     assert outcome.success, outcome.summary()
 
 

@@ -166,6 +166,29 @@ def test_arpa_churn_and_ltv_of_the_last_month_match_the_generator(company: tuple
             assert float(ltv) == pytest.approx(expected["ltv"], rel=1e-4), key
 
 
+@pytest.mark.parametrize("leads, seed", COMPANIES, ids=lambda c: str(c))
+def test_ending_mrr_and_customers_of_the_last_month_match_the_generator(
+    built_company: Callable, leads: int, seed: int
+) -> None:
+    """The base of ARPA, NRR and the bridge: the last month's MRR (USD at that month's rate)
+    and its paying accounts (ground_truth.json `billing`)."""
+    built = built_company(leads=leads, seed=seed)
+    billing = built.truth["billing"]
+    with duckdb.connect(str(built.warehouse), read_only=True) as con:
+        mrr, customers, accounts = con.execute(
+            """
+            select sum(ending_mrr_corporate), count(*) filter (where is_active_customer),
+                count(*)
+            from marts.fct_mrr_movements
+            where month_start = ?
+            """,
+            [billing["ending_month"]],
+        ).fetchone()
+    assert customers == billing["customers_at_end"] > 0
+    # each account's MRR converted to the cent in the mart, unrounded in the generator
+    assert float(mrr) == pytest.approx(billing["ending_mrr_usd"], abs=accounts * CENT + CENT)
+
+
 def test_the_mrr_bridge_balances_and_segments_add_up(company: tuple) -> None:
     con, _ = company
     unbalanced = con.sql(
