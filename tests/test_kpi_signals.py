@@ -51,6 +51,24 @@ def test_the_pause_flag_fires_for_the_planted_source_only(company: tuple) -> Non
     assert {(s, src) for s, src, _ in flagged} == {
         (planted["source_system"], planted["lead_source"])
     }
+    # every source-month the flag is computed from: the truth's counts and rate
+    cells = {
+        (system, source, str(month)): (n, r, rate)
+        for system, source, month, n, r, rate in con.sql(
+            "select source_system, lead_source, month_start, dispositioned_count, "
+            "rejected_count, rejection_rate from marts.kpi_lead_source_pause_flags_monthly "
+            "where dispositioned_count > 0"
+        ).fetchall()
+    }
+    truth_cells = {
+        (row["source_system"], row["lead_source"], row["month_start"]): row
+        for row in truth["signals"]["pause"]["source_months"]
+    }
+    assert cells.keys() == truth_cells.keys()
+    for key, (n, r, rate) in cells.items():
+        row = truth_cells[key]
+        assert (n, r) == (row["dispositioned"], row["rejected"]), key
+        assert abs(float(rate) - row["rejection_rate"]) <= ROUNDING, key
 
 
 def test_the_rising_rejections_alarm_fires_in_the_planted_week(company: tuple) -> None:
@@ -64,21 +82,55 @@ def test_the_rising_rejections_alarm_fires_in_the_planted_week(company: tuple) -
     }
     assert weeks == set(truth["signals"]["rising"]["flagged_weeks"])
     assert truth["signals"]["rising"]["planted_week"] in weeks
+    # every week the alarm is computed from: the truth's counts and rate
+    rows = {
+        str(week): (n, r, rate)
+        for week, n, r, rate in con.sql(
+            "select week_start, dispositioned_count, rejected_count, rejection_rate "
+            "from marts.kpi_lead_rejection_alarms_weekly where dispositioned_count > 0"
+        ).fetchall()
+    }
+    truth_weeks = {row["week_start"]: row for row in truth["signals"]["rising"]["weeks"]}
+    assert rows.keys() == truth_weeks.keys()
+    for week, (n, r, rate) in rows.items():
+        row = truth_weeks[week]
+        assert (n, r) == (row["dispositioned"], row["rejected"]), week
+        assert abs(float(rate) - row["rejection_rate"]) <= ROUNDING, week
 
 
 def test_the_stuck_deals_of_the_as_of_week_are_the_truth(company: tuple) -> None:
+    """The stuck deals of the as-of week, each with the truth's days in stage, the stage's
+    trailing median and the days past it; and every open stage's median that week."""
     con, truth = company
     stuck = {
-        opportunity
-        for (opportunity,) in con.sql(
-            "select opportunity_id from marts.kpi_stage_aging where is_stuck "
+        opportunity: (stage, days, median, past)
+        for opportunity, stage, days, median, past in con.sql(
+            "select opportunity_id, stage_key, days_in_stage, stage_median_days, "
+            "days_past_median from marts.kpi_stage_aging where is_stuck "
             "and week_start = (select max(week_start) from marts.kpi_stage_aging)"
         ).fetchall()
     }
-    expected = {row["opportunity_crm_id"] for row in truth["signals"]["stuck"]["stuck"]}
+    expected = {row["opportunity_crm_id"]: row for row in truth["signals"]["stuck"]["stuck"]}
     planted = {row["opportunity_crm_id"] for row in truth["signals"]["stuck"]["planted"]}
-    assert stuck == expected
-    assert planted <= stuck
+    assert stuck.keys() == expected.keys()
+    assert planted <= stuck.keys()
+    for opportunity, (stage, days, median, past) in stuck.items():
+        row = expected[opportunity]
+        assert (stage, days) == (row["stage_key"], row["days_in_stage"]), opportunity
+        assert abs(float(median) - row["stage_median_days"]) <= ROUNDING, opportunity
+        assert abs(float(past) - row["days_past_median"]) <= ROUNDING, opportunity
+    medians = dict(
+        con.sql(
+            "select distinct stage_key, stage_median_days from marts.kpi_stage_aging "
+            "where week_start = (select max(week_start) from marts.kpi_stage_aging)"
+        ).fetchall()
+    )
+    truth_medians = truth["signals"]["stuck"]["stage_median_days"]
+    for stage, median in medians.items():
+        if median is None:
+            assert truth_medians[stage] is None, stage
+        else:
+            assert abs(float(median) - truth_medians[stage]) <= ROUNDING, stage
 
 
 def test_the_scorecard_gives_back_the_sla_and_pipeline_truth(company: tuple) -> None:
