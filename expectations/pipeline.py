@@ -13,7 +13,7 @@ select
     opportunities.is_closed,
     opportunities.is_won,
     coalesce(stages.is_won, false) as is_won_by_stage,
-    stages.is_won is not null as is_closed_by_stage,
+    coalesce(stages.stage_group = 'closed', false) as is_closed_by_stage,
     opportunities.created_date,
     opportunities.close_date,
     opportunities.closed_date,
@@ -39,12 +39,12 @@ def opportunity_expectations(definitions: Definitions) -> list:
         E.ExpectColumnPairValuesToBeEqual(
             column_A="is_closed",
             column_B="is_closed_by_stage",
-            description="Closed means a stage with an outcome (funnel_stages.outcome).",
+            description="Closed means a stage of the closed group (funnel_stages.stage_group).",
         ),
         E.ExpectColumnPairValuesToBeEqual(
             column_A="is_won",
             column_B="is_won_by_stage",
-            description="Won means the stage whose outcome is won.",
+            description="Won means a stage the seed marks won (funnel_stages.is_won).",
         ),
         E.ExpectColumnValuesToNotBeNull(
             column="closed_date",
@@ -104,13 +104,14 @@ def pipeline_reconciliation_query(definitions: Definitions) -> str:
     open amount, and a CRM whose users zero a deal when it is lost would otherwise never
     reconcile."""
     staged = {
-        "salesforce": ("staging.stg_salesforce__opportunities", "opportunity_id"),
-        "hubspot": ("staging.stg_hubspot__deals", "deal_id"),
+        "salesforce": ("stg_salesforce__opportunities", "opportunity_id"),
+        "hubspot": ("stg_hubspot__deals", "deal_id"),
     }
+    # the CRMs the build has switched on (a switched-off CRM's staging table may linger)
     unions = "\n    union all\n    ".join(
-        f"select '{system}' as source_system, {key} as record_id, amount from {relation}"
-        for system, (relation, key) in staged.items()
-        if definitions.has_relation(relation)
+        f"select '{system}' as source_system, {key} as record_id, amount from staging.{model}"
+        for system, (model, key) in staged.items()
+        if definitions.builds(model)
     )
     return f"""
 with

@@ -8,11 +8,8 @@ while the others went on is caught, in production and in the demo alike.
 """
 
 import json
-from pathlib import Path
 
 from expectations.suite import AS_OF_END_AT, Definitions, E, MartSuite
-from sros.config import dbt_target_dir
-from sros.paths import PROJECT_DIR
 
 HOURS = {"minute": 1 / 60, "hour": 1, "day": 24}
 
@@ -23,25 +20,9 @@ def _hours(threshold: dict | None) -> float | None:
     return threshold["count"] * HOURS[threshold["period"]]
 
 
-def _manifest(definitions: Definitions) -> Path:
-    """The dbt manifest to read: the build's when given (Definitions.manifest), else the
-    installation's (the one the job parses, sros.config.dbt_target_dir), else the one a
-    `dbt parse` by hand writes to target/."""
-    if definitions.manifest is not None:
-        candidates = [definitions.manifest]
-    else:
-        candidates = [dbt_target_dir() / "manifest.json", PROJECT_DIR / "target" / "manifest.json"]
-    for manifest in candidates:
-        if manifest.exists():
-            return manifest
-    raise FileNotFoundError(
-        f"no dbt manifest at {' or '.join(map(str, candidates))}: run `sros run` or `dbt parse`"
-    )
-
-
 def freshness_query(definitions: Definitions) -> str:
     """One row per source table with a loaded_at_field: newest row, lag, thresholds."""
-    manifest = _manifest(definitions)
+    manifest = definitions.manifest_path()
     selects = []
     for source in json.loads(manifest.read_text())["sources"].values():
         relation = f"{source['schema']}.{definitions.quoted(source['identifier'])}"

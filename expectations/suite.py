@@ -3,12 +3,16 @@ that judge it, built from the definition seeds of the same warehouse."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import duckdb
+
+from sros.config import dbt_target_dir
+from sros.paths import PROJECT_DIR
 
 if TYPE_CHECKING:
     import great_expectations as gx
@@ -55,9 +59,34 @@ class Definitions:
         engine: str = "duckdb",
     ) -> None:
         self._connection = connection
-        # the dbt manifest of the build (source freshness config): None for the installation's
+        # the dbt manifest of the build: None for the installation's (manifest_path)
         self.manifest = manifest
         self.engine = engine
+
+    def manifest_path(self) -> Path:
+        """The dbt manifest to read: the build's when given, else the installation's (the one
+        the job parses, sros.config.dbt_target_dir), else the one a `dbt parse` by hand
+        writes to target/."""
+        if self.manifest is not None:
+            candidates = [self.manifest]
+        else:
+            candidates = [
+                dbt_target_dir() / "manifest.json",
+                PROJECT_DIR / "target" / "manifest.json",
+            ]
+        for manifest in candidates:
+            if manifest.exists():
+                return manifest
+        raise FileNotFoundError(
+            f"no dbt manifest at {' or '.join(map(str, candidates))}: run `sros run` or `dbt parse`"
+        )
+
+    def builds(self, model: str) -> bool:
+        """True when the build's dbt project has `model` enabled. A source system switched off
+        (`hubspot_enabled: false`) disables its staging models, but a relation an earlier
+        build left stays in the warehouse, so the relation's existence does not tell."""
+        nodes = json.loads(self.manifest_path().read_text())["nodes"].values()
+        return any(node["resource_type"] == "model" and node["name"] == model for node in nodes)
 
     def _rows(self, query: str) -> list[tuple]:
         if self.engine == "spark":

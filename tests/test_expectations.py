@@ -1,6 +1,7 @@
 """The expectation suites: silent on a correct warehouse, and each definition they guard
 fails when broken, naming the rows. Tampering happens on a copy of a built warehouse."""
 
+import json
 import re
 import shutil
 from collections.abc import Callable
@@ -102,25 +103,20 @@ def broken(built_company: Callable, tmp_path_factory: pytest.TempPathFactory):
     warehouse = folder / built.warehouse.name  # dbt names the database by its file name
     shutil.copy(built.warehouse, warehouse)
     with duckdb.connect(str(warehouse)) as con:
-        rejected, current_rejected = con.execute(
-            "select min(handoff_id) filter (where is_rejected and not is_latest_handoff), "
-            "min(handoff_id) filter (where is_rejected and is_latest_handoff) "
-            "from marts.fct_lead_handoffs"
+        (rejected,) = con.execute(
+            "select min(handoff_id) from marts.fct_lead_handoffs where is_rejected"
         ).fetchone()
         con.execute(
             "update marts.fct_lead_handoffs set rejection_reason_code = 'bad_timing' "
             "where handoff_id = ?",
             [rejected],
         )
-        con.execute(
-            "update marts.fct_lead_handoffs set rejection_reason_code = null where handoff_id = ?",
-            [current_rejected],
-        )
+        # judged by a target its SLA term does not have
         (met,) = con.execute(
             "select min(handoff_id) from marts.fct_lead_handoffs where is_response_sla_met"
         ).fetchone()
         con.execute(
-            "update marts.fct_lead_handoffs set business_minutes_to_first_touch = 100000 "
+            "update marts.fct_lead_handoffs set first_touch_target_business_minutes = 100000 "
             "where handoff_id = ?",
             [met],
         )
@@ -161,7 +157,7 @@ def broken(built_company: Callable, tmp_path_factory: pytest.TempPathFactory):
             "update marts.fct_lead_handoffs set is_mql_rule_met = false where handoff_id = ?",
             [missed_rule],
         )
-    rows = {"rejected": rejected, "current_rejected": current_rejected, "met": met}
+    rows = {"rejected": rejected, "met": met}
     rows |= {"missed_rule": missed_rule}
     rows |= {"won": won, "open": open_, "won_without_amount": won_without_amount}
     return _by_suite(validate(SUITES, warehouse, folder)), rows
@@ -176,18 +172,12 @@ def test_an_unknown_reason_code_blocks_and_names_the_handoff(broken) -> None:
     assert handoffs.blocking_failures
 
 
-def test_a_missing_reason_code_warns_without_blocking(broken) -> None:
+def test_a_handoff_judged_by_a_target_its_term_lacks_blocks_and_is_named(broken) -> None:
     outcomes, rows = broken
-    failure = _failure(outcomes["funnel.fct_lead_handoffs"], "carries a reason code")
-    assert failure.severity == "warning" and failure.rows_failing == 1
-    assert failure.failing_rows[0]["handoff_id"] == rows["current_rejected"]
-    assert failure not in outcomes["funnel.fct_lead_handoffs"].blocking_failures
-
-
-def test_an_sla_result_that_disagrees_with_its_times_fails(broken) -> None:
-    outcomes, rows = broken
-    failure = _failure(outcomes["funnel.fct_lead_handoffs"], "SLA result agrees")
+    handoffs = outcomes["funnel.fct_lead_handoffs"]
+    failure = _failure(handoffs, "carries that row's targets")
     assert [row["handoff_id"] for row in failure.failing_rows] == [rows["met"]]
+    assert failure in handoffs.blocking_failures
 
 
 def test_an_mql_that_missed_the_rule_in_force_blocks_and_is_named(broken) -> None:
@@ -235,6 +225,34 @@ def test_a_lost_deal_the_crm_zeroed_reconciles(built_company: Callable, tmp_path
         )
     outcome = _validated("pipeline.pipeline_reconciliation", warehouse, tmp_path / "gx")
     assert outcome.success, outcome.summary()
+
+
+def test_a_crm_switched_off_is_not_reconciled_from_the_staging_table_it_left(
+    built_company: Callable, tmp_path: Path
+) -> None:
+    """A company switches HubSpot off (`hubspot_enabled: false`) after a build with it: dbt
+    disables HubSpot's staging models, and the mart holds no deal, but the staging table the
+    earlier build wrote stays in the warehouse. The pipeline reconciliation takes the CRMs
+    from the build's manifest, not from the tables it finds, so the suite passes (it counted
+    the lingering deals as missing from the mart, and blocked every publication)."""
+    built = built_company(leads=2000, seed=42)
+    warehouse = built.copy_to(tmp_path)
+    manifest = json.loads((built.target / "manifest.json").read_text())
+    node = "model.sros.stg_hubspot__deals"
+    manifest.setdefault("disabled", {})[node] = [manifest["nodes"].pop(node)]
+    (tmp_path / "manifest.json").write_text(json.dumps(manifest))
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute("delete from marts.fct_opportunities where source_system = 'hubspot'")
+        (lingering,) = con.execute("select count(*) from staging.stg_hubspot__deals").fetchone()
+    assert lingering > 0
+    [suite] = [suite for suite in SUITES if suite.name == "pipeline.pipeline_reconciliation"]
+    [outcome] = validate([suite], warehouse, tmp_path / "gx", manifest=tmp_path / "manifest.json")
+    assert outcome.success, outcome.summary()
+    # with the manifest of the build that had HubSpot on, the same tables do not reconcile
+    [outcome] = validate(
+        [suite], warehouse, tmp_path / "gx", manifest=built.target / "manifest.json"
+    )
+    assert not outcome.success
 
 
 def test_a_move_back_from_sal_to_mql_is_no_handoff_and_reconciles(
@@ -287,6 +305,11 @@ def test_a_source_that_stopped_syncing_blocks(broken) -> None:
     failure = _failure(freshness, "error_after")
     assert [row["source_table"] for row in failure.failing_rows] == ["hubspot.contact"]
     assert freshness.blocking_failures
+    # past warn_after too: that expectation warns and is not what blocks
+    warning = _failure(freshness, "within its warn_after")
+    assert warning.severity == "warning"
+    assert "hubspot.contact" in [row["source_table"] for row in warning.failing_rows]
+    assert warning not in freshness.blocking_failures
 
 
 def test_untouched_suites_still_pass(broken) -> None:
@@ -305,11 +328,11 @@ def test_freshness_reads_the_manifest_the_installation_parsed(
     """A fresh clone has no target/manifest.json (only a `dbt parse` by hand writes it): the
     freshness suite of the job reads the manifest the installation parsed, which loading the
     Dagster definitions makes."""
-    import expectations.sources as sources
+    import expectations.suite as suite
     from orchestration.defs.dbt import DBT_PROJECT  # parses the installation's when stale
 
     assert DBT_PROJECT.manifest_path.exists()
-    monkeypatch.setattr(sources, "PROJECT_DIR", tmp_path)  # no target/ there
+    monkeypatch.setattr(suite, "PROJECT_DIR", tmp_path)  # no target/ there
     [freshness] = [suite for suite in SUITES if suite.name == "sources.freshness"]
     [outcome] = validate([freshness], built_company(leads=2000, seed=42).warehouse, tmp_path)
     assert not outcome.blocking_failures
