@@ -11,6 +11,7 @@ rates within truth.py's 6-decimal rounding (ROUNDING), amounts within a cent per
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from datetime import date, timedelta
 
 import duckdb
 import pytest
@@ -168,6 +169,59 @@ def test_the_scorecard_gives_back_the_sla_and_pipeline_truth(company: tuple) -> 
     assert differing == 0
 
 
+def test_the_scorecard_gives_back_lead_to_opportunity_conversion_by_week_and_channel(
+    company: tuple,
+) -> None:
+    """Every week, for the company and each channel: the leads created and the new-business
+    opportunities that convert a lead, and their ratio, as the generator made them."""
+    con, truth = company
+    rows = {
+        (str(week), channel): (leads, opportunities, rate)
+        for week, channel, leads, opportunities, rate in con.sql(
+            "select week_start, channel, lead_count, opportunity_count, "
+            "lead_to_opportunity_rate from marts.kpi_alignment_scorecard_weekly "
+            "where lead_count > 0 or opportunity_count > 0"
+        ).fetchall()
+    }
+    expected = {
+        (row["week_start"], row["channel"]): (row["leads"], row["opportunities"])
+        for row in truth["funnel"]["lead_to_opportunity_weeks"]
+    }
+    assert {key: counts[:2] for key, counts in rows.items()} == expected
+    for key, (leads, opportunities, rate) in rows.items():
+        if leads:
+            assert abs(float(rate) - opportunities / leads) <= ROUNDING, key
+        else:
+            assert rate is None, key
+
+
+def test_the_scorecard_gives_back_the_response_times_of_each_week_and_channel(
+    company: tuple,
+) -> None:
+    """Every week, for the company and each channel: the handoffs, and the median and 90th
+    percentile business minutes to first touch of the touched ones, as the generator timed
+    them on each owner's calendar (truth rounds to two decimals)."""
+    con, truth = company
+    rows = {
+        (str(week), channel): (handoffs, median, p90)
+        for week, channel, handoffs, median, p90 in con.sql(
+            "select week_start, channel, handoff_count, median_response_business_minutes, "
+            "p90_response_business_minutes from marts.kpi_alignment_scorecard_weekly "
+            "where handoff_count > 0"
+        ).fetchall()
+    }
+    expected = {(row["week_start"], row["channel"]): row for row in truth["handoffs"]["weeks"]}
+    assert rows.keys() == expected.keys()
+    for key, (handoffs, median, p90) in rows.items():
+        row = expected[key]
+        assert handoffs == row["handoffs"], key
+        for value, truth_value in ((median, row["median_minutes"]), (p90, row["p90_minutes"])):
+            if truth_value is None:
+                assert value is None, key
+            else:
+                assert abs(float(value) - truth_value) <= 0.005 + ROUNDING, key
+
+
 def test_funnel_conversion_gives_back_the_truth(company: tuple) -> None:
     """Cohorts of leads (monthly), how many reached MQL, SAL, SQL and won: the truth's funnel
     counts, and its stage conversion rates as ratios of those counts."""
@@ -204,3 +258,76 @@ def test_win_rates_by_segment_give_back_the_truth(company: tuple) -> None:
         assert abs(float(won_amount / closed_amount) - expected["by_amount"][segment]) <= (
             tolerance
         ), segment
+
+
+def test_targets_vs_actuals_give_back_the_bookings_of_each_month(company: tuple) -> None:
+    """kpi_targets_vs_actuals, every target row up to the as-of month: the opportunities won
+    with a close date in the month (count, amount within a cent per deal) and those created
+    in it, as the generator made them; attainment is bookings over the seed's target."""
+    con, truth = company
+    rows = con.sql(
+        "select month_start, segment, opportunity_type, won_count, bookings_amount, "
+        "opportunities_created, bookings_target, bookings_attainment "
+        "from marts.kpi_targets_vs_actuals"
+    ).fetchall()
+    assert len(rows) >= 12
+    expected = truth["funnel"]["bookings_months"]
+    empty = {"won_count": 0, "won_amount_usd": 0.0, "created_count": 0}
+    for month, segment, kind, won, bookings, created, target, attainment in rows:
+        key = f"{month.isoformat()}|{segment}|{kind}"
+        row = expected.get(key, empty)
+        assert (won, created) == (row["won_count"], row["created_count"]), key
+        assert abs(float(bookings) - row["won_amount_usd"]) <= won * CENT + CENT, key
+        assert abs(attainment - float(bookings / target)) <= ROUNDING, key
+    assert sum(row[3] for row in rows) > 0
+
+
+def test_the_weekly_review_gives_back_each_weeks_rejections_and_latest_campaign_test(
+    company: tuple,
+) -> None:
+    """rpt_weekly_revenue_review, every review week: the rejections item's total line is the
+    truth's dispositions and rejections of the reviewed week, and the campaign-test item shows
+    the truth's latest experiment started by the reviewed week's end, with its arms."""
+    con, truth = company
+    lines = con.sql(
+        "select reviewed_week_start, agenda_item, line_number, experiment_id, metric_name, "
+        "metric_value from marts.rpt_weekly_revenue_review "
+        "where (agenda_item = 'rejections' and line_number = 0) "
+        "or agenda_item = 'campaign_test'"
+    ).fetchall()
+    (reviewed_weeks,) = con.sql(
+        "select count(distinct reviewed_week_start) from marts.rpt_weekly_revenue_review"
+    ).fetchone()
+    rejections: dict[str, dict] = {}
+    campaign: dict[str, dict] = {}
+    for week, item, _, experiment, name, value in lines:
+        target = rejections if item == "rejections" else campaign
+        target.setdefault(week.isoformat(), {"experiment_id": experiment})[name] = value
+    weeks = {row["week_start"]: row for row in truth["signals"]["rising"]["weeks"]}
+    assert reviewed_weeks >= 10 and rejections
+    for week, metrics in rejections.items():
+        row = weeks[week]
+        assert (metrics["dispositioned_count"], metrics["rejected_count"]) == (
+            row["dispositioned"],
+            row["rejected"],
+        ), week
+        assert abs(metrics["rejection_rate"] - row["rejection_rate"]) <= ROUNDING, week
+    experiments = truth["signals"]["campaign_experiments"]["experiments"]
+    assert campaign
+    for week, metrics in campaign.items():
+        week_end = str(date.fromisoformat(week) + timedelta(days=6))
+        started = [e for e in experiments if e["start_date"] <= week_end]
+        latest = max(started, key=lambda e: (e["start_date"], e["experiment_id"]))
+        assert metrics["experiment_id"] == latest["experiment_id"], week
+        for arm in ("test", "control"):
+            assert metrics[f"{arm}_persons_touched"] == latest[arm]["persons_touched"], week
+            rate = metrics[f"{arm}_conversion_rate"]
+            assert abs(rate - latest[arm]["conversion_rate"]) <= ROUNDING, week
+    # a reviewed week with dispositions has its rejections item
+    reviewed = {
+        week.isoformat()
+        for (week,) in con.sql(
+            "select distinct reviewed_week_start from marts.rpt_weekly_revenue_review"
+        ).fetchall()
+    }
+    assert {week for week in weeks if week in reviewed} == set(rejections)

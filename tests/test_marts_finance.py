@@ -141,6 +141,36 @@ def test_cac_payback_months_of_each_month_match_the_generator(company: tuple) ->
     assert all(value is None for key, value in marts.items() if key not in expected)
 
 
+def test_magic_number_of_each_quarter_matches_the_generator(company: tuple) -> None:
+    """kpi_magic_number_quarterly: each quarter's revenue (its months' MRR), its fully
+    loaded expense, and the magic number where the quarter and the one before are complete."""
+    con, truth = company
+    marts = {
+        quarter.isoformat(): (revenue, expense, magic)
+        for quarter, revenue, expense, magic in con.execute(
+            "select quarter_start, quarterly_revenue, sales_and_marketing_expense, magic_number "
+            "from marts.kpi_magic_number_quarterly"
+        ).fetchall()
+    }
+    expected = truth["magic_number"]
+    assert marts.keys() == expected.keys()
+    assert sum(row["magic_number"] is not None for row in expected.values()) >= 3
+    previous = None
+    for quarter, row in sorted(expected.items()):
+        revenue, expense, magic = marts[quarter]
+        # each account-month's MRR converted to the cent in the mart
+        cents = row["paying_account_months"] * CENT + CENT
+        assert float(revenue) == pytest.approx(row["revenue"], abs=cents), quarter
+        assert float(expense) == pytest.approx(row["expense"], abs=CENT), quarter
+        if row["magic_number"] is None:
+            assert magic is None, quarter
+        else:
+            assert previous is not None
+            bound = 4 * (cents + previous["paying_account_months"] * CENT) / previous["expense"]
+            assert magic == pytest.approx(row["magic_number"], abs=bound + ROUNDING), quarter
+        previous = row
+
+
 def test_arpa_churn_and_ltv_of_the_last_month_match_the_generator(company: tuple) -> None:
     con, truth = company
     rows = con.execute(

@@ -26,11 +26,17 @@ from sros.demo_company.revenue import Subscriptions
 from sros.demo_company.seeds import campaign_experiment_window_days
 from sros.demo_company.users import SALESFORCE
 from sros.demo_company.world import World
-from sros.paths import SEEDS_DIR
+from sros.paths import REPO_MAPPINGS_DIR, SEEDS_DIR
 
 
 def _rate(numerator: float, denominator: float) -> float | None:
     return round(float(numerator) / float(denominator), 6) if denominator else None
+
+
+def _lead_channels(world: World) -> np.ndarray:
+    """Each lead's channel: its lead source's (lead_source_channels)."""
+    sources = np.array([channel for _, _, channel, _ in world.leads.sources], dtype=object)
+    return sources[world.leads.source]
 
 
 def _handoff_truth(world: World) -> dict:
@@ -68,6 +74,24 @@ def _handoff_truth(world: World) -> dict:
         for i, term in enumerate(d.sla_terms)
         if (seen & (h.sla_term == i)).any()
     }
+    channel = _lead_channels(world)[h.lead]
+    week = signals.week_index(h.time)
+    weeks = []
+    for k in np.unique(week[seen]).tolist():
+        for name in ["all", *sorted(set(channel[seen & (week == k)].tolist()))]:
+            rows = seen & (week == k) & (True if name == "all" else channel == name)
+            minutes = h.first_touch_minutes[rows & touched]
+            weeks.append(
+                {
+                    "week_start": signals.week_start(k).isoformat(),
+                    "channel": name,
+                    "handoffs": int(rows.sum()),
+                    "median_minutes": round(float(np.median(minutes)), 2) if len(minutes) else None,
+                    "p90_minutes": round(float(np.percentile(minutes, 90)), 2)
+                    if len(minutes)
+                    else None,
+                }
+            )
     return {
         "definitions": {
             "handoff": "a lead's move to MQL status (Salesforce lead_history Status -> the mql "
@@ -87,6 +111,9 @@ def _handoff_truth(world: World) -> dict:
             "recycle_rate": "dispositions to the recycled status / dispositions",
             "untouched_past_window_count": "handoffs reassigned because they were untouched at "
             "the end of reassign_after_business_minutes",
+            "weeks": "per ISO week of the handoff and lead channel ('all' = every channel): "
+            "handoffs, and the median and 90th percentile (linear) business minutes to first "
+            "touch of those touched by the export",
         },
         "count": int(seen.sum()),
         "count_by_priority": {
@@ -114,6 +141,7 @@ def _handoff_truth(world: World) -> dict:
         "untouched_past_window_count": int(
             (seen & h.reassigned & world.visible(h.reassign_time)).sum()
         ),
+        "weeks": weeks,
     }
 
 
@@ -173,6 +201,12 @@ def _funnel_truth(world: World) -> dict:
             "in USD (dated_conversion_rate of the close date; a lost deal "
             "carries its last open amount)",
             "median_cycle_days": "closed opportunities: close_date - created date, in days",
+            "bookings_months": "key month|segment|opportunity type: won_count and "
+            "won_amount_usd of opportunities won with a close date in the month (USD at the "
+            "close day's rate), created_count of opportunities created in the month",
+            "lead_to_opportunity_weeks": "per ISO week (Monday) and channel ('all' = the "
+            "company): leads created (under the lead's source channel) and new-business "
+            "opportunities created that convert a lead (under their own source's channel)",
             "open_pipeline_usd": "sum of amount of open opportunities at the export, in USD at "
             "the rate in force on end_date",
         },
@@ -188,6 +222,8 @@ def _funnel_truth(world: World) -> dict:
             "sql_to_won": _rate(won_lead.sum(), sql.sum()),
         },
         "win_rate_by_segment": {"by_count": win_count, "by_amount": win_amount},
+        "lead_to_opportunity_weeks": _lead_to_opportunity_weeks(world, created),
+        "bookings_months": _bookings_months(world, usd),
         "median_cycle_days": float(np.median(cycle)) if len(cycle) else None,
         "opportunities_by_type": {
             name: int((state.exists & (specs.kind == i)).sum())
@@ -204,6 +240,68 @@ def _funnel_truth(world: World) -> dict:
             float(_usd(world, state.amount[open_], specs.account[open_], end_day).sum()), 2
         ),
     }
+
+
+def _lead_to_opportunity_weeks(world: World, created: np.ndarray) -> list[dict]:
+    """Per ISO week and channel ('all' for the company): leads created, and new-business
+    opportunities created that convert a lead, each under its own source's channel."""
+    leads, specs, state = world.leads, world.specs, world.state
+    channel_of = _lead_channels(world)
+    converts = state.exists & (specs.kind == 0) & (specs.origin_lead >= 0)
+    counts: dict[tuple[int, str], list[int]] = {}
+    for column, week, channel in (
+        (0, signals.week_index(leads.created[created]), channel_of[created]),
+        (1, signals.week_index(specs.created[converts]), channel_of[specs.origin_lead[converts]]),
+    ):
+        for k, c in zip(week.tolist(), channel.tolist(), strict=True):
+            for key in ((k, c), (k, "all")):
+                counts.setdefault(key, [0, 0])[column] += 1
+    return [
+        {
+            "week_start": signals.week_start(k).isoformat(),
+            "channel": c,
+            "leads": n_leads,
+            "opportunities": n_opportunities,
+        }
+        for (k, c), (n_leads, n_opportunities) in sorted(counts.items())
+    ]
+
+
+def _bookings_months(world: World, usd: np.ndarray) -> dict[str, dict]:
+    """Key month|segment|opportunity type: opportunities won with a close date in the month
+    (count, amount in USD at the close day's rate) and opportunities created in it."""
+    specs, state = world.specs, world.state
+    segments = [key for key, _, _ in world.definitions.segments]
+    out: dict[str, dict] = {}
+
+    # the project's type of each CRM label the generator writes (Salesforce's)
+    with (REPO_MAPPINGS_DIR / "opportunity_types.csv").open(newline="", encoding="utf-8") as f:
+        mapped = {
+            row["crm_value"]: row["opportunity_type"]
+            for row in csv.DictReader(f)
+            if row["source_system"] == "salesforce"
+        }
+    types = [mapped[label] for label in OPPORTUNITY_TYPES]
+
+    def cell(month: int, i: int) -> dict:
+        key = f"{signals.month_start(month).isoformat()}|{segments[specs.segment[i]]}|"
+        key += types[specs.kind[i]]
+        return out.setdefault(key, {"won_count": 0, "won_amount_usd": 0.0, "created_count": 0})
+
+    won = np.flatnonzero(state.is_won)
+    won_month = signals.month_index(state.close_day[won] * DAY)
+    for i, month in zip(won.tolist(), won_month.tolist(), strict=True):
+        row = cell(month, i)
+        row["won_count"] += 1
+        row["won_amount_usd"] += float(usd[i])
+    made = np.flatnonzero(state.exists)
+    for i, month in zip(
+        made.tolist(), signals.month_index(specs.created[made]).tolist(), strict=True
+    ):
+        cell(month, i)["created_count"] += 1
+    for row in out.values():
+        row["won_amount_usd"] = round(row["won_amount_usd"], 2)
+    return dict(sorted(out.items()))
 
 
 def _billing_truth(world: World, subs: Subscriptions) -> dict:
@@ -608,6 +706,7 @@ def _unit_economics_truth(world: World, subs: Subscriptions, expenses: dict) -> 
                 else None
             ),
         }
+    magic_number = _magic_number_quarters(world, months, usd, paying, expense["fully_loaded"])
     return {
         "definitions": {
             "new_customer": "an account counted once, in its first month of MRR > 0 after the "
@@ -632,6 +731,11 @@ def _unit_economics_truth(world: World, subs: Subscriptions, expenses: dict) -> 
             "(USD) / accounts paying; trailing_churn_rate = accounts that stopped paying in "
             "each of the churn_window_months months before ending_month / accounts paying at "
             "the start of each, summed; ltv = arpa x gross margin / trailing_churn_rate",
+            "magic_number": "key quarter start: revenue = the sum of the quarter's monthly MRR "
+            "(USD at each month's rate), expense = its fully loaded expense, "
+            "paying_account_months = the account-months summed; magic_number = (revenue - "
+            "the previous quarter's) x 4 / the previous quarter's expense, for a quarter "
+            "whose three months and its previous quarter's are billed and ended by end_date",
         },
         "ending_month": months[last].isoformat(),
         "cac_period": [months[last - 11].isoformat(), months[last].isoformat()],
@@ -651,7 +755,33 @@ def _unit_economics_truth(world: World, subs: Subscriptions, expenses: dict) -> 
         "cac_payback_months": paybacks,
         "churn_window_months": churn_window,
         "lifetime_value": lifetime_value,
+        "magic_number": magic_number,
     }
+
+
+def _magic_number_quarters(
+    world: World, months: list, usd: np.ndarray, paying: np.ndarray, expense: np.ndarray
+) -> dict[str, dict]:
+    quarters: dict[date, list[int]] = {}
+    for m, month in enumerate(months):
+        quarters.setdefault(date(month.year, (month.month - 1) // 3 * 3 + 1, 1), []).append(m)
+    out: dict[str, dict] = {}
+    previous = None
+    for start, members in sorted(quarters.items()):
+        end = date(start.year + start.month // 10, (start.month + 2) % 12 + 1, 1)
+        complete = len(members) == 3 and end <= world.config.end_date + timedelta(days=1)
+        revenue, spent = float(usd[:, members].sum()), float(expense[members].sum())
+        magic = None
+        if complete and previous is not None and previous["complete"] and previous["expense"]:
+            magic = round((revenue - previous["revenue"]) * 4 / previous["expense"], 6)
+        out[start.isoformat()] = {
+            "revenue": round(revenue, 2),
+            "expense": round(spent, 2),
+            "paying_account_months": int(paying[:, members].sum()),
+            "magic_number": magic,
+        }
+        previous = {"complete": complete, "revenue": revenue, "expense": spent}
+    return out
 
 
 def _category_flags() -> dict[str, dict[str, bool]]:
