@@ -12,13 +12,16 @@
 
 {% macro spark__ordered_listagg(measure, delimiter_text, order_by) -%}
     {#- collect_list keeps no order: collect (order keys..., value) structs, sort them (a
-        struct sorts by its fields in turn), keep the values. A group with no value gives
-        null, as DuckDB's string_agg does (array_join of no element gives ''). -#}
+        struct sorts by its fields in turn), keep the values. Each key is preceded by
+        whether it is null, so null keys sort last, as DuckDB sorts them (Spark sorts a null
+        field first). A group with no value gives null, as DuckDB's string_agg does
+        (array_join of no element gives ''). -#}
     case when count({{ measure }}) > 0 then array_join(
         transform(
             array_sort(collect_list(
                 case when ({{ measure }}) is not null then struct(
                     {%- for expression in order_by %}
+                    ({{ expression }}) is null as n{{ loop.index }},
                     {{ expression }} as k{{ loop.index }},
                     {%- endfor %}
                     {{ measure }} as v
