@@ -306,6 +306,106 @@ def _bookings_months(world: World, usd: np.ndarray) -> dict[str, dict]:
     return dict(sorted(out.items()))
 
 
+def _mapping(name: str) -> list[dict[str, str]]:
+    with (REPO_MAPPINGS_DIR / f"{name}.csv").open(newline="", encoding="utf-8") as handle:
+        return list(csv.DictReader(handle))
+
+
+def _sourced_truth(world: World, touches: TouchRows) -> dict:
+    """Opportunities created per month, the marketing-sourced ones among them and their
+    amounts, under the rule of fct_opportunities: the lead source's team is marketing's, or
+    the first attribution touch of the opportunity's persons within the lookback before its
+    creation (the earliest, then the lowest touchpoint id) is on a marketing channel."""
+    specs, state, leads = world.specs, world.state, world.leads
+    with (SEEDS_DIR / "marketing_credit_rules.csv").open(newline="", encoding="utf-8") as f:
+        rules = list(csv.DictReader(f))
+    created_day = specs.created // DAY
+    rule = np.zeros(len(specs), dtype=np.int64)
+    for r, row in enumerate(rules):
+        start, end = (epoch_day(date.fromisoformat(row[k])) for k in ("valid_from", "valid_to"))
+        rule[(created_day >= start) & (created_day < end)] = r
+    lookback = np.array([int(row["influence_lookback_days"]) for row in rules])[rule]
+    marketing = np.array([row["marketing_team"] for row in rules], dtype=object)[rule]
+    team_of = {row["channel"]: row["team"] for row in _mapping("lead_source_channels")}
+
+    # The persons of each opportunity, as leads: the converted lead (a HubSpot customer
+    # deal keeps its parent's), and the Salesforce contact roles that are converted leads.
+    roles_opp, roles_contact, _ = world.contact_roles
+    role_created = np.maximum(specs.created[roles_opp], world.contacts.created[roles_contact])
+    role_lead = world.contacts.lead[roles_contact]
+    role = (specs.crm[roles_opp] == SALESFORCE) & world.visible(role_created) & (role_lead >= 0)
+    origin = specs.origin_lead.copy()
+    customer = (specs.parent >= 0) & (specs.crm != SALESFORCE)
+    origin[customer] = specs.origin_lead[specs.parent[customer]]
+    pair_opp = np.concatenate([np.flatnonzero(origin >= 0), roles_opp[role]])
+    pair_lead = np.concatenate([origin[origin >= 0], role_lead[role]])
+
+    # Attribution touches a person owns: carrying their email, or their cookie once
+    # identified (every lead's creation touch is known, so every cookie of a lead is).
+    attribution = {
+        row["touch_type"]
+        for row in _mapping("touch_types")
+        if row["is_attribution_touch"] == "true"
+    }
+    kinds = np.array([kind in attribution for kind, _, _ in world.definitions.touch_types])
+    known_lead = np.zeros(leads.n, bool)
+    known_lead[touches.lead[(touches.lead >= 0) & touches.known]] = True
+    own = np.flatnonzero(
+        (touches.lead >= 0) & kinds[touches.kind] & known_lead[np.maximum(touches.lead, 0)]
+    )
+    # sorted by (lead, time, touchpoint id): the id numbers touches in time order
+    key = touches.lead[own].astype(np.int64) * 2**32 + touches.time[own]
+    order = np.lexsort((own, key))
+    key, own = key[order], own[order]
+    low = pair_lead * 2**32 + (created_day[pair_opp] - lookback[pair_opp]) * DAY
+    position = np.searchsorted(key, low, "left")
+    inside = position < len(key)
+    inside[inside] = (
+        key[position[inside]] <= pair_lead[inside] * 2**32 + specs.created[pair_opp[inside]]
+    )
+    first_opp, first_touch = pair_opp[inside], own[position[inside]]
+    order = np.lexsort((first_touch, touches.time[first_touch], first_opp))
+    first_opp, first_touch = first_opp[order], first_touch[order]
+    keep = np.concatenate([[True], first_opp[1:] != first_opp[:-1]]) if len(first_opp) else []
+    channel_team = np.full(len(specs), None, dtype=object)
+    channel_team[first_opp[keep]] = [
+        team_of.get(touches.channels[c]) for c in touches.channel[first_touch[keep]].tolist()
+    ]
+    # an opportunity without a lead source (source -1) takes the last entry: no team
+    source_team = np.array([team for _, _, _, team in leads.sources] + [None], dtype=object)
+    sourced = (source_team[specs.source] == marketing) | (channel_team == marketing)
+    by_touch_only = sourced & (source_team[specs.source] != marketing)
+
+    end_day = np.full(len(specs), epoch_day(world.config.end_date))
+    day = np.where(state.is_closed, state.close_day, end_day)
+    usd = _usd(world, state.amount, specs.account, day)
+    months: dict[str, dict] = {}
+    exists = np.flatnonzero(state.exists)
+    month = signals.month_index(specs.created[exists])
+    for i, m in zip(exists.tolist(), month.tolist(), strict=True):
+        row = months.setdefault(
+            signals.month_start(m).isoformat(),
+            {"created": 0, "sourced": 0, "sourced_by_touch_only": 0, "sourced_usd": 0.0},
+        )
+        row["created"] += 1
+        if sourced[i]:
+            row["sourced"] += 1
+            row["sourced_by_touch_only"] += int(by_touch_only[i])
+            row["sourced_usd"] += float(usd[i])
+    for row in months.values():
+        row["sourced_usd"] = round(row["sourced_usd"], 2)
+    return {
+        "definitions": {
+            "months": "key created month: opportunities created (every type), the "
+            "marketing-sourced ones (lead source's team, or the first attribution touch of "
+            "the opportunity's persons within the marketing_credit_rules lookback before its "
+            "creation on a channel of that team), those sourced by the touch alone, and the "
+            "sourced amount in USD (closed at the close day's rate, open at end_date's)",
+        },
+        "months": dict(sorted(months.items())),
+    }
+
+
 def _billing_truth(world: World, subs: Subscriptions) -> dict:
     months = subs.months
     last = len(months) - 1
@@ -344,6 +444,7 @@ def ground_truth(config: DemoConfig, facts: dict, exports: dict[tuple[str, str],
         },
         "handoffs": _handoff_truth(world),
         "funnel": _funnel_truth(world),
+        "sourced": _sourced_truth(world, facts["touches"]),
         "billing": _billing_truth(world, facts["subscriptions"]),
         "signals": signals_truth(world, facts["campaigns"], facts["touches"]),
         "unit_economics": _unit_economics_truth(world, facts["subscriptions"], facts["expenses"]),
