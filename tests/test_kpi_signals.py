@@ -333,16 +333,18 @@ def test_the_weekly_review_gives_back_each_weeks_rejections_and_latest_campaign_
     assert {week for week in weeks if week in reviewed} == set(rejections)
 
 
-def test_marketing_sourced_pipeline_of_each_month_is_the_truth(company: tuple) -> None:
-    """Opportunities created each month and the marketing-sourced ones (by lead source, or by
-    the first attribution touch of their persons alone), in fct_opportunities and in
-    kpi_pipeline_created, against the truth's: counts exactly, the sourced amount within a
-    cent per deal."""
+def test_marketing_sourced_and_influenced_pipeline_of_each_month_is_the_truth(
+    company: tuple,
+) -> None:
+    """Opportunities created each month, the marketing-sourced ones (by lead source, or by the
+    first attribution touch of their persons alone) and the influenced ones, in
+    fct_opportunities and in kpi_pipeline_created, against the truth's: counts exactly, the
+    sourced amount within a cent per deal."""
     con, truth = company
     expected = truth["sourced"]["months"]
     facts = {
-        month.isoformat(): (created, sourced, by_touch, amount or 0)
-        for month, created, sourced, by_touch, amount in con.sql(
+        month.isoformat(): (created, sourced, by_touch, influenced, amount or 0)
+        for month, created, sourced, by_touch, influenced, amount in con.sql(
             """
             select
                 cast(date_trunc('month', created_date) as date),
@@ -351,6 +353,7 @@ def test_marketing_sourced_pipeline_of_each_month_is_the_truth(company: tuple) -
                 count(*) filter (
                     where is_marketing_sourced and source_team is distinct from 'marketing'
                 ),
+                count(*) filter (where is_marketing_influenced),
                 sum(amount_corporate) filter (where is_marketing_sourced)
             from marts.fct_opportunities
             group by 1
@@ -358,21 +361,22 @@ def test_marketing_sourced_pipeline_of_each_month_is_the_truth(company: tuple) -
         ).fetchall()
     }
     kpi = {
-        month.isoformat(): (created, sourced, amount or 0)
-        for month, created, sourced, amount in con.sql(
-            "select period_start, sum(created_count), sum(sourced_count), sum(sourced_amount) "
+        month.isoformat(): (created, sourced, influenced, amount or 0)
+        for month, created, sourced, influenced, amount in con.sql(
+            "select period_start, sum(created_count), sum(sourced_count), "
+            "sum(influenced_count), sum(sourced_amount) "
             "from marts.kpi_pipeline_created where period_type = 'month' group by 1"
         ).fetchall()
     }
     assert facts.keys() == expected.keys()
     assert sum(row["sourced_by_touch_only"] for row in expected.values()) > 0
     for month, row in expected.items():
-        created, sourced, by_touch, amount = facts[month]
-        assert (created, sourced, by_touch) == (
+        created, sourced, by_touch, influenced, amount = facts[month]
+        assert (created, sourced, by_touch, influenced) == (
             row["created"],
             row["sourced"],
             row["sourced_by_touch_only"],
+            row["influenced"],
         ), month
         assert abs(float(amount) - row["sourced_usd"]) <= sourced * CENT + CENT, month
-        assert kpi[month][:2] == (created, sourced), month
-        assert kpi[month][2] == amount, month
+        assert kpi[month] == (created, sourced, influenced, amount), month

@@ -371,23 +371,43 @@ def _sourced_truth(world: World, touches: TouchRows) -> dict:
     channel_team[first_opp[keep]] = [
         team_of.get(touches.channels[c]) for c in touches.channel[first_touch[keep]].tolist()
     ]
+    # influenced: any attribution touch of its persons on a channel of the marketing team
+    # from the lookback before its creation to its close date (the as-of date while open)
+    end_day = np.where(state.is_closed, state.close_day, epoch_day(world.config.end_date))
+    influenced = np.zeros(len(specs), bool)
+    touch_team = np.array([team_of.get(c) for c in touches.channels], dtype=object)
+    for team in set(marketing.tolist()):
+        on_team = touch_team[touches.channel[own]] == team
+        team_key = key[on_team]
+        pairs = marketing[pair_opp] == team
+        at = np.searchsorted(team_key, low[pairs], "left")
+        found = at < len(team_key)
+        found[found] = team_key[at[found]] < (
+            pair_lead[pairs][found] * 2**32 + (end_day[pair_opp[pairs][found]] + 1) * DAY
+        )
+        influenced[pair_opp[pairs][found]] = True
     # an opportunity without a lead source (source -1) takes the last entry: no team
     source_team = np.array([team for _, _, _, team in leads.sources] + [None], dtype=object)
     sourced = (source_team[specs.source] == marketing) | (channel_team == marketing)
     by_touch_only = sourced & (source_team[specs.source] != marketing)
 
-    end_day = np.full(len(specs), epoch_day(world.config.end_date))
-    day = np.where(state.is_closed, state.close_day, end_day)
-    usd = _usd(world, state.amount, specs.account, day)
+    usd = _usd(world, state.amount, specs.account, end_day)
     months: dict[str, dict] = {}
     exists = np.flatnonzero(state.exists)
     month = signals.month_index(specs.created[exists])
     for i, m in zip(exists.tolist(), month.tolist(), strict=True):
         row = months.setdefault(
             signals.month_start(m).isoformat(),
-            {"created": 0, "sourced": 0, "sourced_by_touch_only": 0, "sourced_usd": 0.0},
+            {
+                "created": 0,
+                "sourced": 0,
+                "sourced_by_touch_only": 0,
+                "sourced_usd": 0.0,
+                "influenced": 0,
+            },
         )
         row["created"] += 1
+        row["influenced"] += int(influenced[i])
         if sourced[i]:
             row["sourced"] += 1
             row["sourced_by_touch_only"] += int(by_touch_only[i])
@@ -400,7 +420,10 @@ def _sourced_truth(world: World, touches: TouchRows) -> dict:
             "marketing-sourced ones (lead source's team, or the first attribution touch of "
             "the opportunity's persons within the marketing_credit_rules lookback before its "
             "creation on a channel of that team), those sourced by the touch alone, and the "
-            "sourced amount in USD (closed at the close day's rate, open at end_date's)",
+            "sourced amount in USD (closed at the close day's rate, open at end_date's), and "
+            "the influenced ones (an attribution touch of its persons on a channel of that "
+            "team from the lookback before its creation to its close date, end_date while "
+            "open)",
         },
         "months": dict(sorted(months.items())),
     }
