@@ -380,3 +380,41 @@ def test_marketing_sourced_and_influenced_pipeline_of_each_month_is_the_truth(
         ), month
         assert abs(float(amount) - row["sourced_usd"]) <= sourced * CENT + CENT, month
         assert kpi[month] == (created, sourced, influenced, amount), month
+
+
+def test_each_sides_breaches_of_the_lead_contract_are_the_truth(company: tuple) -> None:
+    """What the scorecard's SLA compliance of each side counts (fct_lead_handoffs), week by
+    week, for each lead's latest handoff (the CRMs keep the priority, so the SLA term, and
+    the rejection reason of the latest one only): sales response breaches, timed on the
+    owner's business calendar up to the end of the as-of day for an untouched lead,
+    disposition breaches and either, exactly; marketing-quality breaches up to the
+    rejections whose reason the CRM no longer holds."""
+    con, truth = company
+    rows = con.sql(
+        """
+        select
+            cast(date_trunc('week', handed_at) as date),
+            count(*),
+            count(*) filter (where is_sales_response_breach),
+            count(*) filter (where is_sales_disposition_breach),
+            count(*) filter (where is_sales_response_breach or is_sales_disposition_breach),
+            count(*) filter (where is_marketing_quality_breach),
+            count(*) filter (where is_rejected and rejection_reason_code is null)
+        from marts.fct_lead_handoffs
+        where is_latest_handoff
+        group by 1
+        """
+    ).fetchall()
+    expected = {row["week_start"]: row for row in truth["handoffs"]["breach_weeks"]}
+    assert {week.isoformat() for week, *_ in rows} == expected.keys()
+    assert sum(row["sales_breached"] for row in expected.values()) > 0
+    assert sum(row["marketing_breaches"] for row in expected.values()) > 0
+    for week, handoffs, response, disposition, sales, marketing, unknown in rows:
+        row = expected[week.isoformat()]
+        assert (handoffs, response, disposition, sales) == (
+            row["handoffs"],
+            row["response_breaches"],
+            row["disposition_breaches"],
+            row["sales_breached"],
+        ), week
+        assert marketing <= row["marketing_breaches"] <= marketing + unknown, week

@@ -33,6 +33,60 @@ def _rate(numerator: float, denominator: float) -> float | None:
     return round(float(numerator) / float(denominator), 6) if denominator else None
 
 
+def _breach_weeks(
+    world: World,
+    seen: np.ndarray,
+    touched: np.ndarray,
+    target: np.ndarray,
+    window: np.ndarray,
+    disposed: np.ndarray,
+    rejected: np.ndarray,
+) -> list[dict]:
+    h = world.handoffs
+    reps = world.org.reps
+    assert reps is not None
+    as_of_end = epoch_day(world.config.end_date + timedelta(days=1)) * DAY
+    # a lead's latest handoff: no later one of the same lead by the export
+    later = np.zeros(len(h.lead), bool)
+    order = np.lexsort((h.time, h.lead))
+    same = (h.lead[order][1:] == h.lead[order][:-1]) & seen[order][1:]
+    later[order[:-1][same]] = True
+    latest = seen & ~later
+    elapsed = world.calendars.minutes_between(
+        reps.region[h.owner], h.time, np.full(len(h.time), as_of_end)
+    )
+    response = np.where(touched, h.first_touch_minutes, elapsed) > target
+    closed = h.time + window <= as_of_end
+    disposition = closed & ~(disposed & (h.disposition_time - h.time <= window))
+    quality = np.array([flag for flag in _quality_reasons(world)] + [False])
+    marketing = rejected & quality[h.reason]
+    week = signals.week_index(h.time)
+    out = []
+    for k in np.unique(week[latest]).tolist():
+        rows = latest & (week == k)
+        out.append(
+            {
+                "week_start": signals.week_start(k).isoformat(),
+                "handoffs": int(rows.sum()),
+                "response_breaches": int((rows & response).sum()),
+                "disposition_breaches": int((rows & disposition).sum()),
+                "sales_breached": int((rows & (response | disposition)).sum()),
+                "marketing_breaches": int((rows & marketing).sum()),
+            }
+        )
+    return out
+
+
+def _quality_reasons(world: World) -> list[bool]:
+    """Per reason code of the definitions, in order: a marketing-quality breach (seed)."""
+    with (SEEDS_DIR / "rejection_reasons.csv").open(newline="", encoding="utf-8") as handle:
+        flags = {
+            row["reason_code"]: row["is_marketing_quality_breach"] == "true"
+            for row in csv.DictReader(handle)
+        }
+    return [flags[code] for code, _ in world.definitions.rejection_reasons]
+
+
 def _lead_channels(world: World) -> np.ndarray:
     """Each lead's channel: its lead source's (lead_source_channels)."""
     sources = np.array([channel for _, _, channel, _ in world.leads.sources], dtype=object)
@@ -74,6 +128,7 @@ def _handoff_truth(world: World) -> dict:
         for i, term in enumerate(d.sla_terms)
         if (seen & (h.sla_term == i)).any()
     }
+    breach_weeks = _breach_weeks(world, seen, touched, target, window, disposed, rejected)
     channel = _lead_channels(world)[h.lead]
     week = signals.week_index(h.time)
     weeks = []
@@ -111,6 +166,13 @@ def _handoff_truth(world: World) -> dict:
             "recycle_rate": "dispositions to the recycled status / dispositions",
             "untouched_past_window_count": "handoffs reassigned because they were untouched at "
             "the end of reassign_after_business_minutes",
+            "breach_weeks": "per ISO week of the handoff, the latest handoff of each lead "
+            "only (the CRMs keep a lead's priority and reason for it alone): handoffs, sales "
+            "response breaches (first touch later than the term's target, or untouched "
+            "beyond it at the end of the as-of day, in business minutes of the owner's "
+            "region), disposition breaches (the window closed by then without a "
+            "disposition in it), either, and marketing breaches (rejected for a reason the "
+            "seed marks a marketing-quality breach)",
             "weeks": "per ISO week of the handoff and lead channel ('all' = every channel): "
             "handoffs, and the median and 90th percentile (linear) business minutes to first "
             "touch of those touched by the export",
@@ -142,6 +204,7 @@ def _handoff_truth(world: World) -> dict:
             (seen & h.reassigned & world.visible(h.reassign_time)).sum()
         ),
         "weeks": weeks,
+        "breach_weeks": breach_weeks,
     }
 
 
