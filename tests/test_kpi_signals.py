@@ -418,3 +418,28 @@ def test_each_sides_breaches_of_the_lead_contract_are_the_truth(company: tuple) 
             row["sales_breached"],
         ), week
         assert marketing <= row["marketing_breaches"] <= marketing + unknown, week
+
+
+def test_marketing_commitments_give_back_each_months_mqls_and_acceptance(company: tuple) -> None:
+    """kpi_marketing_commitments_monthly, every month and segment with MQLs: the MQLs handed
+    over, those dispositioned and accepted, as the generator made them; attainment is MQLs
+    over the seed's commitment, acceptance the accepted share of the dispositioned."""
+    con, truth = company
+    rows = con.sql(
+        "select month_start, segment, mql_count, dispositioned_count, accepted_count, "
+        "monthly_mql_commitment, mql_commitment_attainment, acceptance_rate "
+        "from marts.kpi_marketing_commitments_monthly where mql_count > 0"
+    ).fetchall()
+    expected = truth["handoffs"]["segment_months"]
+    assert {f"{month.isoformat()}|{segment}" for month, segment, *_ in rows} == expected.keys()
+    for month, segment, mqls, dispositioned, accepted, commitment, attainment, rate in rows:
+        key = f"{month.isoformat()}|{segment}"
+        row = expected[key]
+        assert (mqls, dispositioned, accepted) == (
+            row["mqls"],
+            row["dispositioned"],
+            row["accepted"],
+        ), key
+        assert abs(attainment - mqls / commitment) <= ROUNDING, key
+        if dispositioned:
+            assert abs(rate - accepted / dispositioned) <= ROUNDING, key

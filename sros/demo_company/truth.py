@@ -129,6 +129,19 @@ def _handoff_truth(world: World) -> dict:
         if (seen & (h.sla_term == i)).any()
     }
     breach_weeks = _breach_weeks(world, seen, touched, target, window, disposed, rejected)
+    segment_names = [key for key, _, _ in d.segments]
+    segment = world.accounts.segment[world.leads.account[h.lead]]
+    cells, cell = np.unique(
+        np.stack([signals.month_index(h.time)[seen], segment[seen]]), axis=1, return_inverse=True
+    )
+    segment_months = {
+        f"{signals.month_start(m).isoformat()}|{segment_names[g]}": {
+            "mqls": int((cell == c).sum()),
+            "dispositioned": int(disposed[seen][cell == c].sum()),
+            "accepted": int((disposed & ~rejected)[seen][cell == c].sum()),
+        }
+        for c, (m, g) in enumerate(cells.T.tolist())
+    }
     channel = _lead_channels(world)[h.lead]
     week = signals.week_index(h.time)
     weeks = []
@@ -173,6 +186,8 @@ def _handoff_truth(world: World) -> dict:
             "region), disposition breaches (the window closed by then without a "
             "disposition in it), either, and marketing breaches (rejected for a reason the "
             "seed marks a marketing-quality breach)",
+            "segment_months": "key month of the handoff|segment of the lead's account: "
+            "handoffs (MQLs), those dispositioned by the export and those accepted",
             "weeks": "per ISO week of the handoff and lead channel ('all' = every channel): "
             "handoffs, and the median and 90th percentile (linear) business minutes to first "
             "touch of those touched by the export",
@@ -205,6 +220,7 @@ def _handoff_truth(world: World) -> dict:
         ),
         "weeks": weeks,
         "breach_weeks": breach_weeks,
+        "segment_months": segment_months,
     }
 
 
