@@ -141,6 +141,21 @@ def test_cac_payback_months_of_each_month_match_the_generator(company: tuple) ->
     assert all(value is None for key, value in marts.items() if key not in expected)
 
 
+def test_new_customers_by_acquisition_channel_match_the_generator(company: tuple) -> None:
+    """kpi_cac_monthly's channel rows count each month's new customers under the lead source
+    channel of the account's first won opportunity (a null channel: none), as the generator
+    made them."""
+    con, truth = company
+    rows = con.execute(
+        "select month_start, channel, new_customers from marts.kpi_cac_monthly "
+        "where breakdown = 'channel' and new_customers > 0"
+    ).fetchall()
+    assert {f"{month.isoformat()}|{channel}": n for month, channel, n in rows} == truth[
+        "new_customers_by_channel"
+    ]
+    assert len({channel for _, channel, _ in rows}) >= 3
+
+
 def test_magic_number_of_each_quarter_matches_the_generator(company: tuple) -> None:
     """kpi_magic_number_quarterly: each quarter's revenue (its months' MRR), its fully
     loaded expense, and the magic number where the quarter and the one before are complete."""

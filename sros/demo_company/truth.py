@@ -912,6 +912,11 @@ def _unit_economics_truth(world: World, subs: Subscriptions, expenses: dict) -> 
             ),
         }
     magic_number = _magic_number_quarters(world, months, usd, paying, expense["fully_loaded"])
+    channel = _acquisition_channels(world)
+    by_channel: dict[str, int] = {}
+    for a in np.flatnonzero(new).tolist():
+        key = f"{months[first[a]].isoformat()}|{channel[a]}"
+        by_channel[key] = by_channel.get(key, 0) + 1
     return {
         "definitions": {
             "new_customer": "an account counted once, in its first month of MRR > 0 after the "
@@ -936,6 +941,8 @@ def _unit_economics_truth(world: World, subs: Subscriptions, expenses: dict) -> 
             "(USD) / accounts paying; trailing_churn_rate = accounts that stopped paying in "
             "each of the churn_window_months months before ending_month / accounts paying at "
             "the start of each, summed; ltv = arpa x gross margin / trailing_churn_rate",
+            "new_customers_by_channel": "key month|acquisition channel (the lead source "
+            "channel of the account's first won opportunity; None without one): new customers",
             "magic_number": "key quarter start: revenue = the sum of the quarter's monthly MRR "
             "(USD at each month's rate), expense = its fully loaded expense, "
             "paying_account_months = the account-months summed; magic_number = (revenue - "
@@ -961,7 +968,22 @@ def _unit_economics_truth(world: World, subs: Subscriptions, expenses: dict) -> 
         "churn_window_months": churn_window,
         "lifetime_value": lifetime_value,
         "magic_number": magic_number,
+        "new_customers_by_channel": dict(sorted(by_channel.items())),
     }
+
+
+def _acquisition_channels(world: World) -> np.ndarray:
+    """Per account: the lead source channel of its first won opportunity (earliest close
+    day, then the lowest id), None without one or without a lead source."""
+    specs, state = world.specs, world.state
+    won = np.flatnonzero(state.is_won)
+    won = won[np.lexsort((won, state.close_day[won], specs.account[won]))]
+    account = specs.account[won]
+    first = np.concatenate([[True], account[1:] != account[:-1]]) if len(won) else []
+    channels = np.array([c for _, _, c, _ in world.leads.sources] + [None], dtype=object)
+    out = np.full(world.accounts.n, None, dtype=object)
+    out[account[first]] = channels[specs.source[won[first]]]
+    return out
 
 
 def _magic_number_quarters(
