@@ -443,3 +443,26 @@ def test_marketing_commitments_give_back_each_months_mqls_and_acceptance(company
         assert abs(attainment - mqls / commitment) <= ROUNDING, key
         if dispositioned:
             assert abs(rate - accepted / dispositioned) <= ROUNDING, key
+
+
+def test_pipeline_velocity_of_every_month_gives_back_its_factors(company: tuple) -> None:
+    """kpi_pipeline_velocity, every month, segment and type: the deals open at the month's
+    end and the closed, won, won amount and won cycle days of its trailing window, as the
+    generator made them (amounts within a cent per deal)."""
+    con, truth = company
+    rows = con.sql(
+        "select month_start, segment, opportunity_type, open_count, closed_count, won_count, "
+        "won_amount, won_cycle_days from marts.kpi_pipeline_velocity"
+    ).fetchall()
+    expected = truth["funnel"]["velocity_months"]
+    assert {f"{m.isoformat()}|{s}|{t}" for m, s, t, *_ in rows} == expected.keys()
+    for month, segment, kind, open_, closed, won, amount, cycle in rows:
+        key = f"{month.isoformat()}|{segment}|{kind}"
+        row = expected[key]
+        assert (open_, closed, won, cycle or 0) == (
+            row["open"],
+            row["closed"],
+            row["won"],
+            row["won_cycle_days"],
+        ), key
+        assert abs(float(amount or 0) - row["won_usd"]) <= won * CENT + CENT, key

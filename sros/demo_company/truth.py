@@ -280,6 +280,10 @@ def _funnel_truth(world: World) -> dict:
             "in USD (dated_conversion_rate of the close date; a lost deal "
             "carries its last open amount)",
             "median_cycle_days": "closed opportunities: close_date - created date, in days",
+            "velocity_months": "key month|segment|opportunity type: opportunities open at the "
+            "month's end (its last day, end_date while it runs) and those closed in the "
+            "trailing velocity_trailing_months months ending with it (closed, won, won_usd at "
+            "the close day's rate, won_cycle_days from creation to close)",
             "bookings_months": "key month|segment|opportunity type: won_count and "
             "won_amount_usd of opportunities won with a close date in the month (USD at the "
             "close day's rate), created_count of opportunities created in the month",
@@ -303,6 +307,7 @@ def _funnel_truth(world: World) -> dict:
         "win_rate_by_segment": {"by_count": win_count, "by_amount": win_amount},
         "lead_to_opportunity_weeks": _lead_to_opportunity_weeks(world, created),
         "bookings_months": _bookings_months(world, usd),
+        "velocity_months": _velocity_months(world, usd),
         "median_cycle_days": float(np.median(cycle)) if len(cycle) else None,
         "opportunities_by_type": {
             name: int((state.exists & (specs.kind == i)).sum())
@@ -348,6 +353,61 @@ def _lead_to_opportunity_weeks(world: World, created: np.ndarray) -> list[dict]:
     ]
 
 
+def _velocity_months(world: World, usd: np.ndarray) -> dict[str, dict]:
+    """Key month|segment|opportunity type, every month from the first opportunity to the
+    as-of month: opportunities open at the month's end (its last day, the as-of date while
+    it runs), and those closed in the trailing velocity_trailing_months months ending with
+    it: closed, won, the won amount (USD at the close day's rate) and the won deals' days
+    from creation to close."""
+    specs, state = world.specs, world.state
+    segments = [key for key, _, _ in world.definitions.segments]
+    types = [_opportunity_type(label) for label in OPPORTUNITY_TYPES]
+    trailing = int(
+        _in_force(
+            _dated_seed("pipeline_kpi_rules", "velocity_trailing_months"), world.config.end_date
+        )
+    )
+    exists = np.flatnonzero(state.exists)
+    created = specs.created[exists] // DAY
+    closed = np.where(state.is_closed[exists], state.close_day[exists], np.iinfo(np.int64).max)
+    won = state.is_won[exists]
+    end = epoch_day(world.config.end_date)
+    out: dict[str, dict] = {}
+    first = int(signals.month_index(specs.created[exists]).min()) if len(exists) else 0
+    for m in range(first, int(signals.month_index(np.array([end * DAY]))[0]) + 1):
+        month_end = min(epoch_day(signals.month_start(m + 1)) - 1, end)
+        is_open = (created <= month_end) & (closed > month_end)
+        in_window = (closed >= epoch_day(signals.month_start(m - trailing + 1))) & (
+            closed <= month_end
+        )
+        for i in np.flatnonzero(is_open | in_window).tolist():
+            o = exists[i]
+            key = f"{signals.month_start(m).isoformat()}|{segments[specs.segment[o]]}|"
+            row = out.setdefault(
+                key + types[specs.kind[o]],
+                {"open": 0, "closed": 0, "won": 0, "won_usd": 0.0, "won_cycle_days": 0},
+            )
+            row["open"] += int(is_open[i])
+            if in_window[i]:
+                row["closed"] += 1
+                if won[i]:
+                    row["won"] += 1
+                    row["won_usd"] += float(usd[o])
+                    row["won_cycle_days"] += int(closed[i] - created[i])
+    for row in out.values():
+        row["won_usd"] = round(row["won_usd"], 2)
+    return out
+
+
+def _opportunity_type(label: str) -> str:
+    """The project's opportunity type of a CRM label the generator writes (Salesforce's)."""
+    return {
+        row["crm_value"]: row["opportunity_type"]
+        for row in _mapping("opportunity_types")
+        if row["source_system"] == "salesforce"
+    }[label]
+
+
 def _bookings_months(world: World, usd: np.ndarray) -> dict[str, dict]:
     """Key month|segment|opportunity type: opportunities won with a close date in the month
     (count, amount in USD at the close day's rate) and opportunities created in it."""
@@ -355,14 +415,7 @@ def _bookings_months(world: World, usd: np.ndarray) -> dict[str, dict]:
     segments = [key for key, _, _ in world.definitions.segments]
     out: dict[str, dict] = {}
 
-    # the project's type of each CRM label the generator writes (Salesforce's)
-    with (REPO_MAPPINGS_DIR / "opportunity_types.csv").open(newline="", encoding="utf-8") as f:
-        mapped = {
-            row["crm_value"]: row["opportunity_type"]
-            for row in csv.DictReader(f)
-            if row["source_system"] == "salesforce"
-        }
-    types = [mapped[label] for label in OPPORTUNITY_TYPES]
+    types = [_opportunity_type(label) for label in OPPORTUNITY_TYPES]
 
     def cell(month: int, i: int) -> dict:
         key = f"{signals.month_start(month).isoformat()}|{segments[specs.segment[i]]}|"
