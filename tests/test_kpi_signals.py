@@ -466,3 +466,46 @@ def test_pipeline_velocity_of_every_month_gives_back_its_factors(company: tuple)
             row["won_cycle_days"],
         ), key
         assert abs(float(amount or 0) - row["won_usd"]) <= won * CENT + CENT, key
+
+
+def test_reverse_funnel_trailing_windows_give_back_the_truth(company: tuple) -> None:
+    """kpi_reverse_funnel, every new-business target: the trailing window's won, closed and
+    created opportunities, those created from SQLs, SQLs and MQLs, as the generator made
+    them, and the rates the target is divided by, as their ratios."""
+    con, truth = company
+    rows = con.sql(
+        """
+        select month_start, segment, trailing_won_count, trailing_won_amount,
+            trailing_closed_count, trailing_opportunities_created,
+            trailing_opportunities_from_sqls, trailing_sqls, trailing_mqls,
+            average_deal_size, win_rate, sql_to_opportunity_rate, mql_to_sql_rate
+        from marts.kpi_reverse_funnel
+        where opportunity_type = 'new_business'
+        """
+    ).fetchall()
+    expected = truth["funnel"]["reverse_funnel_windows"]
+    assert {f"{m.isoformat()}|{s}" for m, s, *_ in rows} == expected.keys()
+    for month, segment, won, amount, closed, created, from_sqls, sqls, mqls, *rates in rows:
+        key = f"{month.isoformat()}|{segment}"
+        row = expected[key]
+        assert (won, closed, created, from_sqls, sqls, mqls) == (
+            row["won"],
+            row["closed"],
+            row["created"],
+            row["created_from_sqls"],
+            row["sqls"],
+            row["mqls"],
+        ), key
+        assert abs(float(amount or 0) - row["won_usd"]) <= won * CENT + CENT, key
+        deal_size, win_rate, sql_to_opportunity, mql_to_sql = rates
+        for value, numerator, denominator in (
+            (win_rate, won, closed),
+            (sql_to_opportunity, from_sqls, sqls),
+            (mql_to_sql, sqls, mqls),
+        ):
+            if denominator:
+                assert abs(value - numerator / denominator) <= ROUNDING, key
+            else:
+                assert value is None, key
+        if won:
+            assert abs(float(deal_size) - row["won_usd"] / won) <= 2 * CENT + CENT, key

@@ -308,6 +308,7 @@ def _funnel_truth(world: World) -> dict:
         "lead_to_opportunity_weeks": _lead_to_opportunity_weeks(world, created),
         "bookings_months": _bookings_months(world, usd),
         "velocity_months": _velocity_months(world, usd),
+        "reverse_funnel_windows": _reverse_funnel_windows(world, usd),
         "median_cycle_days": float(np.median(cycle)) if len(cycle) else None,
         "opportunities_by_type": {
             name: int((state.exists & (specs.kind == i)).sum())
@@ -396,6 +397,60 @@ def _velocity_months(world: World, usd: np.ndarray) -> dict[str, dict]:
                     row["won_cycle_days"] += int(closed[i] - created[i])
     for row in out.values():
         row["won_usd"] = round(row["won_usd"], 2)
+    return out
+
+
+def _reverse_funnel_windows(world: World, usd: np.ndarray) -> dict[str, dict]:
+    """Key month|segment of every new-business bookings target: the counts of its trailing
+    window, the reverse_funnel_window_months months before the target month (before the
+    as-of month for a later one), by the segment of the opportunity's or the lead's
+    account."""
+    specs, state, h = world.specs, world.state, world.handoffs
+    segments = [key for key, _, _ in world.definitions.segments]
+    as_of_month = int(signals.month_index(np.array([epoch_day(world.config.end_date) * DAY]))[0])
+    handoff_segment = world.accounts.segment[world.leads.account[h.lead]]
+    new_business = state.exists & (specs.kind == 0)
+    close_month = signals.month_index(state.close_day * DAY)
+    created_month = signals.month_index(specs.created)
+    handed_month = signals.month_index(h.time)
+    sql_month = signals.month_index(h.sql_time)
+    sql = world.visible(h.sql_time)
+    handed = world.visible(h.time)
+    out: dict[str, dict] = {}
+    with (SEEDS_DIR / "bookings_targets.csv").open(newline="", encoding="utf-8") as handle:
+        targets = list(csv.DictReader(handle))
+    new_business_type = _opportunity_type(OPPORTUNITY_TYPES[0])
+    window = int(
+        _in_force(
+            _dated_seed("unit_economics_windows", "reverse_funnel_window_months"),
+            world.config.end_date,
+        )
+    )
+    for row in targets:
+        if row["opportunity_type"] != new_business_type:
+            continue
+        month_start = date.fromisoformat(row["month_start"])
+        end = min(month_start.year * 12 + month_start.month - 1 - 1970 * 12, as_of_month)
+        s = segments.index(row["segment"])
+
+        def within(months: np.ndarray, end: int = end, window: int = window) -> np.ndarray:
+            return (months >= end - window) & (months < end)
+
+        deals = new_business & (specs.segment == s)
+        closed = deals & state.is_closed & within(close_month)
+        won = closed & state.is_won
+        leads = handoff_segment == s
+        out[f"{row['month_start']}|{row['segment']}"] = {
+            "won": int(won.sum()),
+            "won_usd": round(float(usd[won].sum()), 2),
+            "closed": int(closed.sum()),
+            "created": int((deals & within(created_month)).sum()),
+            "created_from_sqls": int(
+                (deals & within(created_month) & (specs.origin_lead >= 0)).sum()
+            ),
+            "sqls": int((leads & sql & within(sql_month)).sum()),
+            "mqls": int((leads & handed & within(handed_month)).sum()),
+        }
     return out
 
 
