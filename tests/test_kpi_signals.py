@@ -509,3 +509,54 @@ def test_reverse_funnel_trailing_windows_give_back_the_truth(company: tuple) -> 
                 assert value is None, key
         if won:
             assert abs(float(deal_size) - row["won_usd"] / won) <= 2 * CENT + CENT, key
+
+
+def test_leading_indicators_give_back_each_weeks_rejection_rate_and_win_rate_spread(
+    company: tuple,
+) -> None:
+    """kpi_leading_indicators_weekly, every week: the rejection rate over its trailing weeks
+    and the spread of the segments' new-business win rates over theirs (segments with enough
+    closes), summed here from the truth's weekly counts by the alarm_rules windows."""
+    con, truth = company
+    rules = {
+        key: (trailing, minimum)
+        for key, trailing, minimum in con.sql(
+            "select rule_key, trailing_periods, min_count from seeds.alarm_rules "
+            "where rule_key in ('leading_rejection_rate', 'leading_win_rate_divergence')"
+        ).fetchall()
+    }
+    rows = con.sql(
+        "select week_start, dispositioned_count, rejected_count, rejection_rate, "
+        "segment_count, win_rate_spread from marts.kpi_leading_indicators_weekly"
+    ).fetchall()
+    rejections = {
+        date.fromisoformat(row["week_start"]): row for row in truth["signals"]["rising"]["weeks"]
+    }
+    closes: dict[date, dict[str, dict]] = {}
+    for key, row in truth["funnel"]["new_business_close_weeks"].items():
+        week, segment = key.split("|")
+        closes.setdefault(date.fromisoformat(week), {})[segment] = row
+    assert len(rows) >= 20
+    spreads = 0
+    for week, dispositioned, rejected, rate, segment_count, spread in rows:
+        trailing, _ = rules["leading_rejection_rate"]
+        weeks = [week - timedelta(weeks=j) for j in range(trailing)]
+        n = sum(rejections[w]["dispositioned"] for w in weeks if w in rejections)
+        r = sum(rejections[w]["rejected"] for w in weeks if w in rejections)
+        assert (dispositioned, rejected) == (n, r), week
+        assert rate is None if not n else abs(rate - r / n) <= ROUNDING, week
+        trailing, minimum = rules["leading_win_rate_divergence"]
+        totals: dict[str, list[int]] = {}
+        for w in (week - timedelta(weeks=j) for j in range(trailing)):
+            for segment, row in closes.get(w, {}).items():
+                total = totals.setdefault(segment, [0, 0])
+                total[0] += row["won"]
+                total[1] += row["closed"]
+        rates = [won / closed for won, closed in totals.values() if closed >= minimum]
+        assert segment_count == len(rates), week
+        if len(rates) >= 2:
+            spreads += 1
+            assert abs(spread - (max(rates) - min(rates))) <= ROUNDING, week
+        else:
+            assert spread is None, week
+    assert spreads > 0

@@ -280,6 +280,8 @@ def _funnel_truth(world: World) -> dict:
             "in USD (dated_conversion_rate of the close date; a lost deal "
             "carries its last open amount)",
             "median_cycle_days": "closed opportunities: close_date - created date, in days",
+            "new_business_close_weeks": "key ISO week|segment: new-business opportunities "
+            "closed in the week (close date), and won",
             "velocity_months": "key month|segment|opportunity type: opportunities open at the "
             "month's end (its last day, end_date while it runs) and those closed in the "
             "trailing velocity_trailing_months months ending with it (closed, won, won_usd at "
@@ -309,6 +311,7 @@ def _funnel_truth(world: World) -> dict:
         "bookings_months": _bookings_months(world, usd),
         "velocity_months": _velocity_months(world, usd),
         "reverse_funnel_windows": _reverse_funnel_windows(world, usd),
+        "new_business_close_weeks": _close_weeks(world),
         "median_cycle_days": float(np.median(cycle)) if len(cycle) else None,
         "opportunities_by_type": {
             name: int((state.exists & (specs.kind == i)).sum())
@@ -398,6 +401,26 @@ def _velocity_months(world: World, usd: np.ndarray) -> dict[str, dict]:
     for row in out.values():
         row["won_usd"] = round(row["won_usd"], 2)
     return out
+
+
+def _close_weeks(world: World) -> dict[str, dict]:
+    """Key ISO week|segment: new-business opportunities closed in the week, and won."""
+    specs, state = world.specs, world.state
+    segments = [key for key, _, _ in world.definitions.segments]
+    closed = state.exists & state.is_closed & (specs.kind == 0)
+    cells, cell = np.unique(
+        np.stack([signals.week_index(state.close_day[closed] * DAY), specs.segment[closed]]),
+        axis=1,
+        return_inverse=True,
+    )
+    won = state.is_won[closed]
+    return {
+        f"{signals.week_start(k).isoformat()}|{segments[g]}": {
+            "closed": int((cell == c).sum()),
+            "won": int(won[cell == c].sum()),
+        }
+        for c, (k, g) in enumerate(cells.T.tolist())
+    }
 
 
 def _reverse_funnel_windows(world: World, usd: np.ndarray) -> dict[str, dict]:

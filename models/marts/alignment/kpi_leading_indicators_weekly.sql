@@ -158,9 +158,19 @@ divergence as (
     select
         segment_win_rates.week_start,
         count(*) as segment_count,
-        max(cast(segment_win_rates.won_count as double) / segment_win_rates.closed_count)
-        - min(cast(segment_win_rates.won_count as double) / segment_win_rates.closed_count)
-            as win_rate_spread
+        -- a spread takes two segments: one segment with enough closes has none
+        case
+            when count(*) >= 2
+                then
+                    max(
+                        cast(segment_win_rates.won_count as double)
+                        / segment_win_rates.closed_count
+                    )
+                    - min(
+                        cast(segment_win_rates.won_count as double)
+                        / segment_win_rates.closed_count
+                    )
+        end as win_rate_spread
     from segment_win_rates
     inner join week_rules
         on
@@ -168,7 +178,6 @@ divergence as (
             and week_rules.rule_key = 'leading_win_rate_divergence'
     where segment_win_rates.closed_count >= week_rules.min_count
     group by 1
-    having count(*) >= 2
 
 ),
 
