@@ -42,6 +42,8 @@ def _breach_weeks(
     disposed: np.ndarray,
     rejected: np.ndarray,
 ) -> list[dict]:
+    """Per ISO week of the handoff, each lead's latest handoff only: the breaches of each side
+    of the lead contract (see the `breach_weeks` definition)."""
     h = world.handoffs
     reps = world.org.reps
     assert reps is not None
@@ -58,7 +60,7 @@ def _breach_weeks(
     response = np.where(touched, h.first_touch_minutes, elapsed) > target
     closed = h.time + window <= as_of_end
     disposition = closed & ~(disposed & (h.disposition_time - h.time <= window))
-    quality = np.array([flag for flag in _quality_reasons(world)] + [False])
+    quality = np.array([*_quality_reasons(world), False])  # reason -1 (accepted): none
     marketing = rejected & quality[h.reason]
     week = signals.week_index(h.time)
     out = []
@@ -74,6 +76,53 @@ def _breach_weeks(
                 "marketing_breaches": int((rows & marketing).sum()),
             }
         )
+    return out
+
+
+def _segment_months(
+    world: World, seen: np.ndarray, disposed: np.ndarray, rejected: np.ndarray
+) -> dict[str, dict]:
+    """Key month of the handoff|segment of the lead's account: MQLs, dispositioned, accepted."""
+    h = world.handoffs
+    names = [key for key, _, _ in world.definitions.segments]
+    segment = world.accounts.segment[world.leads.account[h.lead]]
+    cells, cell = np.unique(
+        np.stack([signals.month_index(h.time)[seen], segment[seen]]), axis=1, return_inverse=True
+    )
+    accepted = (disposed & ~rejected)[seen]
+    return {
+        f"{signals.month_start(m).isoformat()}|{names[g]}": {
+            "mqls": int((cell == c).sum()),
+            "dispositioned": int(disposed[seen][cell == c].sum()),
+            "accepted": int(accepted[cell == c].sum()),
+        }
+        for c, (m, g) in enumerate(cells.T.tolist())
+    }
+
+
+def _response_weeks(world: World, seen: np.ndarray, touched: np.ndarray) -> list[dict]:
+    """Per ISO week of the handoff and lead channel ('all' = every channel): handoffs, and the
+    median and 90th percentile business minutes to first touch of the touched ones."""
+    h = world.handoffs
+    channel = _lead_channels(world)[h.lead]
+    week = signals.week_index(h.time)
+    out = []
+    for k in np.unique(week[seen]).tolist():
+        in_week = seen & (week == k)
+        for name in ["all", *sorted(set(channel[in_week].tolist()))]:
+            rows = in_week & (True if name == "all" else channel == name)
+            minutes = h.first_touch_minutes[rows & touched]
+            out.append(
+                {
+                    "week_start": signals.week_start(k).isoformat(),
+                    "channel": name,
+                    "handoffs": int(rows.sum()),
+                    "median_minutes": round(float(np.median(minutes)), 2) if len(minutes) else None,
+                    "p90_minutes": round(float(np.percentile(minutes, 90)), 2)
+                    if len(minutes)
+                    else None,
+                }
+            )
     return out
 
 
@@ -129,37 +178,8 @@ def _handoff_truth(world: World) -> dict:
         if (seen & (h.sla_term == i)).any()
     }
     breach_weeks = _breach_weeks(world, seen, touched, target, window, disposed, rejected)
-    segment_names = [key for key, _, _ in d.segments]
-    segment = world.accounts.segment[world.leads.account[h.lead]]
-    cells, cell = np.unique(
-        np.stack([signals.month_index(h.time)[seen], segment[seen]]), axis=1, return_inverse=True
-    )
-    segment_months = {
-        f"{signals.month_start(m).isoformat()}|{segment_names[g]}": {
-            "mqls": int((cell == c).sum()),
-            "dispositioned": int(disposed[seen][cell == c].sum()),
-            "accepted": int((disposed & ~rejected)[seen][cell == c].sum()),
-        }
-        for c, (m, g) in enumerate(cells.T.tolist())
-    }
-    channel = _lead_channels(world)[h.lead]
-    week = signals.week_index(h.time)
-    weeks = []
-    for k in np.unique(week[seen]).tolist():
-        for name in ["all", *sorted(set(channel[seen & (week == k)].tolist()))]:
-            rows = seen & (week == k) & (True if name == "all" else channel == name)
-            minutes = h.first_touch_minutes[rows & touched]
-            weeks.append(
-                {
-                    "week_start": signals.week_start(k).isoformat(),
-                    "channel": name,
-                    "handoffs": int(rows.sum()),
-                    "median_minutes": round(float(np.median(minutes)), 2) if len(minutes) else None,
-                    "p90_minutes": round(float(np.percentile(minutes, 90)), 2)
-                    if len(minutes)
-                    else None,
-                }
-            )
+    segment_months = _segment_months(world, seen, disposed, rejected)
+    weeks = _response_weeks(world, seen, touched)
     return {
         "definitions": {
             "handoff": "a lead's move to MQL status (Salesforce lead_history Status -> the mql "
