@@ -512,7 +512,6 @@ def _bookings_months(world: World, usd: np.ndarray) -> dict[str, dict]:
     specs, state = world.specs, world.state
     segments = [key for key, _, _ in world.definitions.segments]
     out: dict[str, dict] = {}
-
     types = [_opportunity_type(label) for label in OPPORTUNITY_TYPES]
 
     def cell(month: int, i: int) -> dict:
@@ -537,8 +536,49 @@ def _bookings_months(world: World, usd: np.ndarray) -> dict[str, dict]:
 
 
 def _mapping(name: str) -> list[dict[str, str]]:
+    """The rows of a mapping seed of the repository (the demo's CRMs use its values)."""
     with (REPO_MAPPINGS_DIR / f"{name}.csv").open(newline="", encoding="utf-8") as handle:
         return list(csv.DictReader(handle))
+
+
+def _opportunity_persons(world: World) -> tuple[np.ndarray, np.ndarray]:
+    """(opportunity, lead) pairs: the persons of each opportunity that are leads (the only
+    persons with touches): the converted lead (a HubSpot customer deal keeps its parent's,
+    the deal's originating contact), and the Salesforce contact roles that are converted
+    leads (a customer opportunity carries its parent's primary contact)."""
+    specs = world.specs
+    roles_opp, roles_contact, _ = world.contact_roles
+    role_created = np.maximum(specs.created[roles_opp], world.contacts.created[roles_contact])
+    role_lead = world.contacts.lead[roles_contact]
+    role = (specs.crm[roles_opp] == SALESFORCE) & world.visible(role_created) & (role_lead >= 0)
+    origin = specs.origin_lead.copy()
+    customer = (specs.parent >= 0) & (specs.crm != SALESFORCE)
+    origin[customer] = specs.origin_lead[specs.parent[customer]]
+    return (
+        np.concatenate([np.flatnonzero(origin >= 0), roles_opp[role]]),
+        np.concatenate([origin[origin >= 0], role_lead[role]]),
+    )
+
+
+def _person_attribution_touches(world: World, touches: TouchRows) -> tuple[np.ndarray, np.ndarray]:
+    """The attribution touches a lead owns (carrying its email, or its cookie once identified:
+    every lead's creation touch is known, so every cookie of a lead is), as sorted search
+    keys lead * 2**32 + time (ties in touchpoint id order, which numbers touches in time
+    order) and the touch index of each key."""
+    attribution = {
+        row["touch_type"]
+        for row in _mapping("touch_types")
+        if row["is_attribution_touch"] == "true"
+    }
+    kinds = np.array([kind in attribution for kind, _, _ in world.definitions.touch_types])
+    known_lead = np.zeros(world.leads.n, bool)
+    known_lead[touches.lead[(touches.lead >= 0) & touches.known]] = True
+    own = np.flatnonzero(
+        (touches.lead >= 0) & kinds[touches.kind] & known_lead[np.maximum(touches.lead, 0)]
+    )
+    key = touches.lead[own].astype(np.int64) * 2**32 + touches.time[own]
+    order = np.lexsort((own, key))
+    return key[order], own[order]
 
 
 def _sourced_truth(world: World, touches: TouchRows) -> dict:
@@ -558,35 +598,9 @@ def _sourced_truth(world: World, touches: TouchRows) -> dict:
     marketing = np.array([row["marketing_team"] for row in rules], dtype=object)[rule]
     team_of = {row["channel"]: row["team"] for row in _mapping("lead_source_channels")}
 
-    # The persons of each opportunity, as leads: the converted lead (a HubSpot customer
-    # deal keeps its parent's), and the Salesforce contact roles that are converted leads.
-    roles_opp, roles_contact, _ = world.contact_roles
-    role_created = np.maximum(specs.created[roles_opp], world.contacts.created[roles_contact])
-    role_lead = world.contacts.lead[roles_contact]
-    role = (specs.crm[roles_opp] == SALESFORCE) & world.visible(role_created) & (role_lead >= 0)
-    origin = specs.origin_lead.copy()
-    customer = (specs.parent >= 0) & (specs.crm != SALESFORCE)
-    origin[customer] = specs.origin_lead[specs.parent[customer]]
-    pair_opp = np.concatenate([np.flatnonzero(origin >= 0), roles_opp[role]])
-    pair_lead = np.concatenate([origin[origin >= 0], role_lead[role]])
-
-    # Attribution touches a person owns: carrying their email, or their cookie once
-    # identified (every lead's creation touch is known, so every cookie of a lead is).
-    attribution = {
-        row["touch_type"]
-        for row in _mapping("touch_types")
-        if row["is_attribution_touch"] == "true"
-    }
-    kinds = np.array([kind in attribution for kind, _, _ in world.definitions.touch_types])
-    known_lead = np.zeros(leads.n, bool)
-    known_lead[touches.lead[(touches.lead >= 0) & touches.known]] = True
-    own = np.flatnonzero(
-        (touches.lead >= 0) & kinds[touches.kind] & known_lead[np.maximum(touches.lead, 0)]
-    )
-    # sorted by (lead, time, touchpoint id): the id numbers touches in time order
-    key = touches.lead[own].astype(np.int64) * 2**32 + touches.time[own]
-    order = np.lexsort((own, key))
-    key, own = key[order], own[order]
+    pair_opp, pair_lead = _opportunity_persons(world)
+    key, own = _person_attribution_touches(world, touches)
+    # the first of a person's touches from the lookback's first day to the creation
     low = pair_lead * 2**32 + (created_day[pair_opp] - lookback[pair_opp]) * DAY
     position = np.searchsorted(key, low, "left")
     inside = position < len(key)
@@ -1140,6 +1154,7 @@ def _acquisition_channels(world: World) -> np.ndarray:
 def _magic_number_quarters(
     world: World, months: list, usd: np.ndarray, paying: np.ndarray, expense: np.ndarray
 ) -> dict[str, dict]:
+    """Key quarter start: revenue, expense and the magic number (see its definition)."""
     quarters: dict[date, list[int]] = {}
     for m, month in enumerate(months):
         quarters.setdefault(date(month.year, (month.month - 1) // 3 * 3 + 1, 1), []).append(m)
