@@ -1,11 +1,15 @@
-"""The KPI marts find what the demo company planted, and give back its rates, at two scales.
+"""The KPI marts find what the demo company planted, and give back its numbers, at two scales.
 
 ground_truth.json records the signals the generator planted and the flags its own arrays give
 under the rules of the seeds (sros/demo_company/signals.py): the lead source to pause, the
 week the rising-rejections alarm fires, the deals stuck past their stage median at the as-of
-date. The marts must report exactly those, no more. The alignment scorecard's company rows,
-the funnel conversion and the win rates must give back the truth's rates: counts exactly,
-rates within truth.py's 6-decimal rounding (ROUNDING), amounts within a cent per deal.
+date. The marts must report exactly those, no more, from the same counts. It also records,
+from the generator's arrays and not from SQL, what each KPI mart counts period by period:
+the scorecard's lead-to-opportunity conversion and response times, each side's breaches of
+the lead contract, marketing-sourced and influenced pipeline, marketing's commitments,
+bookings against targets, pipeline velocity, the reverse funnel's windows, the leading
+indicators, the weekly review. Counts must be equal, rates within truth.py's 6-decimal
+rounding (ROUNDING), amounts within a cent per deal (CENT).
 """
 
 from __future__ import annotations
