@@ -395,6 +395,10 @@ def _velocity_months(world: World, usd: np.ndarray) -> dict[str, dict]:
     created = specs.created[exists] // DAY
     closed = np.where(state.is_closed[exists], state.close_day[exists], np.iinfo(np.int64).max)
     won = state.is_won[exists]
+    cycle = np.where(won, closed - created, 0)
+    # one cell per (segment, type): counted with bincount, month by month
+    cell = specs.segment[exists] * len(types) + specs.kind[exists]
+    n_cells = len(segments) * len(types)
     end = epoch_day(world.config.end_date)
     out: dict[str, dict] = {}
     first = int(signals.month_index(specs.created[exists]).min()) if len(exists) else 0
@@ -404,22 +408,23 @@ def _velocity_months(world: World, usd: np.ndarray) -> dict[str, dict]:
         in_window = (closed >= epoch_day(signals.month_start(m - trailing + 1))) & (
             closed <= month_end
         )
-        for i in np.flatnonzero(is_open | in_window).tolist():
-            o = exists[i]
-            key = f"{signals.month_start(m).isoformat()}|{segments[specs.segment[o]]}|"
-            row = out.setdefault(
-                key + types[specs.kind[o]],
-                {"open": 0, "closed": 0, "won": 0, "won_usd": 0.0, "won_cycle_days": 0},
-            )
-            row["open"] += int(is_open[i])
-            if in_window[i]:
-                row["closed"] += 1
-                if won[i]:
-                    row["won"] += 1
-                    row["won_usd"] += float(usd[o])
-                    row["won_cycle_days"] += int(closed[i] - created[i])
-    for row in out.values():
-        row["won_usd"] = round(row["won_usd"], 2)
+        won_in = in_window & won
+        counts = {
+            "open": np.bincount(cell[is_open], minlength=n_cells),
+            "closed": np.bincount(cell[in_window], minlength=n_cells),
+            "won": np.bincount(cell[won_in], minlength=n_cells),
+            "won_usd": np.bincount(cell[won_in], usd[exists][won_in], minlength=n_cells),
+            "won_cycle_days": np.bincount(cell[won_in], cycle[won_in], minlength=n_cells),
+        }
+        for c in np.flatnonzero(counts["open"] + counts["closed"]).tolist():
+            key = f"{signals.month_start(m).isoformat()}|{segments[c // len(types)]}|"
+            out[key + types[c % len(types)]] = {
+                "open": int(counts["open"][c]),
+                "closed": int(counts["closed"][c]),
+                "won": int(counts["won"][c]),
+                "won_usd": round(float(counts["won_usd"][c]), 2),
+                "won_cycle_days": round(float(counts["won_cycle_days"][c])),
+            }
     return out
 
 
