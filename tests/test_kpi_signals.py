@@ -173,20 +173,29 @@ def test_the_scorecard_gives_back_the_sla_and_pipeline_truth(company: tuple) -> 
     assert differing == 0
 
 
+def _scorecard_weeks(con: duckdb.DuckDBPyConnection, columns: str, where: str) -> dict:
+    """The scorecard's rows (company and channel) where `where` holds, keyed by (week start,
+    channel), each the tuple of `columns`."""
+    return {
+        (str(week), channel): tuple(values)
+        for week, channel, *values in con.sql(
+            f"select week_start, channel, {columns} "
+            f"from marts.kpi_alignment_scorecard_weekly where {where}"
+        ).fetchall()
+    }
+
+
 def test_the_scorecard_gives_back_lead_to_opportunity_conversion_by_week_and_channel(
     company: tuple,
 ) -> None:
     """Every week, for the company and each channel: the leads created and the new-business
     opportunities that convert a lead, and their ratio, as the generator made them."""
     con, truth = company
-    rows = {
-        (str(week), channel): (leads, opportunities, rate)
-        for week, channel, leads, opportunities, rate in con.sql(
-            "select week_start, channel, lead_count, opportunity_count, "
-            "lead_to_opportunity_rate from marts.kpi_alignment_scorecard_weekly "
-            "where lead_count > 0 or opportunity_count > 0"
-        ).fetchall()
-    }
+    rows = _scorecard_weeks(
+        con,
+        "lead_count, opportunity_count, lead_to_opportunity_rate",
+        "lead_count > 0 or opportunity_count > 0",
+    )
     expected = {
         (row["week_start"], row["channel"]): (row["leads"], row["opportunities"])
         for row in truth["funnel"]["lead_to_opportunity_weeks"]
@@ -206,14 +215,11 @@ def test_the_scorecard_gives_back_the_response_times_of_each_week_and_channel(
     percentile business minutes to first touch of the touched ones, as the generator timed
     them on each owner's calendar (truth rounds to two decimals)."""
     con, truth = company
-    rows = {
-        (str(week), channel): (handoffs, median, p90)
-        for week, channel, handoffs, median, p90 in con.sql(
-            "select week_start, channel, handoff_count, median_response_business_minutes, "
-            "p90_response_business_minutes from marts.kpi_alignment_scorecard_weekly "
-            "where handoff_count > 0"
-        ).fetchall()
-    }
+    rows = _scorecard_weeks(
+        con,
+        "handoff_count, median_response_business_minutes, p90_response_business_minutes",
+        "handoff_count > 0",
+    )
     expected = {(row["week_start"], row["channel"]): row for row in truth["handoffs"]["weeks"]}
     assert rows.keys() == expected.keys()
     for key, (handoffs, median, p90) in rows.items():
