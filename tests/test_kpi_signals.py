@@ -253,6 +253,23 @@ def test_funnel_conversion_gives_back_the_truth(company: tuple) -> None:
     assert abs(reached["sql"] / reached["sal"] - funnel["conversion"]["sal_to_sql"]) <= ROUNDING
 
 
+def test_funnel_conversion_gives_back_every_monthly_cohort(company: tuple) -> None:
+    """Every monthly cohort of leads: its size and how many reached MQL, SAL, SQL and won
+    (kpi_funnel_conversion_cohorts summed over its dimensions), as the generator made them."""
+    con, truth = company
+    (won_stage,) = con.sql("select stage_key from seeds.funnel_stages where is_won").fetchone()
+    cohorts: dict[str, dict[str, int]] = {}
+    for month, stage, size, reached in con.sql(
+        "select period_start, to_stage_key, sum(cohort_size), sum(reached_count) "
+        "from marts.kpi_funnel_conversion_cohorts "
+        "where period_type = 'month' and from_stage_key = 'lead' group by 1, 2"
+    ).fetchall():
+        cohort = cohorts.setdefault(month.isoformat(), {"lead": int(size)})
+        assert cohort["lead"] == size, (month, stage)
+        cohort["won" if stage == won_stage else stage] = int(reached)
+    assert cohorts == truth["funnel"]["cohort_months"]
+
+
 def test_win_rates_by_segment_give_back_the_truth(company: tuple) -> None:
     con, truth = company
     expected = truth["funnel"]["win_rate_by_segment"]

@@ -306,6 +306,8 @@ def _funnel_truth(world: World) -> dict:
             "in USD (dated_conversion_rate of the close date; a lost deal "
             "carries its last open amount)",
             "median_cycle_days": "closed opportunities: close_date - created date, in days",
+            "cohort_months": "key month a lead was created: the cohort's leads, and those "
+            "that reached mql, sal, sql and won by the export",
             "new_business_close_weeks": "key ISO week|segment: new-business opportunities "
             "closed in the week (close date), and won",
             "velocity_months": "key month|segment|opportunity type: opportunities open at the "
@@ -333,6 +335,9 @@ def _funnel_truth(world: World) -> dict:
             "sql_to_won": _rate(won_lead.sum(), sql.sum()),
         },
         "win_rate_by_segment": {"by_count": win_count, "by_amount": win_amount},
+        "cohort_months": _cohort_months(
+            world, created, {"mql": mql, "sal": sal, "sql": sql, "won": won_lead}
+        ),
         "lead_to_opportunity_weeks": _lead_to_opportunity_weeks(world, created),
         "bookings_months": _bookings_months(world, usd),
         "velocity_months": _velocity_months(world, usd),
@@ -354,6 +359,20 @@ def _funnel_truth(world: World) -> dict:
             float(_usd(world, state.amount[open_], specs.account[open_], end_day).sum()), 2
         ),
     }
+
+
+def _cohort_months(
+    world: World, created: np.ndarray, reached: dict[str, np.ndarray]
+) -> dict[str, dict]:
+    """Key month the lead was created: the cohort's leads, and how many reached each stage."""
+    month = signals.month_index(world.leads.created)
+    out = {}
+    for m in np.unique(month[created]).tolist():
+        members = created & (month == m)
+        out[signals.month_start(m).isoformat()] = {"lead": int(members.sum())} | {
+            stage: int((members & flags).sum()) for stage, flags in reached.items()
+        }
+    return out
 
 
 def _lead_to_opportunity_weeks(world: World, created: np.ndarray) -> list[dict]:
