@@ -270,6 +270,22 @@ def test_funnel_conversion_gives_back_every_monthly_cohort(company: tuple) -> No
     assert cohorts == truth["funnel"]["cohort_months"]
 
 
+def test_funnel_period_conversion_gives_back_every_months_first_entries(company: tuple) -> None:
+    """kpi_funnel_conversion_periods, every month: the people whose first entry into each
+    main-path stage fell in it (summed over its dimensions), as the generator made them."""
+    con, truth = company
+    (won_stage,) = con.sql("select stage_key from seeds.funnel_stages where is_won").fetchone()
+    months: dict[str, dict[str, int]] = {}
+    for month, stage, count in con.sql(
+        "select period_start, stage_key, sum(first_entry_count) "
+        "from marts.kpi_funnel_conversion_periods "
+        "where period_type = 'month' and is_main_path_stage group by 1, 2 "
+        "having sum(first_entry_count) > 0"
+    ).fetchall():
+        months.setdefault(month.isoformat(), {})["won" if stage == won_stage else stage] = count
+    assert months == truth["funnel"]["first_entry_months"]
+
+
 def test_win_rates_by_segment_give_back_the_truth(company: tuple) -> None:
     con, truth = company
     expected = truth["funnel"]["win_rate_by_segment"]

@@ -306,6 +306,9 @@ def _funnel_truth(world: World) -> dict:
             "in USD (dated_conversion_rate of the close date; a lost deal "
             "carries its last open amount)",
             "median_cycle_days": "closed opportunities: close_date - created date, in days",
+            "first_entry_months": "key month: the leads whose first entry into lead, mql, "
+            "sal, sql and won (the first win of a new-business opportunity they originated) "
+            "fell in it, each counted on its own date",
             "cohort_months": "key month a lead was created: the cohort's leads, and those "
             "that reached mql, sal, sql and won by the export",
             "new_business_close_weeks": "key ISO week|segment: new-business opportunities "
@@ -338,6 +341,7 @@ def _funnel_truth(world: World) -> dict:
         "cohort_months": _cohort_months(
             world, created, {"mql": mql, "sal": sal, "sql": sql, "won": won_lead}
         ),
+        "first_entry_months": _first_entry_months(world),
         "lead_to_opportunity_weeks": _lead_to_opportunity_weeks(world, created),
         "bookings_months": _bookings_months(world, usd),
         "velocity_months": _velocity_months(world, usd),
@@ -373,6 +377,38 @@ def _cohort_months(
             stage: int((members & flags).sum()) for stage, flags in reached.items()
         }
     return out
+
+
+def _first_entry_months(world: World) -> dict[str, dict]:
+    """Key month: the leads whose first entry into each main-path stage fell in it (created;
+    first handoff; first accepted disposition; first qualification; first win of a
+    new-business opportunity they originated), each on its own date."""
+    leads, h, specs, state = world.leads, world.handoffs, world.specs, world.state
+    never = np.iinfo(np.int64).max
+
+    def first(lead: np.ndarray, time: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        out = np.full(leads.n, never)
+        np.minimum.at(out, lead[rows], time[rows])
+        return out
+
+    won = (specs.origin_lead >= 0) & state.is_won & (specs.kind == 0)
+    entries = {
+        "lead": np.where(world.visible(leads.created), leads.created, never),
+        "mql": first(h.lead, h.time, world.visible(h.time)),
+        "sal": first(
+            h.lead,
+            h.disposition_time,
+            world.visible(h.disposition_time) & (h.outcome == handoff_model.ACCEPTED),
+        ),
+        "sql": first(h.lead, h.sql_time, world.visible(h.sql_time)),
+        "won": first(specs.origin_lead, state.closed_time, won),
+    }
+    out: dict[str, dict] = {}
+    for stage, time in entries.items():
+        months, counts = np.unique(signals.month_index(time[time < never]), return_counts=True)
+        for m, count in zip(months.tolist(), counts.tolist(), strict=True):
+            out.setdefault(signals.month_start(m).isoformat(), {})[stage] = count
+    return dict(sorted(out.items()))
 
 
 def _lead_to_opportunity_weeks(world: World, created: np.ndarray) -> list[dict]:
