@@ -102,6 +102,48 @@ def test_nrr_and_grr_of_the_last_month_match_the_generator(company: tuple) -> No
         assert grr == pytest.approx(truth["grr"][key], abs=1e-5), key
 
 
+def test_company_nrr_grr_and_cac_of_every_month_match_the_generator(company: tuple) -> None:
+    """Every month, not only the last: the company's NRR and GRR (kpi_revenue_retention), its
+    new customers and each kind of expense (kpi_cac_monthly), and its CAC as their ratio."""
+    con, truth = company
+    retention = {
+        month.isoformat(): (nrr, grr)
+        for month, nrr, grr in con.execute(
+            "select month_start, net_revenue_retention, gross_revenue_retention "
+            "from marts.kpi_revenue_retention where breakdown = 'company'"
+        ).fetchall()
+    }
+    assert len(truth["retention_months"]) >= 12
+    for month, expected in truth["retention_months"].items():
+        nrr, grr = retention[month]
+        assert nrr == pytest.approx(expected["nrr"], abs=1e-5), month
+        assert grr == pytest.approx(expected["grr"], abs=1e-5), month
+    cac = {
+        month.isoformat(): values
+        for month, *values in con.execute(
+            "select month_start, new_customers, fully_loaded_expense, marketing_expense, "
+            "advertising_expense, fully_loaded_cac from marts.kpi_cac_monthly "
+            "where breakdown = 'company'"
+        ).fetchall()
+    }
+    assert cac.keys() == truth["cac_months"].keys()
+    for month, expected in truth["cac_months"].items():
+        new, fully_loaded, marketing, advertising, fully_loaded_cac = cac[month]
+        assert new == expected["new_customers"], month
+        for value, kind in (
+            (fully_loaded, "fully_loaded"),
+            (marketing, "marketing"),
+            (advertising, "advertising"),
+        ):
+            assert float(value) == pytest.approx(expected[f"{kind}_expense"], abs=CENT), month
+        if new:
+            assert float(fully_loaded_cac) == pytest.approx(
+                expected["fully_loaded_expense"] / new, abs=CENT + ROUNDING
+            ), month
+        else:
+            assert fully_loaded_cac is None, month
+
+
 def test_cohort_payback_months_match_the_generator(company: tuple) -> None:
     con, truth = company
     rows = con.execute(

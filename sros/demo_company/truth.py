@@ -1143,6 +1143,22 @@ def _unit_economics_truth(world: World, subs: Subscriptions, expenses: dict) -> 
             ),
         }
     magic_number = _magic_number_quarters(world, months, usd, paying, expense["fully_loaded"])
+    # company NRR and GRR of every month with the lookback month in the billing history
+    retention_months = {}
+    for m in range(window, n_months):
+        was = paying[:, m - window]
+        then, now = usd[was, m - window], usd[was, m]
+        retention_months[months[m].isoformat()] = {
+            "nrr": _rate(now.sum(), then.sum()),
+            "grr": _rate(np.minimum(now, then).sum(), then.sum()),
+        }
+    cac_months = {
+        months[m].isoformat(): {
+            "new_customers": int(new_count[m]),
+            **{f"{kind}_expense": round(float(expense[kind][m]), 2) for kind in expense},
+        }
+        for m in range(n_months)
+    }
     channel = _acquisition_channels(world)
     by_channel: dict[str, int] = {}
     for a in np.flatnonzero(new).tolist():
@@ -1172,6 +1188,10 @@ def _unit_economics_truth(world: World, subs: Subscriptions, expenses: dict) -> 
             "(USD) / accounts paying; trailing_churn_rate = accounts that stopped paying in "
             "each of the churn_window_months months before ending_month / accounts paying at "
             "the start of each, summed; ltv = arpa x gross margin / trailing_churn_rate",
+            "retention_months": "key month: the company's NRR and GRR, as nrr/grr but ending "
+            "with that month, for every month retention_lookback_months after the first",
+            "cac_months": "key month: the company's new customers and its fully loaded, "
+            "marketing and advertising expense (USD)",
             "new_customers_by_channel": "key month|acquisition channel (the lead source "
             "channel of the account's first won opportunity; None without one): new customers",
             "magic_number": "key quarter start: revenue = the sum of the quarter's monthly MRR "
@@ -1200,6 +1220,8 @@ def _unit_economics_truth(world: World, subs: Subscriptions, expenses: dict) -> 
         "lifetime_value": lifetime_value,
         "magic_number": magic_number,
         "new_customers_by_channel": dict(sorted(by_channel.items())),
+        "retention_months": retention_months,
+        "cac_months": cac_months,
     }
 
 
