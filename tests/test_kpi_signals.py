@@ -603,3 +603,38 @@ def test_leading_indicators_give_back_each_weeks_rejection_rate_and_win_rate_spr
         else:
             assert spread is None, week
     assert spreads > 0
+
+
+def test_the_pipeline_waterfall_of_every_month_is_the_truth(company: tuple) -> None:
+    """fct_pipeline_waterfall, every month: the opportunities in it and each category's sum
+    (opening, new, pulled in, increased, decreased, won, lost, pushed out, closing), as the
+    generator's daily states give them; each row's amounts are converted to the cent, and an
+    increase or decrease is the difference of two of them."""
+    con, truth = company
+    categories = [
+        "opening",
+        "new",
+        "pulled_in",
+        "increased",
+        "decreased",
+        "won",
+        "lost",
+        "pushed_out",
+        "closing",
+    ]
+    sums = ", ".join(f"sum({name}_amount)" for name in categories)
+    rows = {
+        month.isoformat(): (count, amounts)
+        for month, count, *amounts in con.sql(
+            f"select period_start_date, count(*), {sums} from marts.fct_pipeline_waterfall "
+            "where period_type = 'month' group by 1"
+        ).fetchall()
+    }
+    expected = truth["funnel"]["waterfall_months"]
+    assert rows.keys() == expected.keys()
+    assert sum(row["won"] > 0 for row in expected.values()) >= 6
+    for month, (count, amounts) in rows.items():
+        row = expected[month]
+        assert count == row["opportunities"], month
+        for name, amount in zip(categories, amounts, strict=True):
+            assert abs(float(amount) - row[name]) <= 2 * count * CENT + CENT, (month, name)

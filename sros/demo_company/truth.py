@@ -311,6 +311,15 @@ def _funnel_truth(world: World) -> dict:
             "fell in it, each counted on its own date",
             "cohort_months": "key month a lead was created: the cohort's leads, and those "
             "that reached mql, sal, sql and won by the export",
+            "waterfall_months": "key month: the opportunities in the month's close window "
+            "(open, expected close on or before its last day) at its opening (the end of the "
+            "day before) or its end (its last day, end_date while it runs; a close in it "
+            "counts from its last open state, the day before), and the waterfall's "
+            "categories summed in USD at each day's rate: opening, new (not open at the "
+            "opening), pulled_in (open outside the window), increased / decreased (in it at "
+            "both ends), won, lost, pushed_out (its close date moved past the month), "
+            "closing. HubSpot keeps the history of the deal stage only: its amount and close "
+            "date are the exported ones on every day",
             "new_business_close_weeks": "key ISO week|segment: new-business opportunities "
             "closed in the week (close date), and won",
             "velocity_months": "key month|segment|opportunity type: opportunities open at the "
@@ -347,6 +356,7 @@ def _funnel_truth(world: World) -> dict:
         "velocity_months": _velocity_months(world, usd),
         "reverse_funnel_windows": _reverse_funnel_windows(world, usd),
         "new_business_close_weeks": _close_weeks(world),
+        "waterfall_months": _waterfall_months(world),
         "median_cycle_days": float(np.median(cycle)) if len(cycle) else None,
         "opportunities_by_type": {
             name: int((state.exists & (specs.kind == i)).sum())
@@ -485,6 +495,71 @@ def _velocity_months(world: World, usd: np.ndarray) -> dict[str, dict]:
                 "won": int(counts["won"][c]),
                 "won_usd": round(float(counts["won_usd"][c]), 2),
                 "won_cycle_days": round(float(counts["won_cycle_days"][c])),
+            }
+    return out
+
+
+def _waterfall_months(world: World) -> dict[str, dict]:
+    """Key month: the pipeline waterfall's categories summed over the opportunities, in USD
+    at each day's rate, as fct_pipeline_waterfall defines them on the daily snapshots (see
+    the `waterfall_months` definition)."""
+    specs, history, state = world.specs, world.history, world.state
+    n_open = len(world.stages) - 2
+    opportunities = np.arange(len(specs))
+    key = history.opportunity.astype(np.int64) * 2**40 + history.time
+    hubspot = specs.crm != SALESFORCE
+
+    def snapshot(day: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Open, amount (USD at the day's rate) and close date at the end of each day."""
+        until = np.minimum((day + 1) * DAY - 1, world.as_of)  # nothing after the export
+        at = np.searchsorted(key, opportunities * 2**40 + until, "right") - 1
+        found = (at >= 0) & (history.opportunity[np.maximum(at, 0)] == opportunities)
+        at = np.maximum(at, 0)
+        # HubSpot keeps the history of the deal stage only: amount and close date as exported
+        amount = np.where(hubspot, state.amount, history.amount[at])
+        close = np.where(hubspot, state.close_day, history.close_day[at])
+        is_open = found & (history.stage[at] < n_open)
+        return is_open, _usd(world, amount, specs.account, day), close
+
+    # each opportunity's close by the export, and its last open state: the day before
+    closes = np.flatnonzero((history.stage >= n_open) & world.visible(history.time))
+    closes = closes[np.concatenate([[True], np.diff(history.opportunity[closes]) != 0])]
+    closed_day = np.full(len(specs), -1)
+    closed_day[history.opportunity[closes]] = history.time[closes] // DAY
+    closed_stage = np.full(len(specs), -1)
+    closed_stage[history.opportunity[closes]] = history.stage[closes]
+    was_open, last_open_usd, _ = snapshot(np.maximum(closed_day - 1, 0))
+
+    end = epoch_day(world.config.end_date)
+    out: dict[str, dict] = {}
+    first = int(signals.month_index(specs.created[state.exists]).min())
+    for m in range(first, int(signals.month_index(np.array([end * DAY]))[0]) + 1):
+        start, last = (epoch_day(signals.month_start(i)) for i in (m, m + 1))
+        last -= 1
+        open_then, opening_usd, close_then = snapshot(np.full(len(specs), start - 1))
+        open_now, end_usd, close_now = snapshot(np.full(len(specs), min(last, end)))
+        # a close in the period counts from its last open state (none: created that day)
+        closed = (closed_day >= start) & (closed_day <= last) & was_open
+        in_then = open_then & (close_then <= last)
+        in_now = open_now & (close_now <= last)
+        ends = in_now | closed
+        amount = np.where(closed, last_open_usd, end_usd)
+        change = np.where(in_then & ends, amount - opening_usd, 0.0)
+        sums = {
+            "opening": opening_usd[in_then],
+            "new": amount[~open_then & ends],
+            "pulled_in": amount[open_then & ~in_then & ends],
+            "increased": np.clip(change, 0, None),
+            "decreased": np.clip(-change, 0, None),
+            "won": amount[closed & (closed_stage == n_open)],
+            "lost": amount[closed & (closed_stage == n_open + 1)],
+            "pushed_out": opening_usd[in_then & open_now & ~in_now & ~closed],
+            "closing": end_usd[in_now],
+        }
+        if (in_then | ends).any():
+            out[signals.month_start(m).isoformat()] = {
+                "opportunities": int((in_then | ends).sum()),
+                **{name: round(float(values.sum()), 2) for name, values in sums.items()},
             }
     return out
 
