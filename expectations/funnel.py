@@ -7,8 +7,8 @@ model's dbt unit tests. A suite checks what the data must satisfy under the seed
 
 from expectations.suite import Column, Definitions, E, MartSuite
 
-# The stage definitions are the seed's; which stage an entry is, whether it skipped stages
-# and which are the build's (int_lead_stage_entries, unit-tested there), read, not derived.
+# The seed gives each stage its order; which stage an entry is and which stages it skipped
+# are the build's (int_lead_stage_entries, unit-tested there): read here, not derived.
 LIFECYCLE_QUERY = """
 select
     lifecycle.lifecycle_stage_id,
