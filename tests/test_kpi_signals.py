@@ -638,3 +638,24 @@ def test_the_pipeline_waterfall_of_every_month_is_the_truth(company: tuple) -> N
         assert count == row["opportunities"], month
         for name, amount in zip(categories, amounts, strict=True):
             assert abs(float(amount) - row[name]) <= 2 * count * CENT + CENT, (month, name)
+
+
+def test_single_touch_attribution_of_every_month_is_the_truth(company: tuple) -> None:
+    """kpi_attribution_monthly under first_touch and last_touch, every created month and
+    channel (unattributed: no channel): the opportunities credited and their pipeline, as the
+    generator's touches of each opportunity's persons give them."""
+    con, truth = company
+    rows = con.sql(
+        "select attribution_model, month_start, channel, sum(opportunity_credits), "
+        "sum(pipeline_amount_corporate) from marts.kpi_attribution_monthly "
+        "where attribution_model in ('first_touch', 'last_touch') "
+        "group by 1, 2, 3 having sum(opportunity_credits) > 0"
+    ).fetchall()
+    expected = truth["attribution"]["months"]
+    marts = {f"{model}|{m.isoformat()}|{channel}": (c, a) for model, m, channel, c, a in rows}
+    assert marts.keys() == expected.keys()
+    assert {key.split("|")[0] for key in marts} == {"first_touch", "last_touch"}
+    for key, (credits, amount) in marts.items():
+        row = expected[key]
+        assert abs(credits - row["credits"]) <= ROUNDING, key
+        assert abs(float(amount) - row["pipeline_usd"]) <= row["credits"] * CENT + CENT, key

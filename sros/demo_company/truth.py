@@ -722,6 +722,67 @@ def _person_attribution_touches(world: World, touches: TouchRows) -> tuple[np.nd
     return key[order], own[order]
 
 
+def _path_touch(
+    world: World, touches: TouchRows, lookback: np.ndarray, earliest: bool
+) -> np.ndarray:
+    """Per opportunity, the first (earliest) or the last attribution touch of its persons
+    from `lookback` days (per opportunity) before its creation date to its creation, ties in
+    touchpoint id order; -1 without one."""
+    specs = world.specs
+    pair_opp, pair_lead = _opportunity_persons(world)
+    key, own = _person_attribution_touches(world, touches)
+    low = pair_lead * 2**32 + (specs.created[pair_opp] // DAY - lookback[pair_opp]) * DAY
+    high = pair_lead * 2**32 + specs.created[pair_opp]
+    at = np.searchsorted(key, low, "left") if earliest else np.searchsorted(key, high, "right") - 1
+    found = (at >= 0) & (at < len(key))
+    found[found] = (key[at[found]] >= low[found]) & (key[at[found]] <= high[found])
+    opp, touch = pair_opp[found], own[at[found]]
+    # the earliest (latest) over the opportunity's persons: first (last) in time order
+    order = np.lexsort((touch, touches.time[touch], opp))
+    opp, touch = opp[order], touch[order]
+    edge = opp[1:] != opp[:-1]
+    pick = np.concatenate([[True], edge]) if earliest else np.concatenate([edge, [True]])
+    out = np.full(len(specs), -1)
+    out[opp[pick]] = touch[pick]
+    return out
+
+
+def _attribution_months(world: World, touches: TouchRows) -> dict:
+    """Key model|created month|channel (None: unattributed) for the two single-touch models
+    of the attribution_models seed, first_touch (the path's first touch) and last_touch
+    (its last before creation): the opportunities credited and their pipeline in USD."""
+    specs, state = world.specs, world.state
+    with (SEEDS_DIR / "attribution_models.csv").open(newline="", encoding="utf-8") as f:
+        lookback = {
+            row["attribution_model"]: int(row["lookback_days"]) for row in csv.DictReader(f)
+        }
+    end_day = np.where(state.is_closed, state.close_day, epoch_day(world.config.end_date))
+    usd = _usd(world, state.amount, specs.account, end_day)
+    month = signals.month_index(specs.created)
+    out: dict[str, dict] = {}
+    for model, earliest in (("first_touch", True), ("last_touch", False)):
+        days = np.full(len(specs), lookback[model])
+        touch = _path_touch(world, touches, days, earliest)
+        for i in np.flatnonzero(state.exists).tolist():
+            channel = touches.channels[touches.channel[touch[i]]] if touch[i] >= 0 else None
+            key = f"{model}|{signals.month_start(month[i]).isoformat()}|{channel}"
+            row = out.setdefault(key, {"credits": 0, "pipeline_usd": 0.0})
+            row["credits"] += 1
+            row["pipeline_usd"] += float(usd[i])
+    for row in out.values():
+        row["pipeline_usd"] = round(row["pipeline_usd"], 2)
+    return {
+        "definitions": {
+            "months": "key attribution model|created month|channel of the credited touch "
+            "(None: unattributed), for first_touch (the first attribution touch of the "
+            "opportunity's persons in the model's lookback before its creation) and "
+            "last_touch (the last one by its creation): opportunities credited and their "
+            "amount in USD (closed at the close day's rate, open at end_date's)",
+        },
+        "months": dict(sorted(out.items())),
+    }
+
+
 def _sourced_truth(world: World, touches: TouchRows) -> dict:
     """Opportunities created per month, the marketing-sourced ones among them and their
     amounts, under the rule of fct_opportunities: the lead source's team is marketing's, or
@@ -741,20 +802,11 @@ def _sourced_truth(world: World, touches: TouchRows) -> dict:
 
     pair_opp, pair_lead = _opportunity_persons(world)
     key, own = _person_attribution_touches(world, touches)
-    # the first of a person's touches from the lookback's first day to the creation
     low = pair_lead * 2**32 + (created_day[pair_opp] - lookback[pair_opp]) * DAY
-    position = np.searchsorted(key, low, "left")
-    inside = position < len(key)
-    inside[inside] = (
-        key[position[inside]] <= pair_lead[inside] * 2**32 + specs.created[pair_opp[inside]]
-    )
-    first_opp, first_touch = pair_opp[inside], own[position[inside]]
-    order = np.lexsort((first_touch, touches.time[first_touch], first_opp))
-    first_opp, first_touch = first_opp[order], first_touch[order]
-    keep = np.concatenate([[True], first_opp[1:] != first_opp[:-1]]) if len(first_opp) else []
+    first = _path_touch(world, touches, lookback, earliest=True)
     channel_team = np.full(len(specs), None, dtype=object)
-    channel_team[first_opp[keep]] = [
-        team_of.get(touches.channels[c]) for c in touches.channel[first_touch[keep]].tolist()
+    channel_team[first >= 0] = [
+        team_of.get(touches.channels[c]) for c in touches.channel[first[first >= 0]].tolist()
     ]
     # influenced: any attribution touch of its persons on a channel of the marketing team
     # from the lookback before its creation to its close date (the as-of date while open)
@@ -853,6 +905,7 @@ def ground_truth(config: DemoConfig, facts: dict, exports: dict[tuple[str, str],
         "handoffs": _handoff_truth(world),
         "funnel": _funnel_truth(world),
         "sourced": _sourced_truth(world, facts["touches"]),
+        "attribution": _attribution_months(world, facts["touches"]),
         "billing": _billing_truth(world, facts["subscriptions"]),
         "signals": signals_truth(world, facts["campaigns"], facts["touches"]),
         "unit_economics": _unit_economics_truth(world, facts["subscriptions"], facts["expenses"]),
