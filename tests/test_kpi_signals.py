@@ -651,7 +651,7 @@ def test_single_touch_attribution_of_every_month_is_the_truth(company: tuple) ->
         "where attribution_model in ('first_touch', 'last_touch') "
         "group by 1, 2, 3 having sum(opportunity_credits) > 0"
     ).fetchall()
-    expected = truth["attribution"]["months"]
+    expected = truth["sourced"]["attribution_months"]
     marts = {f"{model}|{m.isoformat()}|{channel}": (c, a) for model, m, channel, c, a in rows}
     assert marts.keys() == expected.keys()
     assert {key.split("|")[0] for key in marts} == {"first_touch", "last_touch"}

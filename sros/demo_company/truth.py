@@ -747,7 +747,15 @@ def _path_touch(
     return out
 
 
-def _attribution_months(world: World, touches: TouchRows) -> dict:
+def _reported_usd(world: World) -> np.ndarray:
+    """Each opportunity's amount as fct_opportunities reports it, in USD: a closed one at the
+    rate of its close day (a lost one at its last open amount), an open one at end_date's."""
+    state = world.state
+    day = np.where(state.is_closed, state.close_day, epoch_day(world.config.end_date))
+    return _usd(world, state.amount, world.specs.account, day)
+
+
+def _attribution_months(world: World, touches: TouchRows) -> dict[str, dict]:
     """Key model|created month|channel (None: unattributed) for the two single-touch models
     of the attribution_models seed, first_touch (the path's first touch) and last_touch
     (its last before creation): the opportunities credited and their pipeline in USD."""
@@ -756,8 +764,7 @@ def _attribution_months(world: World, touches: TouchRows) -> dict:
         lookback = {
             row["attribution_model"]: int(row["lookback_days"]) for row in csv.DictReader(f)
         }
-    end_day = np.where(state.is_closed, state.close_day, epoch_day(world.config.end_date))
-    usd = _usd(world, state.amount, specs.account, end_day)
+    usd = _reported_usd(world)
     month = signals.month_index(specs.created)
     out: dict[str, dict] = {}
     for model, earliest in (("first_touch", True), ("last_touch", False)):
@@ -771,16 +778,7 @@ def _attribution_months(world: World, touches: TouchRows) -> dict:
             row["pipeline_usd"] += float(usd[i])
     for row in out.values():
         row["pipeline_usd"] = round(row["pipeline_usd"], 2)
-    return {
-        "definitions": {
-            "months": "key attribution model|created month|channel of the credited touch "
-            "(None: unattributed), for first_touch (the first attribution touch of the "
-            "opportunity's persons in the model's lookback before its creation) and "
-            "last_touch (the last one by its creation): opportunities credited and their "
-            "amount in USD (closed at the close day's rate, open at end_date's)",
-        },
-        "months": dict(sorted(out.items())),
-    }
+    return dict(sorted(out.items()))
 
 
 def _sourced_truth(world: World, touches: TouchRows) -> dict:
@@ -828,7 +826,7 @@ def _sourced_truth(world: World, touches: TouchRows) -> dict:
     sourced = (source_team[specs.source] == marketing) | (channel_team == marketing)
     by_touch_only = sourced & (source_team[specs.source] != marketing)
 
-    usd = _usd(world, state.amount, specs.account, end_day)
+    usd = _reported_usd(world)
     months: dict[str, dict] = {}
     exists = np.flatnonzero(state.exists)
     month = signals.month_index(specs.created[exists])
@@ -861,8 +859,14 @@ def _sourced_truth(world: World, touches: TouchRows) -> dict:
             "the influenced ones (an attribution touch of its persons on a channel of that "
             "team from the lookback before its creation to its close date, end_date while "
             "open)",
+            "attribution_months": "key attribution model|created month|channel of the "
+            "credited touch (None: unattributed), for first_touch (the first attribution "
+            "touch of the opportunity's persons in the model's lookback before its creation) "
+            "and last_touch (the last one by its creation): opportunities credited and their "
+            "amount in USD, as months reports it",
         },
         "months": dict(sorted(months.items())),
+        "attribution_months": _attribution_months(world, touches),
     }
 
 
@@ -905,7 +909,6 @@ def ground_truth(config: DemoConfig, facts: dict, exports: dict[tuple[str, str],
         "handoffs": _handoff_truth(world),
         "funnel": _funnel_truth(world),
         "sourced": _sourced_truth(world, facts["touches"]),
-        "attribution": _attribution_months(world, facts["touches"]),
         "billing": _billing_truth(world, facts["subscriptions"]),
         "signals": signals_truth(world, facts["campaigns"], facts["touches"]),
         "unit_economics": _unit_economics_truth(world, facts["subscriptions"], facts["expenses"]),
