@@ -134,11 +134,10 @@ def _response_weeks(world: World, seen: np.ndarray, touched: np.ndarray) -> list
 
 def _quality_reasons(world: World) -> list[bool]:
     """Per reason code of the definitions, in order: a marketing-quality breach (seed)."""
-    with (SEEDS_DIR / "rejection_reasons.csv").open(newline="", encoding="utf-8") as handle:
-        flags = {
-            row["reason_code"]: row["is_marketing_quality_breach"] == "true"
-            for row in csv.DictReader(handle)
-        }
+    flags = {
+        row["reason_code"]: row["is_marketing_quality_breach"] == "true"
+        for row in _seed("rejection_reasons")
+    }
     return [flags[code] for code, _ in world.definitions.rejection_reasons]
 
 
@@ -601,8 +600,7 @@ def _reverse_funnel_windows(world: World, usd: np.ndarray) -> dict[str, dict]:
     sql = world.visible(h.sql_time)
     handed = world.visible(h.time)
     out: dict[str, dict] = {}
-    with (SEEDS_DIR / "bookings_targets.csv").open(newline="", encoding="utf-8") as handle:
-        targets = list(csv.DictReader(handle))
+    targets = _seed("bookings_targets")
     new_business_type = _opportunity_type(OPPORTUNITY_TYPES[0])
     window = int(
         _in_force(
@@ -674,6 +672,12 @@ def _bookings_months(world: World, usd: np.ndarray) -> dict[str, dict]:
     for row in out.values():
         row["won_amount_usd"] = round(row["won_amount_usd"], 2)
     return dict(sorted(out.items()))
+
+
+def _seed(name: str) -> list[dict[str, str]]:
+    """The rows of a definition seed."""
+    with (SEEDS_DIR / f"{name}.csv").open(newline="", encoding="utf-8") as handle:
+        return list(csv.DictReader(handle))
 
 
 def _mapping(name: str) -> list[dict[str, str]]:
@@ -760,10 +764,9 @@ def _attribution_months(world: World, touches: TouchRows) -> dict[str, dict]:
     of the attribution_models seed, first_touch (the path's first touch) and last_touch
     (its last before creation): the opportunities credited and their pipeline in USD."""
     specs, state = world.specs, world.state
-    with (SEEDS_DIR / "attribution_models.csv").open(newline="", encoding="utf-8") as f:
-        lookback = {
-            row["attribution_model"]: int(row["lookback_days"]) for row in csv.DictReader(f)
-        }
+    lookback = {
+        row["attribution_model"]: int(row["lookback_days"]) for row in _seed("attribution_models")
+    }
     usd = _reported_usd(world)
     month = signals.month_index(specs.created)
     out: dict[str, dict] = {}
@@ -787,8 +790,7 @@ def _sourced_truth(world: World, touches: TouchRows) -> dict:
     the first attribution touch of the opportunity's persons within the lookback before its
     creation (the earliest, then the lowest touchpoint id) is on a marketing channel."""
     specs, state, leads = world.specs, world.state, world.leads
-    with (SEEDS_DIR / "marketing_credit_rules.csv").open(newline="", encoding="utf-8") as f:
-        rules = list(csv.DictReader(f))
+    rules = _seed("marketing_credit_rules")
     created_day = specs.created // DAY
     rule = np.zeros(len(specs), dtype=np.int64)
     for r, row in enumerate(rules):
@@ -1156,15 +1158,10 @@ def signals_truth(world: World, campaigns: Campaigns, touches: TouchRows) -> dic
 
 
 def _dated_seed(name: str, column: str) -> list[tuple[date, date, float]]:
-    with (SEEDS_DIR / f"{name}.csv").open(newline="", encoding="utf-8") as handle:
-        return [
-            (
-                date.fromisoformat(r["valid_from"]),
-                date.fromisoformat(r["valid_to"]),
-                float(r[column]),
-            )
-            for r in csv.DictReader(handle)
-        ]
+    return [
+        (date.fromisoformat(r["valid_from"]), date.fromisoformat(r["valid_to"]), float(r[column]))
+        for r in _seed(name)
+    ]
 
 
 def _in_force(rules: list[tuple[date, date, float]], day: date) -> float:
