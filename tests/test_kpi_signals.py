@@ -6,10 +6,11 @@ week the rising-rejections alarm fires, the deals stuck past their stage median 
 date. The marts must report exactly those, no more, from the same counts. It also records,
 from the generator's arrays and not from SQL, what each KPI mart counts period by period:
 the scorecard's lead-to-opportunity conversion and response times, each side's breaches of
-the lead contract, marketing-sourced and influenced pipeline, marketing's commitments,
-bookings against targets, pipeline velocity, the reverse funnel's windows, the leading
-indicators, the weekly review. Counts must be equal, rates within truth.py's 6-decimal
-rounding (ROUNDING), amounts within a cent per deal (CENT).
+the lead contract, marketing-sourced and influenced pipeline, the pipeline and bookings each
+attribution model credits to each channel, marketing's commitments, bookings against
+targets, pipeline velocity, the reverse funnel's windows, the leading indicators, the weekly
+review. Counts must be equal, rates within truth.py's 6-decimal rounding (ROUNDING), amounts
+within a cent per deal (CENT).
 """
 
 from __future__ import annotations
@@ -643,22 +644,38 @@ def test_the_pipeline_waterfall_of_every_month_is_the_truth(company: tuple) -> N
             assert abs(float(amount) - row[name]) <= 2 * count * CENT + CENT, (month, name)
 
 
-def test_single_touch_attribution_of_every_month_is_the_truth(company: tuple) -> None:
-    """kpi_attribution_monthly under first_touch and last_touch, every created month and
-    channel (unattributed: no channel): the opportunities credited and their pipeline, as the
-    generator's touches of each opportunity's persons give them."""
+def test_attribution_of_every_model_and_month_is_the_truth(company: tuple) -> None:
+    """kpi_attribution_monthly under every model of the attribution_models seed (single
+    touch, linear, U, W, full path, time decay), every month and channel (unattributed: no
+    channel): the opportunity credits and the pipeline they carry by created month, the won
+    ones and their bookings by close month, as the generator's touches of each opportunity's
+    persons give them (truth._attribution_months)."""
     con, truth = company
-    rows = con.sql(
-        "select attribution_model, month_start, channel, sum(opportunity_credits), "
-        "sum(pipeline_amount_corporate) from marts.kpi_attribution_monthly "
-        "where attribution_model in ('first_touch', 'last_touch') "
-        "group by 1, 2, 3 having sum(opportunity_credits) > 0"
-    ).fetchall()
     expected = truth["sourced"]["attribution_months"]
-    marts = {f"{model}|{m.isoformat()}|{channel}": (c, a) for model, m, channel, c, a in rows}
-    assert marts.keys() == expected.keys()
-    assert {key.split("|")[0] for key in marts} == {"first_touch", "last_touch"}
-    for key, (credits, amount) in marts.items():
-        row = expected[key]
-        assert abs(credits - row["credits"]) <= ROUNDING, key
-        assert abs(float(amount) - row["pipeline_usd"]) <= row["credits"] * CENT + CENT, key
+    models = {
+        row[0]
+        for row in con.sql("select attribution_model from seeds.attribution_models").fetchall()
+    }
+    for kind, credits, amount in (
+        ("pipeline", "opportunity_credits", "pipeline_amount_corporate"),
+        ("bookings", "won_opportunity_credits", "bookings_amount_corporate"),
+    ):
+        marts = {
+            f"{model}|{month.isoformat()}|{channel}": (float(n), float(money))
+            for model, month, channel, n, money in con.sql(
+                f"select attribution_model, month_start, channel, sum({credits}), sum({amount}) "
+                f"from marts.kpi_attribution_monthly group by 1, 2, 3 having sum({credits}) > 0"
+            ).fetchall()
+        }
+        assert marts.keys() == expected[kind].keys(), kind
+        assert {key.split("|")[0] for key in marts} == models, kind
+        for key, (n, money) in marts.items():
+            row = expected[kind][key]
+            assert abs(n - row["credits"]) <= ROUNDING, (kind, key, n, row)
+            # each deal's amount is converted to the cent; the mart and the truth each round
+            assert abs(money - row["usd"]) <= row["credits"] * CENT + 2 * CENT, (
+                kind,
+                key,
+                money,
+                row,
+            )

@@ -686,11 +686,12 @@ def _mapping(name: str) -> list[dict[str, str]]:
         return list(csv.DictReader(handle))
 
 
-def _opportunity_persons(world: World) -> tuple[np.ndarray, np.ndarray]:
-    """(opportunity, lead) pairs: the persons of each opportunity that are leads (the only
-    persons with touches): the converted lead (a HubSpot customer deal keeps its parent's,
-    the deal's originating contact), and the Salesforce contact roles that are converted
-    leads (a customer opportunity carries its parent's primary contact)."""
+def _opportunity_persons(world: World) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(opportunity, lead, originating) rows, one per opportunity and lead: the persons of
+    each opportunity that are leads (the only persons with touches): the converted lead, its
+    originating person (a HubSpot customer deal keeps its parent's, the deal's originating
+    contact), and the Salesforce contact roles that are converted leads (a customer
+    opportunity carries its parent's primary contact)."""
     specs = world.specs
     roles_opp, roles_contact, _ = world.contact_roles
     role_created = np.maximum(specs.created[roles_opp], world.contacts.created[roles_contact])
@@ -699,10 +700,16 @@ def _opportunity_persons(world: World) -> tuple[np.ndarray, np.ndarray]:
     origin = specs.origin_lead.copy()
     customer = (specs.parent >= 0) & (specs.crm != SALESFORCE)
     origin[customer] = specs.origin_lead[specs.parent[customer]]
-    return (
-        np.concatenate([np.flatnonzero(origin >= 0), roles_opp[role]]),
-        np.concatenate([origin[origin >= 0], role_lead[role]]),
+    opp = np.concatenate([np.flatnonzero(origin >= 0), roles_opp[role]])
+    lead = np.concatenate([origin[origin >= 0], role_lead[role]])
+    originating = np.concatenate(
+        [np.ones(int((origin >= 0).sum()), bool), np.zeros(role.sum(), bool)]
     )
+    # a contact role of the converted lead is the same person: one row, originating
+    order = np.lexsort((~originating, lead, opp))
+    opp, lead, originating = opp[order], lead[order], originating[order]
+    first = np.concatenate([[True], (opp[1:] != opp[:-1]) | (lead[1:] != lead[:-1])])
+    return opp[first], lead[first], originating[first]
 
 
 def _person_attribution_touches(world: World, touches: TouchRows) -> tuple[np.ndarray, np.ndarray]:
@@ -733,7 +740,7 @@ def _path_touch(
     from `lookback` days (per opportunity) before its creation date to its creation, ties in
     touchpoint id order; -1 without one."""
     specs = world.specs
-    pair_opp, pair_lead = _opportunity_persons(world)
+    pair_opp, pair_lead, _ = _opportunity_persons(world)
     key, own = _person_attribution_touches(world, touches)
     low = pair_lead * 2**32 + (specs.created[pair_opp] // DAY - lookback[pair_opp]) * DAY
     high = pair_lead * 2**32 + specs.created[pair_opp]
@@ -759,29 +766,130 @@ def _reported_usd(world: World) -> np.ndarray:
     return _usd(world, state.amount, world.specs.account, day)
 
 
-def _attribution_months(world: World, touches: TouchRows) -> dict[str, dict]:
-    """Key model|created month|channel (None: unattributed) for the two single-touch models
-    of the attribution_models seed, first_touch (the path's first touch) and last_touch
-    (its last before creation): the opportunities credited and their pipeline in USD."""
-    specs, state = world.specs, world.state
-    lookback = {
-        row["attribution_model"]: int(row["lookback_days"]) for row in _seed("attribution_models")
+def _lead_creation_touches(world: World, key: np.ndarray, own: np.ndarray) -> np.ndarray:
+    """Per lead, its lead-creation touch: the latest of its attribution touches at or before
+    its creation (ties: the greatest touchpoint id); -1 without one."""
+    leads = np.arange(world.leads.n, dtype=np.int64)
+    at = np.searchsorted(key, leads * 2**32 + world.leads.created, "right") - 1
+    found = at >= 0
+    found[found] = key[at[found]] // 2**32 == leads[found]
+    out = np.full(world.leads.n, -1)
+    out[found] = own[at[found]]
+    return out
+
+
+def _credit_cells(
+    month: np.ndarray, channel: np.ndarray, credit: np.ndarray, usd: np.ndarray, model: str
+) -> dict[str, dict]:
+    """Credits and the money they carry summed by month and channel (-1: unattributed), as
+    keys model|month start|channel; cells whose credits sum to 0 are left out."""
+    cells, cell = np.unique(np.stack([month, channel]), axis=1, return_inverse=True)
+    credits = np.bincount(cell.ravel(), credit, cells.shape[1])
+    money = np.bincount(cell.ravel(), credit * usd, cells.shape[1])
+    return {
+        f"{model}|{signals.month_start(m).isoformat()}|{c}": {
+            "credits": round(float(n), 9),
+            "usd": round(float(amount), 2),
+        }
+        for m, c, n, amount in zip(
+            cells[0].tolist(), cells[1].tolist(), credits.tolist(), money.tolist(), strict=True
+        )
+        if n > 0
     }
+
+
+def _attribution_months(world: World, touches: TouchRows) -> dict[str, dict]:
+    """For every model of the attribution_models seed (the version in force on the day each
+    opportunity was created), the opportunities credited to each channel (None:
+    unattributed) and the money they carry: pipeline by created month, bookings (won
+    opportunities) by close month. A path is the attribution touches of the opportunity's
+    persons from the lookback before its creation day to its creation (to the end of its
+    close day for a won one, when the model counts touches until won), in time order (ties in
+    touchpoint id order). Position weights add up on a touch holding several positions (the
+    path's first touch; the lead-creation touch of its originating person; its last touch
+    before creation; its last touch, won); the touches holding none share the other touches'
+    weight; time decay weighs 2^(-age in days / half-life); weights scale to 1 per path. A
+    path carrying no weight credits the opportunity to None."""
+    specs, state = world.specs, world.state
+    pair_opp, pair_lead, pair_origin = _opportunity_persons(world)
+    key, own = _person_attribution_touches(world, touches)
+    creation_touch = _lead_creation_touches(world, key, own)
     usd = _reported_usd(world)
-    month = signals.month_index(specs.created)
-    out: dict[str, dict] = {}
-    for model, earliest in (("first_touch", True), ("last_touch", False)):
-        days = np.full(len(specs), lookback[model])
-        touch = _path_touch(world, touches, days, earliest)
-        for i in np.flatnonzero(state.exists).tolist():
-            channel = touches.channels[touches.channel[touch[i]]] if touch[i] >= 0 else None
-            key = f"{model}|{signals.month_start(month[i]).isoformat()}|{channel}"
-            row = out.setdefault(key, {"credits": 0, "pipeline_usd": 0.0})
-            row["credits"] += 1
-            row["pipeline_usd"] += float(usd[i])
-    for row in out.values():
-        row["pipeline_usd"] = round(row["pipeline_usd"], 2)
-    return dict(sorted(out.items()))
+    created_day = specs.created // DAY
+    created_month = signals.month_index(specs.created)
+    close_month = signals.month_index(state.close_day.astype(np.int64) * DAY)
+    pipeline: dict[str, dict] = {}
+    bookings: dict[str, dict] = {}
+    for row in _seed("attribution_models"):
+        model = row["attribution_model"]
+        start, end = (epoch_day(date.fromisoformat(row[k])) for k in ("valid_from", "valid_to"))
+        in_force = state.exists & (created_day >= start) & (created_day < end)
+        until_won = in_force & state.is_won & (row["counts_touches_until_won"] == "true")
+        pairs = in_force[pair_opp]
+        p_opp, p_lead = pair_opp[pairs], pair_lead[pairs]
+        last = np.where(
+            until_won[p_opp], (state.close_day[p_opp] + 1) * DAY - 1, specs.created[p_opp]
+        )
+        low = np.searchsorted(
+            key, p_lead * 2**32 + (created_day[p_opp] - int(row["lookback_days"])) * DAY, "left"
+        )
+        count = np.searchsorted(key, p_lead * 2**32 + last, "right") - low
+        pair = np.repeat(np.arange(len(p_opp)), count)
+        touch = own[low[pair] + np.arange(len(pair)) - np.repeat(np.cumsum(count) - count, count)]
+        opp = p_opp[pair]
+        lead_creation = pair_origin[pairs][pair] & (creation_touch[p_lead[pair]] == touch)
+        order = np.lexsort((touch, touches.time[touch], opp))
+        opp, touch, lead_creation = opp[order], touch[order], lead_creation[order]
+
+        # the touch's place in its path
+        paths, path, size = np.unique(opp, return_inverse=True, return_counts=True)
+        number = np.arange(len(opp)) - (np.cumsum(size) - size)[path] + 1
+        before = touches.time[touch] <= specs.created[opp]
+        before_count = np.bincount(path, before, len(paths))
+        weight = {
+            k: float(row[f"{k}_weight"])
+            for k in (
+                "first_touch",
+                "lead_creation",
+                "opportunity_creation",
+                "closed_won",
+                "other_touches",
+            )
+        }
+        position = (
+            weight["first_touch"] * (number == 1)
+            + weight["lead_creation"] * lead_creation
+            + weight["opportunity_creation"] * (before & (number == before_count[path]))
+            + weight["closed_won"] * (until_won[opp] & (number == size[path]))
+        )
+        if row["weighting"] == "time_decay":
+            age = created_day[opp] - touches.time[touch] // DAY
+            raw = 2.0 ** (-age / float(row["half_life_days"]))
+        else:
+            others = np.bincount(path, position == 0, len(paths))[path]
+            raw = np.where(position > 0, position, weight["other_touches"] / np.maximum(others, 1))
+        total = np.bincount(path, raw, len(paths))
+        credit = np.where(total[path] > 0, raw / np.where(total[path] > 0, total[path], 1), 0.0)
+
+        unattributed = in_force.copy()
+        unattributed[paths[total > 0]] = False
+        idle = np.flatnonzero(unattributed)
+        opp = np.concatenate([opp, idle])
+        channel = np.concatenate([touches.channel[touch], np.full(len(idle), -1)])
+        credit = np.concatenate([credit, np.ones(len(idle))])
+        pipeline |= _credit_cells(created_month[opp], channel, credit, usd[opp], model)
+        won = state.is_won[opp]
+        bookings |= _credit_cells(
+            close_month[opp[won]], channel[won], credit[won], usd[opp[won]], model
+        )
+    names = [*touches.channels, None]
+    return {
+        kind: {
+            key.rsplit("|", 1)[0] + f"|{names[int(key.rsplit('|', 1)[1])]}": value
+            for key, value in sorted(cells.items())
+        }
+        for kind, cells in (("pipeline", pipeline), ("bookings", bookings))
+    }
 
 
 def _sourced_truth(world: World, touches: TouchRows) -> dict:
@@ -800,7 +908,7 @@ def _sourced_truth(world: World, touches: TouchRows) -> dict:
     marketing = np.array([row["marketing_team"] for row in rules], dtype=object)[rule]
     team_of = {row["channel"]: row["team"] for row in _mapping("lead_source_channels")}
 
-    pair_opp, pair_lead = _opportunity_persons(world)
+    pair_opp, pair_lead, _ = _opportunity_persons(world)
     key, own = _person_attribution_touches(world, touches)
     low = pair_lead * 2**32 + (created_day[pair_opp] - lookback[pair_opp]) * DAY
     first = _path_touch(world, touches, lookback, earliest=True)
@@ -861,11 +969,11 @@ def _sourced_truth(world: World, touches: TouchRows) -> dict:
             "the influenced ones (an attribution touch of its persons on a channel of that "
             "team from the lookback before its creation to its close date, end_date while "
             "open)",
-            "attribution_months": "key attribution model|created month|channel of the "
-            "credited touch (None: unattributed), for first_touch (the first attribution "
-            "touch of the opportunity's persons in the model's lookback before its creation) "
-            "and last_touch (the last one by its creation): opportunities credited and their "
-            "amount in USD, as months reports it",
+            "attribution_months": "pipeline: key attribution model|created month|channel of "
+            "the credited touch (None: unattributed), for every model of the "
+            "attribution_models seed: the opportunity credits and the amount in USD (as "
+            "months reports it) they carry; bookings: the same for won opportunities by close "
+            "month. Paths and weights: truth._attribution_months",
         },
         "months": dict(sorted(months.items())),
         "attribution_months": _attribution_months(world, touches),
