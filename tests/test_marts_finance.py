@@ -183,19 +183,39 @@ def test_cac_payback_months_of_each_month_match_the_generator(company: tuple) ->
     assert all(value is None for key, value in marts.items() if key not in expected)
 
 
-def test_new_customers_by_acquisition_channel_match_the_generator(company: tuple) -> None:
-    """kpi_cac_monthly's channel rows count each month's new customers under the lead source
-    channel of the account's first won opportunity (a null channel: none), as the generator
-    made them."""
+def test_cac_of_each_acquisition_channel_and_month_matches_the_generator(company: tuple) -> None:
+    """kpi_cac_monthly's channel rows, every month: the new customers counted under the lead
+    source channel of the account's first won opportunity (a null channel: none), and each
+    kind of expense allocated to the channel (advertising categories by its share of the
+    month's ad spend, the other categories by its share of the month's new customers), as
+    the generator's spend and customers give them; the CAC is their ratio."""
     con, truth = company
     rows = con.execute(
-        "select month_start, channel, new_customers from marts.kpi_cac_monthly "
-        "where breakdown = 'channel' and new_customers > 0"
+        "select month_start, channel, new_customers, fully_loaded_expense, marketing_expense, "
+        "advertising_expense, fully_loaded_cac from marts.kpi_cac_monthly "
+        "where breakdown = 'channel' and (new_customers > 0 or fully_loaded_expense <> 0 "
+        "or marketing_expense <> 0 or advertising_expense <> 0)"
     ).fetchall()
-    assert {f"{month.isoformat()}|{channel}": n for month, channel, n in rows} == truth[
-        "new_customers_by_channel"
-    ]
-    assert len({channel for _, channel, _ in rows}) >= 3
+    marts = {f"{month.isoformat()}|{channel}": values for month, channel, *values in rows}
+    expected = truth["cac_channel_months"]
+    assert marts.keys() == expected.keys()
+    assert len({key.split("|")[1] for key, row in expected.items() if row["new_customers"]}) >= 3
+    kinds = ("fully_loaded", "marketing", "advertising")
+    for key, (new, *expenses, fully_loaded_cac) in marts.items():
+        row = expected[key]
+        assert new == row["new_customers"], key
+        for kind, value in zip(kinds, expenses, strict=True):
+            # the mart and the truth each round an allocated amount to the cent
+            assert float(value) == pytest.approx(row[f"{kind}_expense"], abs=2 * CENT + ROUNDING), (
+                key,
+                kind,
+            )
+        if new:
+            assert float(fully_loaded_cac) == pytest.approx(
+                row["fully_loaded_expense"] / new, abs=2 * CENT + ROUNDING
+            ), key
+        else:
+            assert fully_loaded_cac is None, key
 
 
 def test_magic_number_of_each_quarter_matches_the_generator(company: tuple) -> None:

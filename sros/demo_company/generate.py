@@ -79,6 +79,7 @@ def build_tables(config: DemoConfig) -> tuple[dict[tuple[str, str], dict], dict]
         "world": world,
         "subscriptions": subs,
         "expenses": expenses,
+        "ad_spend": spend,
         "campaigns": campaigns,
         "touches": touches,
     }

@@ -18,7 +18,7 @@ from sros.demo_company.arrays import DAY, epoch_day
 from sros.demo_company.config import DemoConfig
 from sros.demo_company.dirty import Export
 from sros.demo_company.hubspot import DEAL_ID_OFFSET
-from sros.demo_company.marketing import Campaigns, TouchRows
+from sros.demo_company.marketing import AD_PLATFORMS, Campaigns, TouchRows
 from sros.demo_company.opportunities import OPPORTUNITY_TYPES
 from sros.demo_company.population import CURRENCIES
 from sros.demo_company.rates import month_starts, monthly_rates, rate_lookup
@@ -1021,7 +1021,9 @@ def ground_truth(config: DemoConfig, facts: dict, exports: dict[tuple[str, str],
         "sourced": _sourced_truth(world, facts["touches"]),
         "billing": _billing_truth(world, facts["subscriptions"]),
         "signals": signals_truth(world, facts["campaigns"], facts["touches"]),
-        "unit_economics": _unit_economics_truth(world, facts["subscriptions"], facts["expenses"]),
+        "unit_economics": _unit_economics_truth(
+            world, facts["subscriptions"], facts["expenses"], facts["ad_spend"]
+        ),
         "clean_row_counts": {f"{s}.{t}": e.first.num_rows for (s, t), e in sorted(exports.items())},
     }
 
@@ -1276,7 +1278,9 @@ def _in_force(rules: list[tuple[date, date, float]], day: date) -> float:
     return next(value for start, end, value in rules if start <= day < end)
 
 
-def _unit_economics_truth(world: World, subs: Subscriptions, expenses: dict) -> dict:
+def _unit_economics_truth(
+    world: World, subs: Subscriptions, expenses: dict, ad_spend: dict
+) -> dict:
     """CAC by segment, NRR/GRR and cohort paybacks from the generator's own arrays."""
     months = subs.months
     n_months, last = len(months), len(months) - 1
@@ -1295,18 +1299,19 @@ def _unit_economics_truth(world: World, subs: Subscriptions, expenses: dict) -> 
         first < n_months
     )  # the first month of billing history is the opening balance
     segment = world.accounts.segment
-    categories = {key: flag for key, flag in _category_flags().items()}
+    flags = _category_flags()
     month_of = np.searchsorted(day, np.asarray(expenses["month_start"]), "right") - 1
     amount = np.asarray(expenses["amount"])
-    category = np.asarray(expenses["category"].to_pylist())
-    expense = {
-        kind: np.bincount(
-            month_of[np.array([categories[c][kind] for c in category])],
-            weights=amount[np.array([categories[c][kind] for c in category])],
-            minlength=n_months,
-        )
-        for kind in ("fully_loaded", "marketing", "advertising")
-    }
+    category = expenses["category"].to_pylist()
+    direct = np.array([flags[c]["advertising"] for c in category])
+
+    def monthly(kind: str, rows: np.ndarray) -> np.ndarray:
+        mask = rows & np.array([flags[c][kind] for c in category])
+        return np.bincount(month_of[mask], weights=amount[mask], minlength=n_months)
+
+    # each kind's direct cost (advertising categories) and shared cost (every other one)
+    split = {kind: (monthly(kind, direct), monthly(kind, ~direct)) for kind in flags[category[0]]}
+    expense = {kind: parts[0] + parts[1] for kind, parts in split.items()}
     new_count = np.bincount(first[new], minlength=n_months + 1)[:n_months]
     by_segment = np.zeros((len(segments), n_months))
     for s in range(len(segments)):
@@ -1395,11 +1400,9 @@ def _unit_economics_truth(world: World, subs: Subscriptions, expenses: dict) -> 
         }
         for m in range(n_months)
     }
-    channel = _acquisition_channels(world)
-    by_channel: dict[str, int] = {}
-    for a in np.flatnonzero(new).tolist():
-        key = f"{months[first[a]].isoformat()}|{channel[a]}"
-        by_channel[key] = by_channel.get(key, 0) + 1
+    cac_channel_months = _cac_channel_months(
+        world, months, first[new], _acquisition_channels(world)[new], split, ad_spend
+    )
     return {
         "definitions": {
             "new_customer": "an account counted once, in its first month of MRR > 0 after the "
@@ -1428,8 +1431,14 @@ def _unit_economics_truth(world: World, subs: Subscriptions, expenses: dict) -> 
             "with that month, for every month retention_lookback_months after the first",
             "cac_months": "key month: the company's new customers and its fully loaded, "
             "marketing and advertising expense (USD)",
-            "new_customers_by_channel": "key month|acquisition channel (the lead source "
-            "channel of the account's first won opportunity; None without one): new customers",
+            "cac_channel_months": "key month|acquisition channel (the lead source channel "
+            "of the account's first won opportunity; None without one): new customers and the "
+            "fully loaded, marketing and advertising expense (USD) allocated to the channel: "
+            "each kind's advertising categories by the channel's share of the month's ad "
+            "spend (ad platform campaigns carry the generator's channel), its other "
+            "categories by the channel's share of the month's new customers; a month without "
+            "ad spend (new customers) allocates that cost by new customers (to None). Cells "
+            "with no customer and no cost are left out",
             "magic_number": "key quarter start: revenue = the sum of the quarter's monthly MRR "
             "(USD at each month's rate), expense = its fully loaded expense, "
             "paying_account_months = the account-months summed; magic_number = (revenue - "
@@ -1455,7 +1464,7 @@ def _unit_economics_truth(world: World, subs: Subscriptions, expenses: dict) -> 
         "churn_window_months": churn_window,
         "lifetime_value": lifetime_value,
         "magic_number": magic_number,
-        "new_customers_by_channel": dict(sorted(by_channel.items())),
+        "cac_channel_months": cac_channel_months,
         "retention_months": retention_months,
         "cac_months": cac_months,
     }
@@ -1473,6 +1482,59 @@ def _acquisition_channels(world: World) -> np.ndarray:
     out = np.full(world.accounts.n, None, dtype=object)
     out[account[first]] = channels[specs.source[won[first]]]
     return out
+
+
+def _cac_channel_months(
+    world: World,
+    months: list,
+    first: np.ndarray,
+    channel: np.ndarray,
+    split: dict[str, tuple[np.ndarray, np.ndarray]],
+    ad_spend: dict,
+) -> dict[str, dict]:
+    """Key month|channel: the new customers (first billed month `first`, acquisition
+    `channel`) and each kind's expense allocated to the channel (see cac_channel_months)."""
+    platform_channel = {(unit, platform): c for (unit, c), platform in AD_PLATFORMS.items()}
+    spend_channel = [
+        platform_channel[tuple(reversed(account.rsplit("-", 1)))]
+        for account in ad_spend["ad_account_id"].to_pylist()
+    ]
+    spend_month = signals.month_index(np.asarray(ad_spend["spend_date"], dtype=np.int64) * DAY)
+    month_index = {signals.month_of(m): i for i, m in enumerate(months)}
+    # the channels, then None (no acquisition channel) last
+    names = [*sorted({c for c in channel.tolist() if c is not None} | set(spend_channel)), None]
+    customers = np.zeros((len(names), len(months)))
+    spend = np.zeros((len(names), len(months)))
+    np.add.at(customers, ([names.index(c) for c in channel.tolist()], first), 1)
+    in_months = np.array([m in month_index for m in spend_month.tolist()], bool)
+    np.add.at(
+        spend,
+        (
+            [names.index(c) for c, kept in zip(spend_channel, in_months, strict=True) if kept],
+            [month_index[m] for m in spend_month[in_months].tolist()],
+        ),
+        np.asarray(ad_spend["spend"])[in_months],
+    )
+
+    def shares(basis: np.ndarray) -> np.ndarray:
+        total = basis.sum(axis=0)
+        unallocated = np.zeros_like(basis)
+        unallocated[-1] = 1.0  # the None row keeps a month's cost without a basis
+        return np.where(total > 0, basis / np.where(total > 0, total, 1), unallocated)
+
+    shared = shares(customers)
+    direct = np.where(spend.sum(axis=0) > 0, shares(spend), shared)
+    allocated = {kind: d * direct + s * shared for kind, (d, s) in split.items()}
+    out = {}
+    for c, name in enumerate(names):
+        for m, month in enumerate(months):
+            cell = {f"{kind}_expense": round(float(a[c, m]), 2) for kind, a in allocated.items()}
+            if customers[c, m] or any(cell.values()):
+                out[f"{month.isoformat()}|{name}"] = {
+                    "new_customers": int(customers[c, m]),
+                    **cell,
+                }
+    return dict(sorted(out.items()))
 
 
 def _magic_number_quarters(
@@ -1502,12 +1564,11 @@ def _magic_number_quarters(
 
 
 def _category_flags() -> dict[str, dict[str, bool]]:
-    with (SEEDS_DIR / "expense_categories.csv").open(newline="", encoding="utf-8") as handle:
-        return {
-            r["category"]: {
-                "fully_loaded": r["is_fully_loaded_cac"] == "true",
-                "marketing": r["is_marketing_cac"] == "true",
-                "advertising": r["is_advertising_cac"] == "true",
-            }
-            for r in csv.DictReader(handle)
+    return {
+        r["category"]: {
+            "fully_loaded": r["is_fully_loaded_cac"] == "true",
+            "marketing": r["is_marketing_cac"] == "true",
+            "advertising": r["is_advertising_cac"] == "true",
         }
+        for r in _seed("expense_categories")
+    }
