@@ -139,6 +139,50 @@ def test_the_stuck_deals_of_the_as_of_week_are_the_truth(company: tuple) -> None
             assert abs(float(median) - truth_medians[stage]) <= ROUNDING, stage
 
 
+def test_stage_aging_of_every_week_is_the_truth(company: tuple) -> None:
+    """kpi_stage_aging every week, not only the as-of week: per open stage, the
+    opportunities in it at the week's end, their days in the stage, the stage's trailing
+    median that day and the stuck ones; the weekly review lists each reviewed week's stuck
+    deals, one line each."""
+    con, truth = company
+    expected = truth["signals"]["stuck_weeks"]
+    weeks = {
+        f"{week.isoformat()}|{stage}": (open_count, days, median, stuck)
+        for week, stage, open_count, days, median, stuck in con.sql(
+            "select week_start, stage_key, count(*), sum(days_in_stage), "
+            "max(stage_median_days), count(*) filter (where is_stuck) "
+            "from marts.kpi_stage_aging group by 1, 2"
+        ).fetchall()
+    }
+    assert weeks.keys() == expected.keys()
+    assert sum(row["stuck"] > 0 for row in expected.values()) >= 10
+    for key, (open_count, days, median, stuck) in weeks.items():
+        row = expected[key]
+        assert (open_count, days, stuck) == (row["open"], row["days_in_stage"], row["stuck"]), key
+        if row["stage_median_days"] is None:
+            assert median is None, key
+        else:
+            assert abs(float(median) - row["stage_median_days"]) <= ROUNDING, key
+    stuck_by_week: dict[str, int] = {}
+    for key, row in expected.items():
+        week = key.split("|")[0]
+        stuck_by_week[week] = stuck_by_week.get(week, 0) + row["stuck"]
+    first, last = (
+        week.isoformat()
+        for week in con.sql(
+            "select min(reviewed_week_start), max(reviewed_week_start) "
+            "from marts.rpt_weekly_revenue_review"
+        ).fetchone()
+    )
+    lines = con.sql(
+        "select reviewed_week_start, count(distinct line_number) "
+        "from marts.rpt_weekly_revenue_review where agenda_item = 'stuck_deals' group by 1"
+    ).fetchall()
+    assert {week.isoformat(): n for week, n in lines} == {
+        week: n for week, n in stuck_by_week.items() if n and first <= week <= last
+    }
+
+
 def test_the_scorecard_gives_back_the_sla_and_pipeline_truth(company: tuple) -> None:
     """Company rows summed over every week: handoffs and SLA-met rate of the truth's
     handoffs block; pipeline created equals every opportunity in fct_opportunities."""
@@ -427,6 +471,48 @@ def test_marketing_sourced_and_influenced_pipeline_of_each_month_is_the_truth(
         ), month
         assert abs(float(amount) - row["sourced_usd"]) <= sourced * CENT + CENT, month
         assert kpi[month] == (created, sourced, influenced, amount), month
+
+
+def test_pipeline_created_each_week_by_channel_and_segment_is_the_truth(company: tuple) -> None:
+    """kpi_pipeline_created's week rows by lead source channel and segment, and the weekly
+    review's pipeline item (one line per channel and segment of the reviewed week): the
+    opportunities created, their amount and the marketing-sourced amount (the review's
+    metrics), the sourced and influenced counts and the influenced amount, as the truth
+    counts them; amounts within a cent per deal."""
+    con, truth = company
+    expected = truth["sourced"]["weeks"]
+    measures = ["created", "created_usd", "sourced", "sourced_usd", "influenced", "influenced_usd"]
+    kpi = {
+        f"{week.isoformat()}|{channel}|{segment}": dict(zip(measures, values, strict=True))
+        for week, channel, segment, *values in con.sql(
+            "select period_start, source_channel, segment, sum(created_count), "
+            "sum(created_amount), sum(sourced_count), sum(sourced_amount), "
+            "sum(influenced_count), sum(influenced_amount) from marts.kpi_pipeline_created "
+            "where period_type = 'week' group by 1, 2, 3"
+        ).fetchall()
+    }
+    review: dict[str, dict] = {}
+    for week, channel, segment, metric, value in con.sql(
+        "select reviewed_week_start, channel, segment, metric_name, metric_value "
+        "from marts.rpt_weekly_revenue_review where agenda_item = 'pipeline_created'"
+    ).fetchall():
+        review.setdefault(f"{week.isoformat()}|{channel}|{segment}", {})[metric] = value
+    assert kpi.keys() == expected.keys()
+    reviewed = {key.split("|")[0] for key in review}
+    assert review.keys() == {key for key in expected if key.split("|")[0] in reviewed}
+    assert len(reviewed) >= 20
+    for key, row in expected.items():
+        cent = row["created"] * CENT + CENT
+        for name in measures:
+            assert abs(float(kpi[key][name]) - row[name]) <= (cent if "usd" in name else 0), (
+                key,
+                name,
+            )
+        if key in review:
+            line = review[key]
+            assert line["created_count"] == row["created"], key
+            assert abs(line["created_amount"] - row["created_usd"]) <= cent, key
+            assert abs(line["sourced_amount"] - row["sourced_usd"]) <= cent, key
 
 
 def test_each_sides_breaches_of_the_lead_contract_are_the_truth(company: tuple) -> None:

@@ -103,21 +103,30 @@ def test_nrr_and_grr_of_the_last_month_match_the_generator(company: tuple) -> No
 
 
 def test_company_nrr_grr_and_cac_of_every_month_match_the_generator(company: tuple) -> None:
-    """Every month, not only the last: the company's NRR and GRR (kpi_revenue_retention), its
-    new customers and each kind of expense (kpi_cac_monthly), and its CAC as their ratio."""
+    """Every month, not only the last: the company's and each segment's NRR and GRR
+    (kpi_revenue_retention), the company's new customers and each kind of expense
+    (kpi_cac_monthly), and its CAC as their ratio."""
     con, truth = company
     retention = {
-        month.isoformat(): (nrr, grr)
-        for month, nrr, grr in con.execute(
-            "select month_start, net_revenue_retention, gross_revenue_retention "
-            "from marts.kpi_revenue_retention where breakdown = 'company'"
+        (month.isoformat(), key): (nrr, grr)
+        for month, key, nrr, grr in con.execute(
+            "select month_start, case when breakdown = 'company' then 'company' "
+            "else coalesce(segment, '(none)') end, net_revenue_retention, "
+            "gross_revenue_retention from marts.kpi_revenue_retention "
+            "where net_revenue_retention is not null"
         ).fetchall()
     }
+    expected_retention = {
+        (month, segment): values
+        for month, row in truth["retention_months"].items()
+        for segment, values in [("company", row), *row["segments"].items()]
+    }
     assert len(truth["retention_months"]) >= 12
-    for month, expected in truth["retention_months"].items():
-        nrr, grr = retention[month]
-        assert nrr == pytest.approx(expected["nrr"], abs=1e-5), month
-        assert grr == pytest.approx(expected["grr"], abs=1e-5), month
+    assert retention.keys() == expected_retention.keys()
+    for key, expected in expected_retention.items():
+        nrr, grr = retention[key]
+        assert nrr == pytest.approx(expected["nrr"], abs=1e-5), key
+        assert grr == pytest.approx(expected["grr"], abs=1e-5), key
     cac = {
         month.isoformat(): values
         for month, *values in con.execute(

@@ -892,6 +892,42 @@ def _attribution_months(world: World, touches: TouchRows) -> dict[str, dict]:
     }
 
 
+def _created_weeks(
+    world: World, usd: np.ndarray, sourced: np.ndarray, influenced: np.ndarray
+) -> dict[str, dict]:
+    """Key week|channel|segment: the opportunities created, sourced and influenced, and
+    their amounts (see the sourced truth's definition of weeks)."""
+    specs = world.specs
+    made = np.flatnonzero(world.state.exists)
+    # an opportunity without a lead source (source -1) takes the last entry: no channel
+    channel_of = [c for _, _, c, _ in world.leads.sources]
+    names = [*sorted(set(channel_of)), None]
+    channel = np.array([names.index(c) for c in channel_of] + [len(names) - 1])[specs.source[made]]
+    cells, cell = np.unique(
+        np.stack([signals.week_index(specs.created[made]), channel, specs.segment[made]]),
+        axis=1,
+        return_inverse=True,
+    )
+    cell = cell.ravel()
+    measures = {
+        "created": np.ones(len(made)),
+        "sourced": sourced[made].astype(float),
+        "influenced": influenced[made].astype(float),
+    }
+    sums = {}
+    for name, counted in measures.items():
+        sums[name] = np.bincount(cell, counted, cells.shape[1])
+        sums[f"{name}_usd"] = np.bincount(cell, counted * usd[made], cells.shape[1])
+    segments = [key for key, _, _ in world.definitions.segments]
+    return {
+        f"{signals.week_start(w).isoformat()}|{names[c]}|{segments[g]}": {
+            name: int(values[k]) if not name.endswith("_usd") else round(float(values[k]), 2)
+            for name, values in sums.items()
+        }
+        for k, (w, c, g) in enumerate(cells.T.tolist())
+    }
+
+
 def _sourced_truth(world: World, touches: TouchRows) -> dict:
     """Opportunities created per month, the marketing-sourced ones among them and their
     amounts, under the rule of fct_opportunities: the lead source's team is marketing's, or
@@ -961,6 +997,9 @@ def _sourced_truth(world: World, touches: TouchRows) -> dict:
         row["sourced_usd"] = round(row["sourced_usd"], 2)
     return {
         "definitions": {
+            "weeks": "key created week (Monday)|channel of the opportunity's lead source "
+            "(None without one)|account segment: opportunities created, and the sourced and "
+            "influenced ones, as months counts them, each with its amount in USD",
             "months": "key created month: opportunities created (every type), the "
             "marketing-sourced ones (lead source's team, or the first attribution touch of "
             "the opportunity's persons within the marketing_credit_rules lookback before its "
@@ -975,6 +1014,7 @@ def _sourced_truth(world: World, touches: TouchRows) -> dict:
             "months reports it) they carry; bookings: the same for won opportunities by close "
             "month. Paths and weights: truth._attribution_months",
         },
+        "weeks": _created_weeks(world, usd, sourced, influenced),
         "months": dict(sorted(months.items())),
         "attribution_months": _attribution_months(world, touches),
     }
@@ -1163,6 +1203,36 @@ def _stuck_truth(world: World) -> dict:
     }
 
 
+def _stuck_weeks(world: World) -> dict[str, dict]:
+    """Key week start|stage: the opportunities open in that stage at the week's end (its
+    Sunday, the as-of date for the running week), their days in the stage summed, the stage's
+    trailing median at that day and how many are stuck past it (see definitions)."""
+    hist = world.history
+    n_open = len(world.stages) - 2
+    _, stage, entered, exited = signals.visit_days(
+        hist.opportunity, hist.time, hist.stage, world.as_of
+    )
+    as_of_day = epoch_day(world.config.end_date)
+    out: dict[str, dict] = {}
+    first, last = signals.week_index(np.array([entered.min(), as_of_day]) * DAY).tolist()
+    for week in range(first, last + 1):
+        day = min(week * 7 - 3 + 6, as_of_day)  # the week's Sunday, in epoch days
+        current = (entered <= day) & ((exited < 0) | (exited > day)) & (stage < n_open)
+        medians = signals.trailing_medians(stage, entered, exited, day, len(world.stages))
+        days = day - entered
+        past = days - medians[stage]
+        stuck = current & ~np.isnan(past) & (past >= signals.STUCK_DAYS_PAST_MEDIAN)
+        for s in np.unique(stage[current]).tolist():
+            at = current & (stage == s)
+            out[f"{signals.week_start(week).isoformat()}|{world.stages[s]}"] = {
+                "open": int(at.sum()),
+                "days_in_stage": int(days[at].sum()),
+                "stage_median_days": None if np.isnan(medians[s]) else float(medians[s]),
+                "stuck": int((stuck & at).sum()),
+            }
+    return out
+
+
 def _experiment_truth(world: World, campaigns: Campaigns, touches: TouchRows) -> dict:
     """Per campaign experiment and arm: persons touched, persons who became MQL within the
     window after their first touch of the arm, the rate, lift and a two-proportion z."""
@@ -1241,6 +1311,10 @@ def signals_truth(world: World, campaigns: Campaigns, touches: TouchRows) -> dic
             f"{signals.STUCK_TRAILING_DAYS} days up to the as-of date: as_of_date - "
             f"{signals.STUCK_TRAILING_DAYS} < exited date <= as_of_date) is >= "
             f"{signals.STUCK_DAYS_PAST_MEDIAN}; a visit = a stage save until the next save",
+            "stuck_weeks": "key week start|open stage: as stuck.stuck, at the end of every "
+            "week (its Sunday; the as-of date for the running week) instead of the as-of "
+            "date: the visits entered by that day and not exited by it, their days in stage "
+            "summed, the stage's trailing median at that day, and the stuck ones",
             "experiments": "persons_touched: persons with a touchpoint of the arm's campaign "
             "by the export; persons_converted: of those, persons with an MQL handoff at or "
             "after their first touch of the arm and at most conversion_window_days later "
@@ -1263,6 +1337,7 @@ def signals_truth(world: World, campaigns: Campaigns, touches: TouchRows) -> dic
         "pause": _pause_truth(world),
         "rising": _rising_truth(world),
         "stuck": _stuck_truth(world),
+        "stuck_weeks": _stuck_weeks(world),
         "campaign_experiments": _experiment_truth(world, campaigns, touches),
     }
 
@@ -1389,9 +1464,19 @@ def _unit_economics_truth(
     for m in range(window, n_months):
         was = paying[:, m - window]
         then, now = usd[was, m - window], usd[was, m]
+        kept = np.minimum(now, then)
         retention_months[months[m].isoformat()] = {
             "nrr": _rate(now.sum(), then.sum()),
-            "grr": _rate(np.minimum(now, then).sum(), then.sum()),
+            "grr": _rate(kept.sum(), then.sum()),
+            "segments": {
+                name: {
+                    "nrr": _rate(now[mask].sum(), then[mask].sum()),
+                    "grr": _rate(kept[mask].sum(), then[mask].sum()),
+                }
+                for s, name in enumerate(segments)
+                for mask in [segment[was] == s]
+                if mask.any()
+            },
         }
     cac_months = {
         months[m].isoformat(): {
@@ -1428,7 +1513,8 @@ def _unit_economics_truth(
             "each of the churn_window_months months before ending_month / accounts paying at "
             "the start of each, summed; ltv = arpa x gross margin / trailing_churn_rate",
             "retention_months": "key month: the company's NRR and GRR, as nrr/grr but ending "
-            "with that month, for every month retention_lookback_months after the first",
+            "with that month, for every month retention_lookback_months after the first; "
+            "segments: the same for each segment with an account paying then",
             "cac_months": "key month: the company's new customers and its fully loaded, "
             "marketing and advertising expense (USD)",
             "cac_channel_months": "key month|acquisition channel (the lead source channel "
