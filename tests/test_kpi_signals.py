@@ -732,10 +732,12 @@ def test_the_pipeline_waterfall_of_every_month_is_the_truth(company: tuple) -> N
 
 def test_attribution_of_every_model_and_month_is_the_truth(company: tuple) -> None:
     """kpi_attribution_monthly under every model of the attribution_models seed (single
-    touch, linear, U, W, full path, time decay), every month and channel (unattributed: no
-    channel): the opportunity credits and the pipeline they carry by created month, the won
-    ones and their bookings by close month, as the generator's touches of each opportunity's
-    persons give them (truth._attribution_months)."""
+    touch, linear, U, W, full path, time decay), every month, channel and campaign
+    (unattributed: neither): the opportunity credits and the pipeline they carry by created
+    month, the won ones and their bookings by close month, as the generator's touches of
+    each opportunity's persons give them (truth._attribution_months); the ad spend of each
+    campaign and month on every model's row, and the ROAS and cost per attributed
+    opportunity made of them."""
     con, truth = company
     expected = truth["sourced"]["attribution_months"]
     models = {
@@ -747,10 +749,11 @@ def test_attribution_of_every_model_and_month_is_the_truth(company: tuple) -> No
         ("bookings", "won_opportunity_credits", "bookings_amount_corporate"),
     ):
         marts = {
-            f"{model}|{month.isoformat()}|{channel}": (float(n), float(money))
-            for model, month, channel, n, money in con.sql(
-                f"select attribution_model, month_start, channel, sum({credits}), sum({amount}) "
-                f"from marts.kpi_attribution_monthly group by 1, 2, 3 having sum({credits}) > 0"
+            f"{model}|{month.isoformat()}|{channel}|{campaign}": (float(n), float(money))
+            for model, month, channel, campaign, n, money in con.sql(
+                f"select attribution_model, month_start, channel, campaign_id, sum({credits}), "
+                f"sum({amount}) from marts.kpi_attribution_monthly group by 1, 2, 3, 4 "
+                f"having sum({credits}) > 0"
             ).fetchall()
         }
         assert marts.keys() == expected[kind].keys(), kind
@@ -765,3 +768,28 @@ def test_attribution_of_every_model_and_month_is_the_truth(company: tuple) -> No
                 money,
                 row,
             )
+    spend = {key: usd for key, usd in expected["spend"].items() if usd}
+    rows = con.sql(
+        "select attribution_model, month_start, channel, campaign_id, spend_amount_corporate, "
+        "roas, cost_per_attributed_opportunity from marts.kpi_attribution_monthly "
+        "where spend_amount_corporate <> 0"
+    ).fetchall()
+    assert {(model, f"{m.isoformat()}|{c}|{k}") for model, m, c, k, *_ in rows} == {
+        (model, key) for model in models for key in spend
+    }
+    empty = {"credits": 0.0, "usd": 0.0}
+    for model, month, channel, campaign, spent, roas, cost in rows:
+        key = f"{month.isoformat()}|{channel}|{campaign}"
+        assert abs(float(spent) - spend[key]) <= CENT, key
+        booked = expected["bookings"].get(f"{model}|{key}", empty)
+        credited = expected["pipeline"].get(f"{model}|{key}", empty)
+        assert abs(roas - booked["usd"] / spend[key]) <= (
+            (booked["credits"] * CENT + 2 * CENT) / spend[key] + ROUNDING
+        ), (model, key)
+        if credited["credits"] > 0:
+            assert abs(float(cost) - spend[key] / credited["credits"]) <= CENT + ROUNDING, (
+                model,
+                key,
+            )
+        else:
+            assert cost is None, (model, key)

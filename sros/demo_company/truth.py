@@ -18,7 +18,7 @@ from sros.demo_company.arrays import DAY, epoch_day
 from sros.demo_company.config import DemoConfig
 from sros.demo_company.dirty import Export
 from sros.demo_company.hubspot import DEAL_ID_OFFSET
-from sros.demo_company.marketing import AD_PLATFORMS, Campaigns, TouchRows
+from sros.demo_company.marketing import AD_PLATFORMS, Campaigns, TouchRows, campaign_id
 from sros.demo_company.opportunities import OPPORTUNITY_TYPES
 from sros.demo_company.population import CURRENCIES
 from sros.demo_company.rates import month_starts, monthly_rates, rate_lookup
@@ -779,26 +779,28 @@ def _lead_creation_touches(world: World, key: np.ndarray, own: np.ndarray) -> np
 
 
 def _credit_cells(
-    month: np.ndarray, channel: np.ndarray, credit: np.ndarray, usd: np.ndarray, model: str
-) -> dict[str, dict]:
-    """Credits and the money they carry summed by month and channel (-1: unattributed), as
-    keys model|month start|channel; cells whose credits sum to 0 are left out."""
-    cells, cell = np.unique(np.stack([month, channel]), axis=1, return_inverse=True)
+    month: np.ndarray,
+    channel: np.ndarray,
+    campaign: np.ndarray,
+    credit: np.ndarray,
+    usd: np.ndarray,
+    prefix: str,
+) -> dict[tuple, dict]:
+    """Credits and the money they carry summed by (prefix, month, channel, campaign) (-1:
+    none); cells whose credits sum to 0 are left out."""
+    cells, cell = np.unique(np.stack([month, channel, campaign]), axis=1, return_inverse=True)
     credits = np.bincount(cell.ravel(), credit, cells.shape[1])
     money = np.bincount(cell.ravel(), credit * usd, cells.shape[1])
     return {
-        f"{model}|{signals.month_start(m).isoformat()}|{c}": {
-            "credits": round(float(n), 9),
-            "usd": round(float(amount), 2),
-        }
-        for m, c, n, amount in zip(
-            cells[0].tolist(), cells[1].tolist(), credits.tolist(), money.tolist(), strict=True
-        )
+        (prefix, *key): {"credits": float(n), "usd": round(float(amount), 2)}
+        for key, n, amount in zip(cells.T.tolist(), credits.tolist(), money.tolist(), strict=True)
         if n > 0
     }
 
 
-def _attribution_months(world: World, touches: TouchRows) -> dict[str, dict]:
+def _attribution_months(
+    world: World, touches: TouchRows, campaigns: Campaigns, ad_spend: dict
+) -> dict[str, dict]:
     """For every model of the attribution_models seed (the version in force on the day each
     opportunity was created), the opportunities credited to each channel (None:
     unattributed) and the money they carry: pipeline by created month, bookings (won
@@ -876,20 +878,38 @@ def _attribution_months(world: World, touches: TouchRows) -> dict[str, dict]:
         idle = np.flatnonzero(unattributed)
         opp = np.concatenate([opp, idle])
         channel = np.concatenate([touches.channel[touch], np.full(len(idle), -1)])
+        campaign = np.concatenate([touches.campaign[touch], np.full(len(idle), -1)])
         credit = np.concatenate([credit, np.ones(len(idle))])
-        pipeline |= _credit_cells(created_month[opp], channel, credit, usd[opp], model)
+        pipeline |= _credit_cells(created_month[opp], channel, campaign, credit, usd[opp], model)
         won = state.is_won[opp]
         bookings |= _credit_cells(
-            close_month[opp[won]], channel[won], credit[won], usd[opp[won]], model
+            close_month[opp[won]], channel[won], campaign[won], credit[won], usd[opp[won]], model
         )
-    names = [*touches.channels, None]
-    return {
+    channels = [*touches.channels, None]
+    ids = [*campaign_id(np.arange(len(campaigns.bu))).to_pylist(), None]
+    out = {
         kind: {
-            key.rsplit("|", 1)[0] + f"|{names[int(key.rsplit('|', 1)[1])]}": value
-            for key, value in sorted(cells.items())
+            "|".join(
+                [model, signals.month_start(m).isoformat(), str(channels[c]), str(ids[k])]
+            ): value
+            for (model, m, c, k), value in sorted(cells.items())
         }
         for kind, cells in (("pipeline", pipeline), ("bookings", bookings))
     }
+    # ad spend (USD) by month and campaign, under the campaign's channel
+    spent = np.asarray(ad_spend["spend"])
+    month = signals.month_index(np.asarray(ad_spend["spend_date"], dtype=np.int64) * DAY)
+    index = {utm: i for i, utm in enumerate(campaigns.utm_campaign)}
+    campaign = np.array([index[utm] for utm in ad_spend["utm_campaign"].to_pylist()])
+    cells, cell = np.unique(np.stack([month, campaign]), axis=1, return_inverse=True)
+    amounts = np.bincount(cell.ravel(), spent, cells.shape[1])
+    out["spend"] = {
+        f"{signals.month_start(m).isoformat()}|{campaigns.channel[k]}|{ids[k]}": round(
+            float(amount), 2
+        )
+        for (m, k), amount in zip(cells.T.tolist(), amounts.tolist(), strict=True)
+    }
+    return out
 
 
 def _created_weeks(
@@ -928,7 +948,7 @@ def _created_weeks(
     }
 
 
-def _sourced_truth(world: World, touches: TouchRows) -> dict:
+def _sourced_truth(world: World, touches: TouchRows, campaigns: Campaigns, ad_spend: dict) -> dict:
     """Opportunities created per month, the marketing-sourced ones among them and their
     amounts, under the rule of fct_opportunities: the lead source's team is marketing's, or
     the first attribution touch of the opportunity's persons within the lookback before its
@@ -1009,14 +1029,16 @@ def _sourced_truth(world: World, touches: TouchRows) -> dict:
             "team from the lookback before its creation to its close date, end_date while "
             "open)",
             "attribution_months": "pipeline: key attribution model|created month|channel of "
-            "the credited touch (None: unattributed), for every model of the "
-            "attribution_models seed: the opportunity credits and the amount in USD (as "
-            "months reports it) they carry; bookings: the same for won opportunities by close "
-            "month. Paths and weights: truth._attribution_months",
+            "the credited touch|its campaign id (None: unattributed, or no campaign), for "
+            "every model of the attribution_models seed: the opportunity credits and the "
+            "amount in USD (as months reports it) they carry; bookings: the same for won "
+            "opportunities by close month; spend: key spend month|channel|campaign id of the "
+            "ad platform campaigns: spend in USD. Paths and weights: "
+            "truth._attribution_months",
         },
         "weeks": _created_weeks(world, usd, sourced, influenced),
         "months": dict(sorted(months.items())),
-        "attribution_months": _attribution_months(world, touches),
+        "attribution_months": _attribution_months(world, touches, campaigns, ad_spend),
     }
 
 
@@ -1058,7 +1080,7 @@ def ground_truth(config: DemoConfig, facts: dict, exports: dict[tuple[str, str],
         },
         "handoffs": _handoff_truth(world),
         "funnel": _funnel_truth(world),
-        "sourced": _sourced_truth(world, facts["touches"]),
+        "sourced": _sourced_truth(world, facts["touches"], facts["campaigns"], facts["ad_spend"]),
         "billing": _billing_truth(world, facts["subscriptions"]),
         "signals": signals_truth(world, facts["campaigns"], facts["touches"]),
         "unit_economics": _unit_economics_truth(
