@@ -802,9 +802,10 @@ def _attribution_months(
     world: World, touches: TouchRows, campaigns: Campaigns, ad_spend: dict
 ) -> dict[str, dict]:
     """For every model of the attribution_models seed (the version in force on the day each
-    opportunity was created), the opportunities credited to each channel (None:
-    unattributed) and the money they carry: pipeline by created month, bookings (won
-    opportunities) by close month. A path is the attribution touches of the opportunity's
+    opportunity was created), the opportunities credited to each channel and campaign of a
+    touch (None: unattributed, or a touch of no campaign) and the money they carry: pipeline
+    by created month, bookings (won opportunities) by close month; and each ad campaign's
+    spend by month. A path is the attribution touches of the opportunity's
     persons from the lookback before its creation day to its creation (to the end of its
     close day for a won one, when the model counts touches until won), in time order (ties in
     touchpoint id order). Position weights add up on a touch holding several positions (the
@@ -1236,6 +1237,8 @@ def _stuck_weeks(world: World) -> dict[str, dict]:
     )
     as_of_day = epoch_day(world.config.end_date)
     out: dict[str, dict] = {}
+    if not len(entered):
+        return out
     first, last = signals.week_index(np.array([entered.min(), as_of_day]) * DAY).tolist()
     for week in range(first, last + 1):
         day = min(week * 7 - 3 + 6, as_of_day)  # the week's Sunday, in epoch days
@@ -1407,7 +1410,10 @@ def _unit_economics_truth(
         return np.bincount(month_of[mask], weights=amount[mask], minlength=n_months)
 
     # each kind's direct cost (advertising categories) and shared cost (every other one)
-    split = {kind: (monthly(kind, direct), monthly(kind, ~direct)) for kind in flags[category[0]]}
+    split = {
+        kind: (monthly(kind, direct), monthly(kind, ~direct))
+        for kind in ("fully_loaded", "marketing", "advertising")
+    }
     expense = {kind: parts[0] + parts[1] for kind, parts in split.items()}
     new_count = np.bincount(first[new], minlength=n_months + 1)[:n_months]
     by_segment = np.zeros((len(segments), n_months))
@@ -1544,8 +1550,9 @@ def _unit_economics_truth(
             "fully loaded, marketing and advertising expense (USD) allocated to the channel: "
             "each kind's advertising categories by the channel's share of the month's ad "
             "spend (ad platform campaigns carry the generator's channel), its other "
-            "categories by the channel's share of the month's new customers; a month without "
-            "ad spend (new customers) allocates that cost by new customers (to None). Cells "
+            "categories by the channel's share of the month's new customers; in a month "
+            "without ad spend the advertising categories follow new customers too, and in a "
+            "month without new customers what they would allocate stays with None. Cells "
             "with no customer and no cost are left out",
             "magic_number": "key quarter start: revenue = the sum of the quarter's monthly MRR "
             "(USD at each month's rate), expense = its fully loaded expense, "
