@@ -5,10 +5,11 @@
         `problem` column when it has one. Any other (the generic tests: accepted_values,
         relationships, unique, unique_combination_of_columns) runs its own failing-rows query
         again, limited, and each row is printed as column=value: the unmapped value, the id
-        with no parent, the duplicated key. dbt names the tested column value_field,
-        from_field or unique_field in those queries; it is printed under its own name. Rows
-        with nothing to show (not_null's null, expression_is_true's constant 1) are left out:
-        the test's name and count say it all. Nothing runs when every test passes. -#}
+        with no parent, the duplicated key, every column of a row that breaks an
+        expression_is_true. dbt names the tested column value_field, from_field or
+        unique_field in those queries; it is printed under its own name. Rows with nothing to
+        show (not_null's null, a constant column named 1) are left out: the test's name and
+        count say it all. Nothing runs when every test passes. -#}
     {%- if execute -%}
         {%- for result in results
             if result.status in ('fail', 'warn') and result.node.resource_type == 'test' -%}

@@ -1,6 +1,6 @@
 """The finance marts give back the demo generator's unit economics (ground_truth.json
 `unit_economics`, computed in sros/demo_company/truth.py from the generator's own arrays, not
-from SQL), at two scales and seeds; and the finance expectation suites block a warehouse whose
+from SQL), at two scales and seeds; and the finance marts' dbt tests fail a warehouse whose
 retention, bridge, CAC or allocations are broken, naming the rows.
 
 Each number is rebuilt from the marts as truth.py defines it (ratios of sums). Counts are
@@ -10,14 +10,10 @@ generator sums unrounded floats, so a sum of n amounts may differ by n * 0.005.
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Callable
 
 import duckdb
 import pytest
-
-from expectations import finance
-from expectations.runner import validate
 
 pytestmark = pytest.mark.slow  # builds whole warehouses (conftest.py runs these first)
 
@@ -341,11 +337,14 @@ def test_the_mrr_bridge_balances_and_segments_add_up(company: tuple) -> None:
 
 
 @pytest.fixture(scope="module")
-def broken(built_company: Callable, tmp_path_factory: pytest.TempPathFactory) -> tuple:
-    """The finance suites on a copy of the 2000-lead warehouse with four rows tampered."""
+def broken(
+    built_company: Callable, run_dbt: Callable, tmp_path_factory: pytest.TempPathFactory
+) -> tuple:
+    """The finance marts' dbt tests on a copy of the 2000-lead warehouse with four rows
+    tampered: a GRR above 1, a segment's bridge off by 10, a CAC null without its reason, an
+    allocation that no longer sums to the company."""
     folder = tmp_path_factory.mktemp("finance-broken")
-    warehouse = folder / "warehouse.duckdb"
-    shutil.copy(built_company(leads=2000, seed=42).warehouse, warehouse)
+    warehouse = built_company(leads=2000, seed=42).copy_to(folder)
     with duckdb.connect(str(warehouse)) as con:
         month = con.sql(
             "select max(month_start) from marts.kpi_revenue_retention "
@@ -375,27 +374,47 @@ def broken(built_company: Callable, tmp_path_factory: pytest.TempPathFactory) ->
             "where breakdown = 'channel' and channel is null and month_start = ?",
             [empty],
         )
-    outcomes = {o.suite.name: o for o in validate(finance.SUITES, warehouse, folder / "gx")}
-    return outcomes, month, empty
+    completed = run_dbt(
+        "test", "--select", "kpi_revenue_retention", "kpi_cac_monthly", home=folder,
+        warehouse=warehouse,
+    )  # fmt: skip
+    return completed, month, empty
 
 
-def _failing(outcome, fragment: str) -> list[dict]:
-    [failure] = [item for item in outcome.failures if fragment in item.description]
-    return failure.failing_rows
+def test_the_finance_tests_fail_naming_the_broken_rows(broken: tuple) -> None:
+    """Each tampered row fails the dbt test of the rule it breaks, and the build's log names
+    it (macros/log_test_failures.sql): the month and breakdown, with the row's values."""
+    completed, month, empty = broken
+    assert completed.returncode == 1, completed.stdout[-3000:]
+    logged: dict[str, list[str]] = {}
+    for line in completed.stdout.splitlines():
+        name, _, text = line.split("  ", 1)[-1].partition(": ")
+        if text:
+            logged.setdefault(name, []).append(text)
 
+    def named(test: str, *fragments: str) -> bool:
+        return any(
+            all(fragment in text for fragment in fragments)
+            for name, texts in logged.items()
+            if name.startswith(test)
+            for text in texts
+        )
 
-def test_finance_suites_block_and_name_the_broken_rows(broken: tuple) -> None:
-    outcomes, month, empty = broken
-    retention = outcomes["finance.kpi_revenue_retention"]
-    assert retention.blocking_failures
-    [grr] = _failing(retention, "GRR is in [0, 1]")
-    assert (grr["breakdown"], str(grr["month_start"])[:10]) == ("company", month.isoformat())
-    [bridge] = _failing(retention, "MRR bridge balances")
-    assert (bridge["segment"], str(bridge["month_start"])[:10]) == ("smb", month.isoformat())
-    [cac] = _failing(outcomes["finance.kpi_cac_monthly"], "cac_null_reason")
-    assert (cac["breakdown"], str(cac["month_start"])[:10]) == ("company", empty.isoformat())
-    [allocation] = _failing(outcomes["finance.cac_allocations"], "in full")
-    assert (allocation["breakdown"], str(allocation["month_start"])[:10]) == (
-        "channel",
-        empty.isoformat(),
-    )
+    retention = "expression_is_true_kpi_revenue_retention_"
+    assert named(
+        retention + "gross_revenue_retention_is_null_or_gross_revenue_retention_between",
+        f"month_start={month.isoformat()}, breakdown=company",
+        "gross_revenue_retention=1.2",
+    ), completed.stdout[-3000:]
+    assert named(
+        retention + "starting_mrr",
+        f"month_start={month.isoformat()}, breakdown=segment, segment=smb",
+    ), completed.stdout[-3000:]
+    assert named(
+        "expression_is_true_kpi_cac_monthly__new_customers",
+        f"month_start={empty.isoformat()}, breakdown=company",
+    ), completed.stdout[-3000:]
+    assert named(
+        "assert_finance_cac_allocations_sum_to_totals",
+        f"CAC allocation by channel in {empty.isoformat()}",
+    ), completed.stdout[-3000:]
