@@ -111,6 +111,44 @@ def test_changed_config_rewrites_and_removes_stale_files(tmp_path: Path) -> None
     assert not (out / "salesforce/lead/export_0002.csv").exists()
 
 
+def test_another_demo_company_replaces_what_was_built_from_the_last_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The demo job's generate step (orchestration/defs/landing.py): the working warehouse,
+    dlt's state and the Spark files built from a demo company go when another demo company
+    replaces it in the landing zone, never otherwise: not for the same company again, nor
+    on the first demo of a home whose warehouse came from elsewhere."""
+    from orchestration.defs.landing import replace_demo_company
+    from sros import paths
+
+    monkeypatch.setenv("SROS_HOME", str(tmp_path))
+    small = DemoConfig(n_leads=100, seed=7)
+    built = [
+        paths.warehouse_path(),
+        paths.warehouse_path().with_name("warehouse.duckdb.wal"),
+        paths.dlt_dir() / "pipelines" / "state.json",
+        paths.spark_dir() / "raw" / "part-0.parquet",
+    ]
+
+    def build() -> None:
+        for path in built:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text("built")
+
+    build()
+    assert replace_demo_company(small)[1] == []  # the first demo company of this home
+    assert replace_demo_company(small)[1] == []  # the same one again
+    assert all(path.exists() for path in built)
+    manifest, removed = replace_demo_company(replace(small, seed=8))
+    assert set(removed) == {*built[:2], paths.dlt_dir(), paths.spark_dir()}
+    assert not any(path.exists() for path in built)
+    assert (
+        manifest["config"]["seed"]
+        == 8
+        == generate_module.landed_company(paths.landing_dir())["seed"]
+    )
+
+
 def test_a_tampered_file_is_regenerated(tmp_path: Path) -> None:
     out = tmp_path / "run"
     generate(_config(), out)

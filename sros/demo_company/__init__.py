@@ -8,6 +8,6 @@ writes one CSV export per raw-table contract under `out_dir/<landing>/export_000
 """
 
 from sros.demo_company.config import DemoConfig, DirtyConfig
-from sros.demo_company.generate import generate
+from sros.demo_company.generate import generate, landed_company
 
-__all__ = ["DemoConfig", "DirtyConfig", "generate"]
+__all__ = ["DemoConfig", "DirtyConfig", "generate", "landed_company"]

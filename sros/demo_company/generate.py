@@ -89,15 +89,27 @@ def _config_key(config: DemoConfig) -> dict:
     return {"generator_version": GENERATOR_VERSION, **config.as_dict()}
 
 
-def _reusable(out_dir: Path, config: DemoConfig) -> dict | None:
+def _read_manifest(out_dir: Path) -> dict | None:
+    """The manifest of the demo company written to `out_dir`; None without a readable one."""
     path = out_dir / MANIFEST
     if not path.exists():
         return None
     try:
-        manifest = json.loads(path.read_text())
+        return json.loads(path.read_text())
     except json.JSONDecodeError:
         return None
-    if manifest.get("config") != _config_key(config):
+
+
+def landed_company(out_dir: Path) -> dict | None:
+    """The generator version and configuration of the demo company whose files `out_dir`
+    holds (its manifest's `config`, as `generate` returns it), None when it holds none."""
+    manifest = _read_manifest(Path(out_dir))
+    return None if manifest is None else manifest.get("config")
+
+
+def _reusable(out_dir: Path, config: DemoConfig) -> dict | None:
+    manifest = _read_manifest(out_dir)
+    if manifest is None or manifest.get("config") != _config_key(config):
         return None
     for relative, entry in manifest.get("files", {}).items():
         file = out_dir / relative
@@ -108,15 +120,10 @@ def _reusable(out_dir: Path, config: DemoConfig) -> dict | None:
 
 def _remove_previous(out_dir: Path, contracts: dict[tuple[str, str], TableContract]) -> None:
     """Delete what an earlier run wrote (files in its manifest and the landing folders)."""
-    path = out_dir / MANIFEST
-    if path.exists():
-        try:
-            previous = json.loads(path.read_text()).get("files", {})
-        except json.JSONDecodeError:
-            previous = {}
-        for relative in previous:
-            (out_dir / relative).unlink(missing_ok=True)
-        path.unlink()
+    previous = _read_manifest(out_dir)
+    for relative in (previous or {}).get("files", {}):
+        (out_dir / relative).unlink(missing_ok=True)
+    (out_dir / MANIFEST).unlink(missing_ok=True)
     for contract in contracts.values():
         folder = out_dir / contract.landing
         if folder.exists():
