@@ -535,6 +535,28 @@ def _one_line(error: Exception) -> str:
     return " ".join(str(error).split())  # a YAML error spans lines
 
 
+def _demo_problem() -> str | None:
+    """What `sros demo` must not do: replace files in the landing zone that are not a demo
+    company's. The generator empties the landing zone's table folders before it writes, so a
+    home whose landing zone holds a CRM's own exports (no demo manifest) would lose them."""
+    from sros.demo_company import landed_company
+    from sros.ingest.pipeline import GENERATOR_FILES, list_files
+
+    landing = paths.landing_dir()
+    if landed_company(landing) is not None:
+        return None  # a demo company's landing zone: the demo replaces its own files
+    files = [file.relative for file in list_files(landing, landing)]
+    others = [relative for relative in files if relative not in GENERATOR_FILES]
+    if not others:
+        return None
+    more = f" and {len(others) - 1:,} more" if len(others) > 1 else ""
+    return (
+        f"the landing zone {landing} holds files that are not a demo company's "
+        f"({others[0]}{more}), which `sros demo` would replace: move them, or set SROS_HOME "
+        "(or SROS_LANDING_DIR) to another folder for the demo"
+    )
+
+
 def _landing_problem() -> str | None:
     """Nothing `sros run` could load: no landing file a table reads that holds a row, and no
     warehouse yet. With a warehouse, an empty landing zone is fine (nothing new to load; the
@@ -746,7 +768,11 @@ def main(argv: list[str] | None = None) -> int:
             return EXIT_RUN_LOCKED
         try:
             # After the lock: a run we waited for may have filled the landing zone.
-            problem = _landing_problem() if args.command == "run" else None
+            problem = None
+            if args.command == "run":
+                problem = _landing_problem()
+            elif args.command == "demo":
+                problem = _demo_problem()
             if problem:
                 print(problem, file=sys.stderr)
                 return EXIT_MISUSE

@@ -87,6 +87,24 @@ def test_a_home_that_cannot_be_written_is_refused(tmp_path: Path) -> None:
     assert line.startswith(f"SROS_HOME {home} is not writable by this user")
 
 
+def test_demo_over_files_that_are_not_a_demo_company_is_refused(installed: Path) -> None:
+    """The generator empties the landing zone's table folders: a demo never runs over a
+    CRM's own exports (files no demo manifest lists), and says where to run it instead."""
+    landing = installed / "landing"
+    exports = [landing / "salesforce" / name / "export.csv" for name in ("lead", "opportunity")]
+    for export in exports:
+        export.parent.mkdir(parents=True)
+        export.write_text("id\n1\n")
+    line = _refused_at_once(_sros(installed, "demo"))
+    assert line == (
+        f"the landing zone {landing} holds files that are not a demo company's "
+        "(salesforce/lead/export.csv and 1 more), which `sros demo` would replace: move them, "
+        "or set SROS_HOME (or SROS_LANDING_DIR) to another folder for the demo"
+    )
+    assert all(export.exists() for export in exports)
+    assert not (installed / "logs").exists()  # no job started
+
+
 def test_run_with_no_landing_zone_and_no_warehouse(installed: Path) -> None:
     line = _refused_at_once(_sros(installed, "run"))
     landing = installed / "landing"
